@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * The one contract between the kernel side (linux/arch/lkl) and the host
+ * side (native/).  Neither side includes the other's headers except this
+ * one, so it uses only basic C types and lkl_-prefixed names.
+ */
+#ifndef _ASM_UAPI_LKL_HOST_OPS_H
+#define _ASM_UAPI_LKL_HOST_OPS_H
+
+struct lkl_sem;
+struct lkl_mutex;
+struct lkl_tls_key;
+struct lkl_timer;
+typedef unsigned long lkl_thread_t;
+
+/* Large enough for glibc's jmp_buf on x86-64 (200 bytes) and arm64 (312). */
+struct lkl_jmp_buf {
+	unsigned long buf[64];
+};
+
+/**
+ * struct lkl_host_ops - services the host gives the kernel
+ *
+ * @print: write console output; may be NULL to stay silent
+ * @panic: called once the kernel has panicked; must not return
+ * @sem_alloc/@sem_free/@sem_up/@sem_down: counting semaphores
+ * @mutex_alloc/@mutex_free/@mutex_lock/@mutex_unlock: plain host mutexes
+ * @thread_create: start a host thread running @fn(@arg) with every signal
+ *	blocked; returns 0 on failure
+ * @thread_detach: detach the calling thread, so it needs no join
+ * @thread_exit: end the calling thread; never returns
+ * @thread_join: wait for a thread that was not detached
+ * @thread_self: identity of the calling thread
+ * @tls_alloc/@tls_free/@tls_set/@tls_get: thread-local storage keys;
+ *	the destructor runs when a thread with a non-NULL value exits
+ * @mem_alloc/@mem_free: page-aligned memory for the kernel's RAM
+ * @time_ns: host monotonic clock, in nanoseconds
+ * @realtime_ns: host wall clock (CLOCK_REALTIME), in nanoseconds
+ * @timer_alloc: a one-shot timer calling @fn(@arg) on a host thread
+ * @timer_set_oneshot: (re)arm the timer to fire once after @delta_ns
+ * @timer_free: disarm and free; the callback never runs after it returns
+ * @jmp_buf_set: save the calling context in @jb, then call @f; returns
+ *	when @f returns or when jmp_buf_longjmp(@jb) is called
+ * @jmp_buf_longjmp: return to the context saved by jmp_buf_set
+ */
+struct lkl_host_ops {
+	void (*print)(const char *str, int len);
+	void (*panic)(void);
+
+	struct lkl_sem *(*sem_alloc)(int count);
+	void (*sem_free)(struct lkl_sem *sem);
+	void (*sem_up)(struct lkl_sem *sem);
+	void (*sem_down)(struct lkl_sem *sem);
+
+	struct lkl_mutex *(*mutex_alloc)(void);
+	void (*mutex_free)(struct lkl_mutex *mutex);
+	void (*mutex_lock)(struct lkl_mutex *mutex);
+	void (*mutex_unlock)(struct lkl_mutex *mutex);
+
+	lkl_thread_t (*thread_create)(void (*fn)(void *), void *arg);
+	void (*thread_detach)(void);
+	void (*thread_exit)(void);
+	int (*thread_join)(lkl_thread_t tid);
+	lkl_thread_t (*thread_self)(void);
+
+	struct lkl_tls_key *(*tls_alloc)(void (*destructor)(void *));
+	void (*tls_free)(struct lkl_tls_key *key);
+	int (*tls_set)(struct lkl_tls_key *key, void *data);
+	void *(*tls_get)(struct lkl_tls_key *key);
+
+	void *(*mem_alloc)(unsigned long size);
+	void (*mem_free)(void *mem);
+
+	unsigned long long (*time_ns)(void);
+	unsigned long long (*realtime_ns)(void);
+
+	struct lkl_timer *(*timer_alloc)(void (*fn)(void *), void *arg);
+	int (*timer_set_oneshot)(struct lkl_timer *timer, unsigned long long delta_ns);
+	void (*timer_free)(struct lkl_timer *timer);
+
+	void (*jmp_buf_set)(struct lkl_jmp_buf *jb, void (*f)(void));
+	void (*jmp_buf_longjmp)(struct lkl_jmp_buf *jb, int val);
+};
+
+/* Block requests the kernel hands to a host disk backend. */
+enum lkl_blk_op {
+	LKL_BLK_READ = 0,
+	LKL_BLK_WRITE = 1,
+	LKL_BLK_FLUSH = 2,	/* make every completed write durable */
+	LKL_BLK_DISCARD = 3,	/* the range may read back as anything */
+	LKL_BLK_WRITE_ZEROES = 4,
+};
+
+struct lkl_blk_seg {
+	void *base;
+	unsigned long len;
+};
+
+/**
+ * struct lkl_blk_req - one block request
+ * @op: an enum lkl_blk_op
+ * @fua: for writes, the data must be durable before completion
+ * @offset: byte offset on the disk
+ * @len: total bytes (sum of the segments' lengths, or the discarded size)
+ * @nsegs/@segs: the memory to read into or write from
+ * @error: set by the host before completion: 0 or a negative errno
+ * @next: free for the host's queueing until it completes the request
+ */
+struct lkl_blk_req {
+	unsigned int op;
+	unsigned int fua;
+	unsigned long long offset;
+	unsigned long long len;
+	unsigned int nsegs;
+	struct lkl_blk_seg *segs;
+	int error;
+	struct lkl_blk_req *next;
+};
+
+/**
+ * struct lkl_disk - a host disk offered to the kernel
+ * @capacity: size in bytes (a multiple of 512)
+ * @read_only: the kernel sees a read-only device
+ * @priv: the backend's own pointer, passed back to @submit
+ * @submit: start a request; the backend calls lkl_blk_complete() once it
+ *	is done, from any thread.  Must not wait for the I/O itself.
+ */
+struct lkl_disk {
+	unsigned long long capacity;
+	int read_only;
+	void *priv;
+	void (*submit)(void *priv, struct lkl_blk_req *req);
+};
+
+/* The kernel's entry points, the only global symbols of lkl.o. */
+int lkl_start_kernel(const struct lkl_host_ops *ops, const char *cmdline);
+long lkl_syscall(long no, long *params);
+long lkl_halt(void);
+int lkl_disk_add(const struct lkl_disk *disk, char *name, int name_len);
+int lkl_disk_remove(const char *name);
+void lkl_blk_complete(struct lkl_blk_req *req);
+
+#endif /* _ASM_UAPI_LKL_HOST_OPS_H */
