@@ -42,6 +42,8 @@ struct lkl_jmp_buf {
  * @jmp_buf_set: save the calling context in @jb, then call @f; returns
  *	when @f returns or when jmp_buf_longjmp(@jb) is called
  * @jmp_buf_longjmp: return to the context saved by jmp_buf_set
+ * @memcpy/@memset/@memmove: the host's optimised versions; the kernel's
+ *	generic C ones copy a byte at a time.  May be NULL.
  */
 struct lkl_host_ops {
 	void (*print)(const char *str, int len);
@@ -80,6 +82,10 @@ struct lkl_host_ops {
 
 	void (*jmp_buf_set)(struct lkl_jmp_buf *jb, void (*f)(void));
 	void (*jmp_buf_longjmp)(struct lkl_jmp_buf *jb, int val);
+
+	void *(*memcpy)(void *dest, const void *src, unsigned long count);
+	void *(*memset)(void *s, int c, unsigned long count);
+	void *(*memmove)(void *dest, const void *src, unsigned long count);
 };
 
 /* Block requests the kernel hands to a host disk backend. */

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * System calls from host threads.
+ *
+ * Each host thread that calls in gets a task of its own, a "host task",
+ * created on its first call by pid 1 and remembered in a host
+ * thread-local slot.  Host tasks share pid 1's open files and filesystem
+ * context, so a file descriptor opened on one host thread works on all.
+ */
+#include <linux/syscalls.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/list.h>
+#include <linux/mman.h>
+#include <linux/err.h>
+#include <asm/host_ops.h>
+#include <asm/cpu.h>
+#include <asm/unistd.h>
+
+#include "lkl.h"
+
+typedef long (*syscall_fn_t)(long, long, long, long, long, long);
+
+#undef __SYSCALL
+#define __SYSCALL(nr, call)	[nr] = (syscall_fn_t)(call),
+
+static const syscall_fn_t syscall_table[__NR_syscalls] = {
+	[0 ... __NR_syscalls - 1] = (syscall_fn_t)sys_ni_syscall,
+#include <asm/syscall_table_64.h>
+};
+
+static struct lkl_tls_key *task_key;
+static bool halted;
+
+struct host_task_request {
+	struct list_head list;
+	struct lkl_sem *done;
+	struct task_struct *task;
+};
+
+static LIST_HEAD(requests);
+static struct task_struct *factory;
+
+int __init lkl_syscalls_init(void)
+{
+	task_key = lkl_ops->tls_alloc(NULL);
+	return task_key ? 0 : -ENOMEM;
+}
+
+void lkl_syscalls_halt(void)
+{
+	halted = true;
+	lkl_ops->tls_set(task_key, NULL);
+}
+
+/* pid 1's work once booted: create host tasks when asked, forever. */
+void __noreturn lkl_host_task_factory(void)
+{
+	struct host_task_request *req;
+	pid_t pid;
+
+	factory = current;
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (list_empty(&requests)) {
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+
+		req = list_first_entry(&requests, struct host_task_request, list);
+		list_del(&req->list);
+
+		pid = user_mode_thread(lkl_host_task_fn, NULL,
+				       CLONE_FS | CLONE_FILES);
+		if (pid < 0) {
+			req->task = ERR_PTR(pid);
+		} else {
+			rcu_read_lock();
+			req->task = find_task_by_vpid(pid);
+			get_task_struct(req->task);
+			rcu_read_unlock();
+		}
+		lkl_ops->sem_up(req->done);
+	}
+}
+
+/*
+ * First call on this host thread: ask pid 1 for a task, then wait to be
+ * scheduled as it.  Returns with the CPU owned and the task current.
+ */
+static long host_task_create(void)
+{
+	struct host_task_request req = { .task = NULL };
+
+	req.done = lkl_ops->sem_alloc(0);
+	if (!req.done)
+		return -ENOMEM;
+
+	lkl_cpu_get();
+	if (halted || !factory) {
+		lkl_cpu_put();
+		lkl_ops->sem_free(req.done);
+		return -ENODEV;
+	}
+	list_add_tail(&req.list, &requests);
+	wake_up_process(factory);
+	lkl_cpu_put();
+
+	lkl_ops->sem_down(req.done);
+	lkl_ops->sem_free(req.done);
+	if (IS_ERR(req.task))
+		return PTR_ERR(req.task);
+
+	if (lkl_ops->tls_set(task_key, req.task)) {
+		/* Still ours to run once; let it sleep forever after. */
+		lkl_ops->sem_down(req.task->thread.sched_sem);
+		schedule_tail(lkl_switch_last);
+		lkl_leave();
+		return -ENOMEM;
+	}
+
+	/* New tasks are runnable: the CPU comes through its semaphore. */
+	lkl_ops->sem_down(req.task->thread.sched_sem);
+	schedule_tail(lkl_switch_last);
+	return 0;
+}
+
+long lkl_enter(void)
+{
+	struct task_struct *task;
+
+	if (READ_ONCE(halted))
+		return -ENODEV;
+
+	task = lkl_ops->tls_get(task_key);
+	if (!task)
+		return host_task_create();
+
+	lkl_cpu_get();
+	if (halted) {
+		lkl_cpu_put();
+		return -ENODEV;
+	}
+	lkl_cpu_switch_to_host_task(task);
+	return 0;
+}
+
+void lkl_leave(void)
+{
+	lkl_cpu_put();
+}
+
+long lkl_syscall(long no, long *params)
+{
+	long ret;
+
+	if (no < 0 || no >= __NR_syscalls)
+		return -ENOSYS;
+
+	/* The host thread is not a process: it cannot leave through exit. */
+	if (no == __NR_exit || no == __NR_exit_group)
+		return -EPERM;
+
+	ret = lkl_enter();
+	if (ret)
+		return ret;
+	ret = syscall_table[no](params[0], params[1], params[2],
+				params[3], params[4], params[5]);
+	lkl_leave();
+	return ret;
+}
+
+/* Calls the generic table names that every architecture defines itself. */
+SYSCALL_DEFINE6(mmap, unsigned long, addr, unsigned long, len,
+		unsigned long, prot, unsigned long, flags,
+		unsigned long, fd, off_t, offset)
+{
+	if (offset & ~PAGE_MASK)
+		return -EINVAL;
+	return ksys_mmap_pgoff(addr, len, prot, flags, fd,
+			       offset >> PAGE_SHIFT);
+}
+
+SYSCALL_DEFINE0(rt_sigreturn)
+{
+	return -ENOSYS;
+}

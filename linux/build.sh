@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the kernel library: overlay our port (linux/arch/lkl, patches) on
+# Debian's linux-source-6.12 and produce
+#   build/lkl.o              one relocatable, position-independent object
+#                            whose only global symbols are the lkl_ API
+#   build/include/lkl/...    the uapi headers, renamed (LKL_*, lkl_*)
+#
+# A finished build is cached outside the clone, keyed by the content of
+# linux/ and the kernel package version, so a fresh clone of the same
+# sources gets it in seconds.  Compilation goes through ccache if present.
+#
+# Environment: LKL_CACHE_DIR (default ~/.cache/lkl), LKL_JOBS, V=1.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+out="$top/build"
+work="$out/kernel"
+cache="${LKL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lkl}"
+tarball=/usr/src/linux-source-6.12.tar.xz
+pkg=linux-source-6.12
+jobs="${LKL_JOBS:-$(nproc)}"
+
+say() { echo "build: $*" >&2; }
+die() { echo "build: $*" >&2; exit 1; }
+
+if [ ! -f "$tarball" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		say "installing $pkg"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q </dev/null >&2
+		apt-get install -y -q --no-install-recommends "$pkg" </dev/null >&2
+	fi
+	[ -f "$tarball" ] || die "missing $tarball: install it with: apt-get install $pkg"
+fi
+
+version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || stat -c %Y "$tarball")
+key=$( (echo "$version"; cd "$top" && find linux -type f ! -name '*.orig' -print0 |
+	LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-24)
+entry="$cache/build-$key"
+
+install_outputs() {
+	mkdir -p "$out"
+	rm -rf "$out/include.new"
+	cp -r "$1/include" "$out/include.new"
+	rm -rf "$out/include"
+	mv "$out/include.new" "$out/include"
+	cp "$1/lkl.o" "$out/lkl.o.new"
+	mv "$out/lkl.o.new" "$out/lkl.o"
+	echo "$key" > "$out/lkl.key"
+}
+
+if [ -f "$out/lkl.key" ] && [ "$(cat "$out/lkl.key")" = "$key" ] && [ -f "$out/lkl.o" ]; then
+	say "up to date ($key)"
+	exit 0
+fi
+if [ -f "$entry/lkl.o" ]; then
+	say "from cache $entry"
+	install_outputs "$entry"
+	exit 0
+fi
+
+start=$(date +%s)
+src="$work/linux-$version"
+if [ ! -f "$src/.unpacked" ]; then
+	say "unpacking $tarball"
+	rm -rf "$work"
+	mkdir -p "$src"
+	tar -xJf "$tarball" -C "$src" --strip-components=1
+	touch "$src/.unpacked"
+fi
+
+# Overlay the port; apply the generic patches once each, in order.
+mkdir -p "$src/arch/lkl"
+cp -a "$here/arch/lkl/." "$src/arch/lkl/"
+# Files removed from linux/arch/lkl must vanish from the tree as well.
+(cd "$src/arch/lkl" && find . -type f) | while read -r f; do
+	[ -e "$here/arch/lkl/$f" ] || rm -f "$src/arch/lkl/$f"
+done
+for p in "$here"/patches/*.patch; do
+	[ -e "$p" ] || continue
+	stamp="$src/.patched-$(basename "$p")"
+	[ -f "$stamp" ] && continue
+	say "applying $(basename "$p")"
+	patch -d "$src" -p1 -s --forward < "$p"
+	touch "$stamp"
+done
+
+cc=gcc
+if command -v ccache >/dev/null; then
+	cc="ccache gcc"
+	# Paths inside the tree are relative, so clones share the cache.
+	export CCACHE_BASEDIR="$src" CCACHE_NOHASHDIR=1
+	export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
+	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
+fi
+mk=(make -C "$src" ARCH=lkl "CC=$cc" HOSTCC=gcc -j"$jobs" ${V:+V=$V})
+
+# Configure: allnoconfig, plus our fragment.
+if ! cmp -s "$here/lkl.config" "$src/.lkl.config" || [ ! -f "$src/.config" ]; then
+	say "configuring"
+	KCONFIG_ALLCONFIG="$here/lkl.config" "${mk[@]}" -s allnoconfig
+	cp "$here/lkl.config" "$src/.lkl.config"
+	# A setting the fragment asks for but Kconfig refused is a build error.
+	grep -E '^CONFIG_[A-Z0-9_]+=' "$here/lkl.config" | while IFS= read -r line; do
+		name=${line%%=*}
+		want=${line#*=}
+		if [ "$want" = n ]; then
+			if grep -q "^$name=" "$src/.config"; then die "Kconfig kept $name, lkl.config says n"; fi
+		elif ! grep -qxF "$line" "$src/.config"; then
+			die "Kconfig refused $line (check its dependencies)"
+		fi
+	done
+fi
+
+say "compiling with $jobs jobs"
+"${mk[@]}" -s vmlinux
+"${mk[@]}" -s headers_install INSTALL_HDR_PATH="$work/uapi"
+
+# Keep only the entry points declared in host_ops.h global.
+stage="$work/stage"
+rm -rf "$stage"
+mkdir -p "$stage/include"
+sed -n 's/^[a-z].*[ *]\(lkl_[a-z_]*\)(.*/\1/p' \
+	"$here/arch/lkl/include/uapi/asm/host_ops.h" > "$work/exports.txt"
+objcopy --keep-global-symbols="$work/exports.txt" \
+	--remove-section=.comment "$src/vmlinux" "$stage/lkl.o"
+
+undefined=$(nm -u "$stage/lkl.o" | awk '{print $2}' | tr '\n' ' ')
+[ -z "$undefined" ] || die "lkl.o needs symbols from outside: $undefined"
+foreign=$(nm -g --defined-only "$stage/lkl.o" | awk '$3 !~ /^lkl_/ {print $3}' | tr '\n' ' ')
+[ -z "$foreign" ] || die "lkl.o exports non-lkl_ symbols: $foreign"
+
+node "$here/scripts/gen-uapi-headers.mjs" "$work/uapi/include" "$stage/include" \
+	asm/unistd.h linux/stat.h linux/fcntl.h linux/errno.h linux/xattr.h \
+	linux/fs.h linux/mount.h linux/falloc.h linux/reboot.h linux/utsname.h \
+	asm/stat.h asm/statfs.h linux/time_types.h linux/types.h \
+	linux/openat2.h linux/magic.h linux/limits.h
+cp "$here/arch/lkl/include/uapi/asm/host_ops.h" "$stage/include/lkl/host_ops.h"
+
+mkdir -p "$cache"
+rm -rf "$entry.tmp"
+cp -r "$stage" "$entry.tmp"
+rm -rf "$entry"
+mv "$entry.tmp" "$entry"
+install_outputs "$entry"
+say "built in $(( $(date +%s) - start ))s ($key)"
