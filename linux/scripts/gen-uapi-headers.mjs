@@ -10,13 +10,15 @@
 // header reachable through #include <...> is copied to
 // <out-dir>/lkl/<same path> with:
 //   - includes of headers in the tree rewritten to <lkl/...>;
-//   - every identifier defined anywhere in that set renamed as a whole word:
+//   - every identifier defined in that set renamed as a whole word:
 //       struct/union/enum tags, typedef names and
 //       static (inline) functions                 NAME -> lkl_NAME
 //       macros (include guards too), enum consts  NAME -> LKL_NAME
 //     A name that is both a type and a macro (the kernel's
 //     `#define __kernel_old_uid_t __kernel_old_uid_t` idiom) takes lkl_, so
-//     every occurrence still refers to the same renamed thing.
+//     every occurrence still refers to the same renamed thing.  A file's
+//     use of a name is renamed only where the definition is visible to it
+//     (see `related` below); plus a few special cases (ALSO_*, pasting).
 // It also writes <out-dir>/lkl/uapi.h (includes all entry headers) and
 // <out-dir>/lkl/syscall-names.h ({ LKL___NR_x, "x" }, for each syscall).
 //
@@ -229,7 +231,7 @@ function main(argv) {
   // Read the closure of the entry headers under #include.  Every include
   // is followed, whatever #if it sits under, so all alternatives
   // (e.g. unistd_32.h and unistd_64.h) are present.
-  const files = new Map(); // relative path -> text
+  const files = new Map(); // relative path -> { text, includes, lower, upper }
   const queue = [];
   for (const e of entries) {
     const rel = path.posix.normalize(e);
@@ -243,35 +245,68 @@ function main(argv) {
     const rel = queue.shift();
     if (files.has(rel)) continue;
     const text = fs.readFileSync(path.join(root, rel), 'utf8');
-    files.set(rel, text);
+    const f = { text, includes: [], lower: new Set(), upper: new Set() };
+    files.set(rel, f);
     for (const t of tokens(text)) {
       const inc = t.kind === 'include' && INCLUDE.exec(t.text);
       if (!inc) continue;
       const target = resolveInclude(root, rel, inc[2], inc[3]);
-      if (target) queue.push(target);
+      if (target) f.includes.push(target);
       else process.stderr.write(`gen-uapi-headers: ${rel}: keeping #include ${inc[2]}${inc[3]}${inc[4]} (not in the tree)\n`);
     }
+    queue.push(...f.includes);
+    collectDefinitions(text, f.lower, f.upper);
   }
 
-  const lower = new Set(ALSO_LOWER);
-  const upper = new Set(ALSO_UPPER);
-  for (const text of files.values()) collectDefinitions(text, lower, upper);
-
-  const rename = new Map();
-  for (const name of upper) rename.set(name, MACRO_PREFIX + name);
-  for (const name of lower) rename.set(name, TYPE_PREFIX + name); // types win
-  for (const name of rename.keys()) {
+  // The new name of each defined name, decided once for the whole set.
+  const renamed = new Map();
+  const definedIn = new Map(); // name -> files defining it
+  for (const [rel, f] of files) {
+    for (const name of [...f.upper, ...f.lower]) {
+      definedIn.set(name, [...(definedIn.get(name) ?? []), rel]);
+    }
+  }
+  for (const f of files.values()) for (const name of f.upper) renamed.set(name, MACRO_PREFIX + name);
+  for (const f of files.values()) for (const name of f.lower) renamed.set(name, TYPE_PREFIX + name); // types win
+  for (const name of ALSO_UPPER) renamed.set(name, MACRO_PREFIX + name);
+  for (const name of ALSO_LOWER) renamed.set(name, TYPE_PREFIX + name);
+  for (const name of renamed.keys()) {
     // Keywords stay; so do names already in our namespace (e.g. the
     // lkl_-prefixed host_ops.h contract), so a second pass changes nothing.
     if (KEYWORDS.has(name) || LIBC_TYPES.has(name) || /^(lkl|LKL)_/.test(name)) {
-      rename.delete(name);
+      renamed.delete(name);
     }
   }
 
+  // A file refers to a definition only if it can see it: in itself, in a
+  // header it includes (transitively), or in one that includes it (the
+  // arch's asm/fcntl.h defines HAVE_ARCH_STRUCT_FLOCK, then includes
+  // asm-generic/fcntl.h which tests it).  Other uses of the same name mean
+  // the C library's: linux/input.h wants <sys/time.h>'s struct timeval,
+  // not the one linux/time.h defines.
+  const closures = new Map();
+  const closure = (rel) => {
+    if (!closures.has(rel)) {
+      const seen = new Set();
+      const walk = (r) => { if (!seen.has(r)) { seen.add(r); files.get(r).includes.forEach(walk); } };
+      walk(rel);
+      closures.set(rel, seen);
+    }
+    return closures.get(rel);
+  };
+
   const outputs = new Map(); // path under <out-dir>/lkl -> content
-  for (const [rel, text] of files) {
+  for (const [rel, f] of files) {
+    const related = new Set(closure(rel));
+    for (const other of files.keys()) if (closure(other).has(rel)) related.add(other);
+    const rename = (name) => {
+      const defs = definedIn.get(name);
+      const visible = !defs || defs.some((d) => related.has(d)); // !defs: ALSO_*
+      return visible ? renamed.get(name) : undefined;
+    };
+
     let out = '';
-    const toks = [...tokens(text)];
+    const toks = [...tokens(f.text)];
     let params = new Set(); // parameters of the #define we are in, if any
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i];
@@ -281,9 +316,11 @@ function main(argv) {
         params = macroParams(toks, i + 1);
       }
       if (t.kind === 'ident') {
-        out += rename.get(t.text)
-          ?? (!params.has(t.text) && pastedOnto(toks, i) ? pastePrefix(rename, t.text) : '')
-          + t.text;
+        let name = rename(t.text);
+        if (name === undefined && !params.has(t.text) && pastedOnto(toks, i)) {
+          name = pastePrefix(renamed, t.text) + t.text;
+        }
+        out += name ?? t.text;
       } else if (t.kind === 'include') {
         const inc = INCLUDE.exec(t.text);
         const target = inc && resolveInclude(root, rel, inc[2], inc[3]);
@@ -307,7 +344,7 @@ function main(argv) {
   // count) and __NR_arch_specific_syscall (the first arch-private number).
   const notSyscalls = new Set(['syscalls', 'arch_specific_syscall']);
   const nrs = new Set();
-  for (const text of files.values()) {
+  for (const { text } of files.values()) {
     for (const m of text.matchAll(/^\s*#\s*define\s+__NR_([A-Za-z_]\w*)/gm)) {
       if (!notSyscalls.has(m[1])) nrs.add(m[1]);
     }
@@ -363,9 +400,9 @@ function pastedOnto(toks, i) {
 
 // A name built by pasting, like NILFS_CPINFO_ ## flag, must get the prefix
 // of the names it builds: take it from a defined name it begins.
-function pastePrefix(rename, stem) {
-  for (const [name, renamed] of rename) {
-    if (name.startsWith(stem)) return renamed.slice(0, renamed.length - name.length);
+function pastePrefix(renamed, stem) {
+  for (const [name, to] of renamed) {
+    if (name.startsWith(stem)) return to.slice(0, to.length - name.length);
   }
   return '';
 }
