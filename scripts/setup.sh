@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Prepare a machine to build and test lkl: Debian packages, npm packages,
+# then the build.  Idempotent: a second run installs nothing and leaves
+# the (incremental) build to decide what is out of date.
+#
+# Meant for a fresh Debian 12 machine, run as root with node and npm
+# present.  Needs no terminal and reads nothing from stdin.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+say() { echo "setup: $*" >&2; }
+
+# Kernel build (linux-source-6.12 and its tools), the addon (gcc, g++,
+# python3, pkg-config), and the tools the tests use to make and check
+# filesystem images.
+packages=(
+	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc g++
+	python3 e2fsprogs btrfs-progs xfsprogs dosfstools mtools ccache fuse3
+	libfuse3-dev fdisk gdisk attr acl xz-utils pkg-config tar gzip zstd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	if ((EUID != 0)); then
+		echo "setup: missing Debian packages; as root run: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q </dev/null >&2
+	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >&2
+else
+	say "Debian packages present"
+fi
+
+# npm ci when node_modules is absent or older than the lock file.
+if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
+	say "npm ci"
+	npm ci --no-audit --no-fund </dev/null >&2
+	touch node_modules # npm ci may keep an older mtime; mark it current
+else
+	say "node_modules up to date"
+fi
+
+say "npm run build"
+npm run build </dev/null >&2
+say "done"
