@@ -92,27 +92,32 @@ cc=gcc
 if command -v ccache >/dev/null; then
 	cc="ccache gcc"
 	# Paths inside the tree are relative, so clones share the cache.
-	export CCACHE_BASEDIR="$src" CCACHE_NOHASHDIR=1
+	export CCACHE_BASEDIR="$work" CCACHE_NOHASHDIR=1
 	export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
 	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
 fi
-mk=(make -C "$src" ARCH=lkl "CC=$cc" HOSTCC=gcc -j"$jobs" ${V:+V=$V})
+obj="$work/obj"
+mkdir -p "$obj"
+mk=(make -C "$src" O="$obj" ARCH=lkl "CC=$cc" HOSTCC=gcc -j"$jobs" ${V:+V=$V})
 
 # Configure: allnoconfig, plus our fragment.
-if ! cmp -s "$here/lkl.config" "$src/.lkl.config" || [ ! -f "$src/.config" ]; then
+if ! cmp -s "$here/lkl.config" "$obj/.lkl.config" || [ ! -f "$obj/.config" ]; then
 	say "configuring"
 	KCONFIG_ALLCONFIG="$here/lkl.config" "${mk[@]}" -s allnoconfig
-	cp "$here/lkl.config" "$src/.lkl.config"
+	cp "$here/lkl.config" "$obj/.lkl.config"
 	# A setting the fragment asks for but Kconfig refused is a build error.
-	grep -E '^CONFIG_[A-Z0-9_]+=' "$here/lkl.config" | while IFS= read -r line; do
+	refused=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$here/lkl.config" | while IFS= read -r line; do
 		name=${line%%=*}
-		want=${line#*=}
-		if [ "$want" = n ]; then
-			if grep -q "^$name=" "$src/.config"; then die "Kconfig kept $name, lkl.config says n"; fi
-		elif ! grep -qxF "$line" "$src/.config"; then
-			die "Kconfig refused $line (check its dependencies)"
+		if [ "${line#*=}" = n ]; then
+			! grep -q "^$name=" "$obj/.config" || echo "$line"
+		else
+			grep -qxF "$line" "$obj/.config" || echo "$line"
 		fi
-	done
+	done | tr '\n' ' ')
+	if [ -n "$refused" ]; then
+		rm -f "$obj/.lkl.config"
+		die "Kconfig refused: $refused(check their dependencies)"
+	fi
 fi
 
 say "compiling with $jobs jobs"
@@ -126,9 +131,9 @@ mkdir -p "$stage/include"
 sed -n 's/^[a-z].*[ *]\(lkl_[a-z_]*\)(.*/\1/p' \
 	"$here/arch/lkl/include/uapi/asm/host_ops.h" > "$work/exports.txt"
 objcopy --keep-global-symbols="$work/exports.txt" \
-	--remove-section=.comment "$src/vmlinux" "$stage/lkl.o"
+	--remove-section=.comment "$obj/vmlinux" "$stage/lkl.o"
 
-undefined=$(nm -u "$stage/lkl.o" | awk '{print $2}' | tr '\n' ' ')
+undefined=$(nm -u "$stage/lkl.o" | awk '$2 != "_GLOBAL_OFFSET_TABLE_" {print $2}' | tr '\n' ' ')
 [ -z "$undefined" ] || die "lkl.o needs symbols from outside: $undefined"
 foreign=$(nm -g --defined-only "$stage/lkl.o" | awk '$3 !~ /^lkl_/ {print $3}' | tr '\n' ' ')
 [ -z "$foreign" ] || die "lkl.o exports non-lkl_ symbols: $foreign"

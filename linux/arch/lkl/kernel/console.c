@@ -4,6 +4,8 @@
 #include <linux/init.h>
 #include <asm/host_ops.h>
 
+#include "lkl.h"
+
 static void console_write(struct console *con, const char *str,
 			  unsigned int len)
 {

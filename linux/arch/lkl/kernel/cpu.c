@@ -17,6 +17,7 @@
  */
 #include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <linux/sched/stat.h>
 #include <linux/interrupt.h>
 #include <asm/host_ops.h>
 #include <asm/cpu.h>

@@ -10,6 +10,8 @@
 #include <linux/pfn.h>
 #include <asm/host_ops.h>
 
+#include "lkl.h"
+
 unsigned long memory_start, memory_end;
 void *empty_zero_page;
 static unsigned long mem_size = 64UL << 20;

@@ -47,12 +47,13 @@ void __init setup_arch(char **cmdline_p)
 	lkl_bootmem_init();
 }
 
-static void start_kernel_thread(void *unused)
+/* Init sections are never freed (see mem.c), so these may use them. */
+static void __ref start_kernel_thread(void *unused)
 {
 	start_kernel();
 }
 
-int lkl_start_kernel(const struct lkl_host_ops *ops, const char *cmdline)
+int __ref lkl_start_kernel(const struct lkl_host_ops *ops, const char *cmdline)
 {
 	int err;
 
@@ -113,7 +114,7 @@ static int __init lkl_fs_setup(void)
 	fput(file);
 	register_binfmt(&init_format);
 
-	err = init_mount("devtmpfs", "/dev", "devtmpfs", MS_SILENT, NULL);
+	err = init_mount("devtmpfs", "/dev", "devtmpfs", SB_SILENT, NULL);
 	if (err)
 		pr_err("lkl: cannot mount devtmpfs on /dev: %d\n", err);
 	return 0;

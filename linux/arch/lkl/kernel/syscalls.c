@@ -16,16 +16,22 @@
 #include <asm/host_ops.h>
 #include <asm/cpu.h>
 #include <asm/unistd.h>
+#include <asm/syscalls.h>
 
 #include "lkl.h"
 
 typedef long (*syscall_fn_t)(long, long, long, long, long, long);
 
+/*
+ * Every sys_ function takes its arguments as longs in registers, so each
+ * is called through the same six-argument type.
+ */
 #undef __SYSCALL
-#define __SYSCALL(nr, call)	[nr] = (syscall_fn_t)(call),
+#define __SYSCALL(nr, call)	[nr] = (void *)(call),
+#define __SYSCALL_WITH_COMPAT(nr, native, compat)	__SYSCALL(nr, native)
 
-static const syscall_fn_t syscall_table[__NR_syscalls] = {
-	[0 ... __NR_syscalls - 1] = (syscall_fn_t)sys_ni_syscall,
+static void *const syscall_table[__NR_syscalls] = {
+	[0 ... __NR_syscalls - 1] = (void *)sys_ni_syscall,
 #include <asm/syscall_table_64.h>
 };
 
@@ -165,8 +171,9 @@ long lkl_syscall(long no, long *params)
 	ret = lkl_enter();
 	if (ret)
 		return ret;
-	ret = syscall_table[no](params[0], params[1], params[2],
-				params[3], params[4], params[5]);
+	ret = ((syscall_fn_t)syscall_table[no])(params[0], params[1],
+						 params[2], params[3],
+						 params[4], params[5]);
 	lkl_leave();
 	return ret;
 }

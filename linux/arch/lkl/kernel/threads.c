@@ -19,6 +19,7 @@
 #include <linux/ptrace.h>
 #include <asm/host_ops.h>
 #include <asm/cpu.h>
+#include <asm/switch_to.h>
 
 struct task_struct *lkl_current_task = &init_task;
 struct task_struct *lkl_switch_last;
@@ -169,4 +170,10 @@ void show_regs(struct pt_regs *regs)
 unsigned long __get_wchan(struct task_struct *p)
 {
 	return 0;
+}
+
+/* Host stacks carry no frame information the kernel could walk. */
+void show_stack(struct task_struct *task, unsigned long *sp,
+		const char *loglvl)
+{
 }

@@ -13,6 +13,8 @@
 #include <asm/host_ops.h>
 #include <asm/irq.h>
 
+#include "lkl.h"
+
 static u64 boot_ns;
 static struct lkl_timer *timer;
 
@@ -41,12 +43,12 @@ static struct clocksource clocksource = {
 	.mask	= CLOCKSOURCE_MASK(64),
 };
 
-static int timer_next(unsigned long delta_ns, struct clock_event_device *evt)
+static int clockevent_next(unsigned long delta_ns, struct clock_event_device *evt)
 {
 	return lkl_ops->timer_set_oneshot(timer, delta_ns);
 }
 
-static int timer_shutdown(struct clock_event_device *evt)
+static int clockevent_shutdown(struct clock_event_device *evt)
 {
 	/*
 	 * A stray expiry is harmless: the tick code checks what is due.
@@ -58,9 +60,9 @@ static int timer_shutdown(struct clock_event_device *evt)
 static struct clock_event_device clockevent = {
 	.name			= "lkl",
 	.features		= CLOCK_EVT_FEAT_ONESHOT,
-	.set_next_event		= timer_next,
-	.set_state_shutdown	= timer_shutdown,
-	.set_state_oneshot_stopped = timer_shutdown,
+	.set_next_event		= clockevent_next,
+	.set_state_shutdown	= clockevent_shutdown,
+	.set_state_oneshot_stopped = clockevent_shutdown,
 	.rating			= 499,
 	.cpumask		= cpu_possible_mask,
 };
@@ -81,8 +83,6 @@ void __init time_init(void)
 	int err;
 
 	boot_ns = lkl_ops->time_ns();
-	/* udelay() reads the host clock, so there is no loop to calibrate. */
-	lpj_fine = 1000000000 / HZ;
 
 	timer = lkl_ops->timer_alloc(timer_fired, NULL);
 	if (!timer)

@@ -61,6 +61,8 @@ static inline void *pfn_to_virt(unsigned long pfn)
 #include <asm-generic/memory_model.h>
 #include <asm-generic/getorder.h>
 
+#define page_to_phys(page)	PFN_PHYS(page_to_pfn(page))
+
 #endif /* __ASSEMBLY__ */
 
 #endif

@@ -3,14 +3,7 @@
 #define _ASM_LKL_PGTABLE_H
 
 /* No MMU: there are no page tables, only what generic no-MMU code names. */
-#include <asm-generic/pgtable-nopud.h>
-
-#define pgd_present(pgd)	(1)
-#define pgd_none(pgd)		(0)
-#define pgd_bad(pgd)		(0)
-#define pgd_clear(pgdp)
-#define kern_addr_valid(addr)	(1)
-#define pmd_offset(a, b)	((void *)0)
+#include <asm-generic/pgtable-nopmd.h>
 
 #define PAGE_NONE		__pgprot(0)
 #define PAGE_SHARED		__pgprot(0)
@@ -19,9 +12,7 @@
 #define PAGE_KERNEL		__pgprot(0)
 
 #define swapper_pg_dir		((pgd_t *)0)
-#define pgtable_cache_init()	do { } while (0)
 
-#define TASK_SIZE		(~0UL)
 #define VMALLOC_START		0UL
 #define VMALLOC_END		0xffffffffUL
 #define KMAP_START		0UL

@@ -5,6 +5,7 @@
 #ifndef __ASSEMBLY__
 
 #include <linux/types.h>
+#include <linux/compiler.h>
 #include <asm/host_ops.h>
 
 /**
@@ -31,6 +32,8 @@ struct thread_struct {
 
 #define INIT_THREAD { }
 
+/* Any host address may be handed to a system call. */
+#define TASK_SIZE		(~0UL)
 #define TASK_UNMAPPED_BASE	0
 #define STACK_TOP		TASK_SIZE
 #define STACK_TOP_MAX		TASK_SIZE
