@@ -131,6 +131,7 @@ mkdir -p "$stage/include"
 sed -n 's/^[a-z].*[ *]\(lkl_[a-z_]*\)(.*/\1/p' \
 	"$here/arch/lkl/include/uapi/asm/host_ops.h" > "$work/exports.txt"
 objcopy --keep-global-symbols="$work/exports.txt" \
+	--add-section .note.GNU-stack=/dev/null \
 	--remove-section=.comment "$obj/vmlinux" "$stage/lkl.o"
 
 undefined=$(nm -u "$stage/lkl.o" | awk '$2 != "_GLOBAL_OFFSET_TABLE_" {print $2}' | tr '\n' ' ')

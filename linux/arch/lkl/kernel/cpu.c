@@ -19,6 +19,7 @@
 #include <linux/sched/task.h>
 #include <linux/sched/stat.h>
 #include <linux/interrupt.h>
+#include <linux/cpu.h>
 #include <asm/host_ops.h>
 #include <asm/cpu.h>
 
@@ -201,4 +202,9 @@ void lkl_cpu_switch_to_host_task(struct task_struct *task)
 
 	lkl_ops->sem_down(task->thread.sched_sem);
 	schedule_tail(lkl_switch_last);
+}
+
+void arch_cpu_idle(void)
+{
+	lkl_cpu_idle();
 }

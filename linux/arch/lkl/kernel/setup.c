@@ -108,7 +108,8 @@ static int __init lkl_fs_setup(void)
 	struct file *file;
 	int err;
 
-	file = filp_open("/init", O_CREAT | O_WRONLY, 0700);
+	/* Read-only: a file open for writing could not be executed. */
+	file = filp_open("/init", O_CREAT | O_RDONLY, 0700);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	fput(file);

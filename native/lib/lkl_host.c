@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host library over lkl.o: boot with the POSIX host operations, file
+ * disks, mounts.  The kernel is one per process, so its boot options live
+ * here once; disks and mounts are objects of their own.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lkl_host.h"
+#include "../host/posix_host.h"
+#include "../disk/file_disk.h"
+
+struct lkl_host_disk {
+	struct file_disk *file;
+	char name[32];
+};
+
+/* The kernel keeps a pointer to its host operations: they must outlive it. */
+static struct lkl_host_ops host_ops;
+
+/* What lkl_host_halt() must unmount first. */
+static struct {
+	pthread_mutex_t lock;
+	int count;
+	char paths[64][48];
+} mounts = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+int lkl_host_boot(const struct lkl_boot_options *opts)
+{
+	unsigned long mib = opts && opts->memory_mib ? opts->memory_mib : 64;
+	char cmdline[1024];
+	int n;
+
+	n = snprintf(cmdline, sizeof(cmdline), "mem=%luM %s%s", mib,
+		     opts && opts->print ? "" : "quiet ",
+		     opts && opts->boot_args ? opts->boot_args : "");
+	if (n < 0 || (size_t)n >= sizeof(cmdline))
+		return -E2BIG;
+
+	host_ops = lkl_posix_host_ops;
+	lkl_posix_host_set_print(&host_ops, opts ? opts->print : NULL);
+	return lkl_start_kernel(&host_ops, cmdline);
+}
+
+int lkl_host_halt(void)
+{
+	int i;
+
+	pthread_mutex_lock(&mounts.lock);
+	for (i = mounts.count - 1; i >= 0; i--)
+		lkl_sys2(LKL___NR_umount2, mounts.paths[i], 0);
+	mounts.count = 0;
+	pthread_mutex_unlock(&mounts.lock);
+	return lkl_halt();
+}
+
+int lkl_host_disk_add(const char *path, int read_only,
+		      struct lkl_host_disk **out)
+{
+	struct lkl_host_disk *disk;
+	struct lkl_disk desc;
+	int err;
+
+	disk = calloc(1, sizeof(*disk));
+	if (!disk)
+		return -ENOMEM;
+	err = file_disk_open(path, read_only, &disk->file);
+	if (err) {
+		free(disk);
+		return err;
+	}
+	file_disk_fill(disk->file, &desc);
+	/*
+	 * The kernel sees a writable device even for a read-only file: ext4
+	 * must replay a dirty journal before it mounts, even read-only, and
+	 * the copy-on-write layer keeps those writes off the file.
+	 */
+	desc.read_only = 0;
+
+	err = lkl_disk_add(&desc, disk->name, sizeof(disk->name));
+	if (err < 0) {
+		file_disk_close(disk->file);
+		free(disk);
+		return err;
+	}
+	*out = disk;
+	return 0;
+}
+
+const char *lkl_host_disk_name(const struct lkl_host_disk *disk)
+{
+	return disk->name;
+}
+
+int lkl_host_disk_remove(struct lkl_host_disk *disk)
+{
+	int err = lkl_disk_remove(disk->name);
+
+	if (err)
+		return err;
+	file_disk_close(disk->file);
+	free(disk);
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[64];
+	char *p;
+	long err;
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char saved = *p;
+
+		*p = 0;
+		err = lkl_sys3(LKL___NR_mkdirat, LKL_AT_FDCWD, buf, 0700);
+		if (err && err != -LKL_EEXIST)
+			return err;
+		*p = saved;
+		if (!saved)
+			return 0;
+	}
+}
+
+static const char *const probe_order[] = { "ext4", "btrfs", "xfs", "vfat" };
+
+int lkl_host_mount(struct lkl_host_disk *disk, int partition,
+		   const char *fstype, unsigned long flags, const char *data,
+		   char *mnt, size_t mnt_len, char *used_fstype,
+		   size_t fstype_len)
+{
+	char dev[48], path[48];
+	long err = -LKL_EINVAL;
+	size_t i;
+	int n;
+
+	if (partition < 0)
+		return -EINVAL;
+	if (partition)
+		n = snprintf(dev, sizeof(dev), "/dev/%s%d", disk->name, partition);
+	else
+		n = snprintf(dev, sizeof(dev), "/dev/%s", disk->name);
+	if (n < 0 || (size_t)n >= sizeof(dev))
+		return -ENAMETOOLONG;
+	n = snprintf(path, sizeof(path), "/mnt/%s%s%.0d", disk->name,
+		     partition ? "p" : "", partition);
+	if (n < 0 || (size_t)n >= sizeof(path) || (size_t)n >= mnt_len)
+		return -ENAMETOOLONG;
+
+	err = mkdir_p(path);
+	if (err)
+		return err;
+
+	if (fstype) {
+		err = lkl_sys5(LKL___NR_mount, dev, path, fstype, flags, data);
+	} else {
+		/* The first filesystem whose superblock checks out wins. */
+		for (i = 0; i < sizeof(probe_order) / sizeof(probe_order[0]); i++) {
+			fstype = probe_order[i];
+			err = lkl_sys5(LKL___NR_mount, dev, path, fstype, flags,
+				       data);
+			if (err != -LKL_EINVAL)
+				break;
+		}
+	}
+	if (err)
+		return err;
+
+	pthread_mutex_lock(&mounts.lock);
+	if (mounts.count < (int)(sizeof(mounts.paths) / sizeof(mounts.paths[0])))
+		strcpy(mounts.paths[mounts.count++], path);
+	pthread_mutex_unlock(&mounts.lock);
+
+	strcpy(mnt, path);
+	if (used_fstype && fstype_len)
+		snprintf(used_fstype, fstype_len, "%s", fstype);
+	return 0;
+}
+
+int lkl_host_umount(const char *mnt)
+{
+	long err = lkl_sys2(LKL___NR_umount2, mnt, 0);
+	int i;
+
+	if (err)
+		return err;
+	pthread_mutex_lock(&mounts.lock);
+	for (i = 0; i < mounts.count; i++) {
+		if (!strcmp(mounts.paths[i], mnt)) {
+			memmove(mounts.paths[i], mounts.paths[i + 1],
+				sizeof(mounts.paths[0]) * (mounts.count - i - 1));
+			mounts.count--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mounts.lock);
+	return 0;
+}
