@@ -52,6 +52,11 @@ install_outputs() {
 	echo "$key" > "$out/lkl.key"
 }
 
+# One build at a time in this clone.
+mkdir -p "$out"
+exec 9>"$out/.build.lock"
+flock 9
+
 if [ -f "$out/lkl.key" ] && [ "$(cat "$out/lkl.key")" = "$key" ] && [ -f "$out/lkl.o" ]; then
 	say "up to date ($key)"
 	exit 0

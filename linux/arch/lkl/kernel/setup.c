@@ -118,6 +118,13 @@ static int __init lkl_fs_setup(void)
 	err = init_mount("devtmpfs", "/dev", "devtmpfs", SB_SILENT, NULL);
 	if (err)
 		pr_err("lkl: cannot mount devtmpfs on /dev: %d\n", err);
+
+	/* /proc/self/fd gives the host library the path of a descriptor. */
+	err = init_mkdir("/proc", 0555);
+	if (!err)
+		err = init_mount("proc", "/proc", "proc", SB_SILENT, NULL);
+	if (err)
+		pr_err("lkl: cannot mount proc on /proc: %d\n", err);
 	return 0;
 }
 late_initcall_sync(lkl_fs_setup);

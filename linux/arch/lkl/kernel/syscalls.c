@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/mman.h>
 #include <linux/err.h>
+#include <linux/task_work.h>
 #include <asm/host_ops.h>
 #include <asm/cpu.h>
 #include <asm/unistd.h>
@@ -174,6 +175,12 @@ long lkl_syscall(long no, long *params)
 	ret = ((syscall_fn_t)syscall_table[no])(params[0], params[1],
 						 params[2], params[3],
 						 params[4], params[5]);
+	/*
+	 * What a real kernel does on the way back to user space: the last
+	 * fput() of a file and the end of an unmount are deferred to here.
+	 */
+	if (task_work_pending(current))
+		task_work_run();
 	lkl_leave();
 	return ret;
 }
