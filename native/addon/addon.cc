@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The Node-API addon: thin mechanics over the host library.  Policy
+// (validation, error shaping, path handling) lives in src/lkl.
+#include <cstring>
+#include <napi.h>
+
+#include "run.h"
+
+namespace lkl {
+
+Napi::Error ErrnoError(Napi::Env env, long err)
+{
+	Napi::Error e = Napi::Error::New(env, std::strerror(static_cast<int>(-err)));
+	e.Set("errno", Napi::Number::New(env, static_cast<double>(err)));
+	return e;
+}
+
+std::string ArgString(const Napi::CallbackInfo &info, size_t i)
+{
+	if (!info[i].IsString())
+		throw Napi::TypeError::New(info.Env(), "argument " +
+					   std::to_string(i) + " must be a string");
+	return info[i].As<Napi::String>().Utf8Value();
+}
+
+int ArgInt(const Napi::CallbackInfo &info, size_t i)
+{
+	if (!info[i].IsNumber())
+		throw Napi::TypeError::New(info.Env(), "argument " +
+					   std::to_string(i) + " must be a number");
+	return info[i].As<Napi::Number>().Int32Value();
+}
+
+long long ArgInt64(const Napi::CallbackInfo &info, size_t i)
+{
+	if (info[i].IsBigInt()) {
+		bool lossless;
+
+		return info[i].As<Napi::BigInt>().Int64Value(&lossless);
+	}
+	if (!info[i].IsNumber())
+		throw Napi::TypeError::New(info.Env(), "argument " +
+					   std::to_string(i) + " must be a number");
+	return info[i].As<Napi::Number>().Int64Value();
+}
+
+bool ArgBool(const Napi::CallbackInfo &info, size_t i)
+{
+	return info[i].ToBoolean().Value();
+}
+
+void Export(Napi::Env env, Napi::Object exports, const char *name, Impl impl)
+{
+	auto async = [impl](const Napi::CallbackInfo &info) {
+		return impl(info, true);
+	};
+	auto sync = [impl](const Napi::CallbackInfo &info) {
+		return impl(info, false);
+	};
+
+	exports.Set(name, Napi::Function::New(env, async, name));
+	exports.Set(std::string(name) + "Sync",
+		    Napi::Function::New(env, sync, std::string(name) + "Sync"));
+}
+
+} // namespace lkl
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports)
+{
+	lkl::InitKernel(env, exports);
+	lkl::InitFs(env, exports);
+	lkl::InitFd(env, exports);
+	return exports;
+}
+
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitAddon)
