@@ -131,7 +131,45 @@ static int mkdir_p(const char *path)
 	}
 }
 
-static const char *const probe_order[] = { "ext4", "btrfs", "xfs", "vfat" };
+/*
+ * Which filesystem is on @dev, from its superblock's magic numbers, read
+ * through the kernel's own view of the device (so partitions just work).
+ */
+static const char *detect_fstype(const char *dev, long *err)
+{
+	unsigned char sb[4096];
+	long fd, n;
+
+	fd = lkl_sys4(LKL___NR_openat, LKL_AT_FDCWD, dev,
+		      LKL_O_RDONLY | LKL_O_CLOEXEC, 0);
+	*err = fd < 0 ? fd : -LKL_ENODEV;
+	if (fd < 0)
+		return NULL;
+
+	/* btrfs: "_BHRfS_M" 64 bytes into the superblock at 64 KiB */
+	n = lkl_sys4(LKL___NR_pread64, fd, sb, 8, 65536 + 64);
+	if (n == 8 && !memcmp(sb, "_BHRfS_M", 8))
+		goto found_btrfs;
+
+	n = lkl_sys4(LKL___NR_pread64, fd, sb, sizeof(sb), 0);
+	lkl_sys1(LKL___NR_close, fd);
+	if (n < 2048)
+		return NULL;
+	/* ext2/3/4: 0xEF53 at 1024 + 56 */
+	if (sb[1080] == 0x53 && sb[1081] == 0xef)
+		return "ext4";
+	if (!memcmp(sb, "XFSB", 4))
+		return "xfs";
+	/* FAT: a boot sector ending in 55 AA, with a FAT type label */
+	if (sb[510] == 0x55 && sb[511] == 0xaa &&
+	    (!memcmp(sb + 54, "FAT", 3) || !memcmp(sb + 82, "FAT32", 5)))
+		return "vfat";
+	return NULL;
+
+found_btrfs:
+	lkl_sys1(LKL___NR_close, fd);
+	return "btrfs";
+}
 
 int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		   const char *fstype, unsigned long flags, const char *data,
@@ -140,7 +178,6 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 {
 	char dev[48], path[48];
 	long err = -LKL_EINVAL;
-	size_t i;
 	int n;
 
 	if (partition < 0)
@@ -160,18 +197,12 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 	if (err)
 		return err;
 
-	if (fstype) {
-		err = lkl_sys5(LKL___NR_mount, dev, path, fstype, flags, data);
-	} else {
-		/* The first filesystem whose superblock checks out wins. */
-		for (i = 0; i < sizeof(probe_order) / sizeof(probe_order[0]); i++) {
-			fstype = probe_order[i];
-			err = lkl_sys5(LKL___NR_mount, dev, path, fstype, flags,
-				       data);
-			if (err != -LKL_EINVAL)
-				break;
-		}
+	if (!fstype) {
+		fstype = detect_fstype(dev, &err);
+		if (!fstype)
+			return err;
 	}
+	err = lkl_sys5(LKL___NR_mount, dev, path, fstype, flags, data);
 	if (err)
 		return err;
 

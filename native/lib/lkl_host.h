@@ -37,7 +37,9 @@ int lkl_host_disk_remove(struct lkl_host_disk *disk);
 /**
  * lkl_host_mount - mount a disk, or one of its partitions, in the kernel
  * @partition: 0 for the whole disk, else the partition number
- * @fstype: a filesystem name, or NULL to try ext4, btrfs, xfs and vfat
+ * @fstype: a filesystem name, or NULL to recognise ext2/3/4, btrfs, xfs
+ *	or vfat from the superblock; -ENODEV when none is there, -ENOENT
+ *	when the disk has no such partition
  * @flags: LKL_MS_* mount flags
  * @data: the filesystem's mount options, or NULL
  * @mnt/@mnt_len: receives the mount point inside the kernel
