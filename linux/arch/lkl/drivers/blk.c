@@ -173,6 +173,8 @@ static int lkl_blk_add(const struct lkl_disk *disk, char *name, int name_len)
 		.max_segments		= LKL_BLK_MAX_SEGS,
 		.max_hw_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
 		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
+		/* Twice this is the readahead window: 1 MiB. */
+		.io_opt			= SZ_512K,
 		.features		= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA,
 	};
 	struct lkl_blk_dev *dev;
