@@ -71,6 +71,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports)
 	lkl::InitKernel(env, exports);
 	lkl::InitFs(env, exports);
 	lkl::InitFd(env, exports);
+	lkl::InitHost(env, exports);
 	return exports;
 }
 

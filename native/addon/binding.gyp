@@ -7,7 +7,8 @@
         "kernel.cc",
         "fs.cc",
         "fd.cc",
-        "stat.cc"
+        "stat.cc",
+        "host.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

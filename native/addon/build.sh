@@ -5,9 +5,17 @@
 # in native/addon/build, so it never cleans the kernel outputs in build/.
 set -euo pipefail
 cd "$(dirname "$0")"
-gyp="../../node_modules/.bin/node-gyp"
-[ -f build/Makefile ] || "$gyp" configure >/dev/null
-"$gyp" build >/dev/null
+gyp=(../../node_modules/.bin/node-gyp)
+# Build against the headers of the Node that runs us when they are
+# installed with it: this machine cannot download them.
+nodedir=${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}
+if [ -z "$nodedir" ] || [ "$nodedir" = undefined ]; then
+	prefix=$(dirname "$(dirname "$(command -v node)")")
+	[ -f "$prefix/include/node/node_api.h" ] && nodedir=$prefix
+fi
+[ -n "$nodedir" ] && [ "$nodedir" != undefined ] && gyp+=(--nodedir="$nodedir")
+[ -f build/Makefile ] || "${gyp[@]}" configure >/dev/null
+"${gyp[@]}" build >/dev/null
 mkdir -p ../../build/Release
 cp build/Release/lkl.node ../../build/Release/lkl.node.new
 mv ../../build/Release/lkl.node.new ../../build/Release/lkl.node

@@ -131,6 +131,45 @@ static Napi::Value Lseek(const Napi::CallbackInfo &info, bool async)
 		   Number);
 }
 
+// fchmod/fchown/futimes: a FileHandle changes the file it has open, which
+// may no longer be reachable by the path it was opened with.
+static Napi::Value Fchmod(const Napi::CallbackInfo &info, bool async)
+{
+	int fd = ArgInt(info, 0), mode = ArgInt(info, 1);
+
+	return Run(info.Env(), async,
+		   [=] { return lkl_sys2(LKL___NR_fchmod, fd, mode); }, Undefined);
+}
+
+static Napi::Value Fchown(const Napi::CallbackInfo &info, bool async)
+{
+	int fd = ArgInt(info, 0);
+	unsigned int uid = (unsigned int)ArgInt64(info, 1);
+	unsigned int gid = (unsigned int)ArgInt64(info, 2);
+
+	return Run(info.Env(), async,
+		   [=] { return lkl_sys3(LKL___NR_fchown, fd, uid, gid); },
+		   Undefined);
+}
+
+// futimes(fd, atimeSec, atimeNsec, mtimeSec, mtimeNsec)
+static Napi::Value Futimes(const Napi::CallbackInfo &info, bool async)
+{
+	int fd = ArgInt(info, 0);
+	struct lkl___kernel_timespec ts[2];
+
+	ts[0].tv_sec = ArgInt64(info, 1);
+	ts[0].tv_nsec = ArgInt64(info, 2);
+	ts[1].tv_sec = ArgInt64(info, 3);
+	ts[1].tv_nsec = ArgInt64(info, 4);
+	return Run(info.Env(), async,
+		   [=] {
+			   /* A NULL path makes utimensat act on fd itself. */
+			   return lkl_sys4(LKL___NR_utimensat, fd, nullptr, ts, 0);
+		   },
+		   Undefined);
+}
+
 void InitFd(Napi::Env env, Napi::Object exports)
 {
 	Export(env, exports, "close", Close);
@@ -141,6 +180,9 @@ void InitFd(Napi::Env env, Napi::Object exports)
 	Export(env, exports, "fsync", Fsync);
 	Export(env, exports, "fallocate", Fallocate);
 	Export(env, exports, "lseek", Lseek);
+	Export(env, exports, "fchmod", Fchmod);
+	Export(env, exports, "fchown", Fchown);
+	Export(env, exports, "futimes", Futimes);
 }
 
 } // namespace lkl

@@ -92,6 +92,7 @@ void Export(Napi::Env env, Napi::Object exports, const char *name, Impl impl);
 void InitKernel(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
 void InitFd(Napi::Env env, Napi::Object exports);
+void InitHost(Napi::Env env, Napi::Object exports);
 
 } // namespace lkl
 

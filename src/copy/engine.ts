@@ -1,0 +1,84 @@
+/**
+ * The copy engine: walks a source tree depth first, in byte order of the
+ * names (so the same tree always gives the same archive), and recreates
+ * each node in the sink, hard links as links.
+ */
+import type { CopyEvents, NodeMeta, SinkTree, SourceTree } from './tree.js';
+
+export interface CopyOptions {
+	/** Where to start in the source ("" for its top). */
+	from: Buffer;
+	/** Where the first node goes in the sink ("" for its top). */
+	to: Buffer;
+	/** Leave out a node (and what is below it); paths are source paths. */
+	exclude?: (path: Buffer, meta: NodeMeta) => boolean;
+	/** Change metadata on the way (forced owner, clamped mtime). */
+	transform?: (meta: NodeMeta) => NodeMeta;
+	events?: CopyEvents;
+	/** Skip sockets with a report instead of passing them to the sink. */
+	skipSockets?: boolean;
+}
+
+export function joinPath(dir: Buffer, name: Buffer): Buffer {
+	return dir.length === 0 ? name : Buffer.concat([dir, Buffer.from('/'), name]);
+}
+
+/** Copies the node at options.from, recursively, into the sink. */
+export async function copyTree(source: SourceTree, sink: SinkTree, options: CopyOptions): Promise<void> {
+	const links = new Map<string, Buffer>();
+	const transform = options.transform ?? ((m: NodeMeta) => m);
+	const events = options.events ?? {};
+
+	async function visit(from: Buffer, to: Buffer): Promise<void> {
+		const original = await source.meta(from);
+		if (options.exclude?.(from, original))
+			return;
+		const meta = transform(original);
+		events.entry?.(to, meta);
+
+		if (meta.kind !== 'directory' && meta.nlink > 1) {
+			const key = `${original.dev}:${original.ino}`;
+			const first = links.get(key);
+			if (first) {
+				await sink.link(to, first, meta);
+				return;
+			}
+			links.set(key, to);
+		}
+
+		if (meta.kind === 'socket' && options.skipSockets) {
+			events.skipped?.(to, meta, 'sockets cannot be archived');
+			return;
+		}
+		const xattrs = await source.xattrs(from, original);
+
+		switch (meta.kind) {
+		case 'directory': {
+			await sink.mkdir(to, meta, xattrs);
+			const names = await source.list(from);
+			names.sort(Buffer.compare);
+			for (const name of names)
+				await visit(joinPath(from, name), joinPath(to, name));
+			break;
+		}
+		case 'file':
+			await sink.file(to, meta, xattrs, counted(source.read(from, original)));
+			break;
+		case 'symlink':
+			await sink.symlink(to, await source.readlink(from), meta, xattrs);
+			break;
+		default:
+			await sink.special(to, meta, xattrs);
+		}
+		await sink.finish(to, meta, xattrs);
+	}
+
+	async function* counted(data: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+		for await (const chunk of data) {
+			events.bytes?.(chunk.length);
+			yield chunk;
+		}
+	}
+
+	await visit(options.from, options.to);
+}

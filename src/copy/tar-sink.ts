@@ -1,0 +1,113 @@
+/**
+ * A sink that writes a POSIX pax archive to a stream, with back-pressure:
+ * each write waits until the stream has room.
+ */
+import type { Writable } from 'node:stream';
+import { once } from 'node:events';
+import { encodeHeader, dataPadding, END_OF_ARCHIVE, TarType, type TarEntry } from '../tar/header.js';
+import type { NodeMeta, SinkTree } from './tree.js';
+
+const TYPES: Record<NodeMeta['kind'], TarType | undefined> = {
+	file: TarType.file,
+	directory: TarType.directory,
+	symlink: TarType.symlink,
+	charDevice: TarType.charDevice,
+	blockDevice: TarType.blockDevice,
+	fifo: TarType.fifo,
+	socket: undefined,
+};
+
+export interface TarSinkOptions {
+	/** Prefix for every path in the archive, e.g. "./" (none by default). */
+	prefix?: string;
+}
+
+export class TarSink implements SinkTree {
+	readonly #out: Writable;
+	readonly #prefix: Buffer;
+
+	constructor(out: Writable, options: TarSinkOptions = {}) {
+		this.#out = out;
+		this.#prefix = Buffer.from(options.prefix ?? '', 'utf8');
+	}
+
+	async #write(chunk: Buffer): Promise<void> {
+		if (!this.#out.write(chunk))
+			await once(this.#out, 'drain');
+	}
+
+	#entry(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, extra: Partial<TarEntry> = {}): TarEntry {
+		const type = TYPES[meta.kind];
+		if (type === undefined)
+			throw new Error(`${path.toString()}: a ${meta.kind} cannot be archived`);
+		let name = Buffer.concat([this.#prefix, path]);
+		if (meta.kind === 'directory')
+			name = Buffer.concat([name, Buffer.from('/')]);
+		return {
+			path: name,
+			type,
+			mode: meta.mode,
+			uid: meta.uid,
+			gid: meta.gid,
+			size: meta.kind === 'file' ? meta.size : 0n,
+			mtime: meta.mtime,
+			atime: meta.atime,
+			ctime: meta.ctime,
+			devMajor: meta.rdevMajor,
+			devMinor: meta.rdevMinor,
+			xattrs,
+			...extra,
+		};
+	}
+
+	async mkdir(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
+		// The top of the copy is the archive itself: no entry for "".
+		if (path.length === 0 && this.#prefix.length === 0)
+			return;
+		await this.#write(encodeHeader(this.#entry(path, meta, xattrs)));
+	}
+
+	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
+		await this.#write(encodeHeader(this.#entry(path, meta, xattrs)));
+		let written = 0n;
+		for await (const chunk of data) {
+			// A file that grew while being read is cut at its header's size.
+			const room = meta.size - written;
+			if (room <= 0n)
+				break;
+			const part = BigInt(chunk.length) > room ? chunk.subarray(0, Number(room)) : chunk;
+			await this.#write(part);
+			written += BigInt(part.length);
+		}
+		// ...and one that shrank is padded with zeros, as GNU tar does.
+		while (written < meta.size) {
+			const n = meta.size - written > 1048576n ? 1048576 : Number(meta.size - written);
+			await this.#write(Buffer.alloc(n));
+			written += BigInt(n);
+		}
+		await this.#write(dataPadding(meta.size));
+	}
+
+	async symlink(path: Buffer, target: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
+		await this.#write(encodeHeader(this.#entry(path, meta, xattrs, { linkPath: target })));
+	}
+
+	async link(path: Buffer, existing: Buffer, meta: NodeMeta): Promise<void> {
+		const target = Buffer.concat([this.#prefix, existing]);
+		await this.#write(encodeHeader(this.#entry(path, meta, new Map(), { type: TarType.link, linkPath: target, size: 0n })));
+	}
+
+	async special(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
+		await this.#write(encodeHeader(this.#entry(path, meta, xattrs)));
+	}
+
+	async finish(): Promise<void> {
+		// Everything was in the header.
+	}
+
+	async close(): Promise<void> {
+		await this.#write(END_OF_ARCHIVE);
+		this.#out.end();
+		await once(this.#out, 'finish');
+	}
+}

@@ -1,0 +1,71 @@
+/**
+ * The two sides of every copy.  fs2tar, cptofs and cpfromfs are one copy
+ * engine (engine.ts) over a source and a sink: an image, the host's
+ * filesystem, or a tar archive.  Paths are relative ("a/b", "" for the
+ * top) and raw bytes, so names that are not UTF-8 survive.
+ */
+import type { TarTime } from '../tar/header.js';
+
+export type NodeKind = 'file' | 'directory' | 'symlink' | 'charDevice' | 'blockDevice' | 'fifo' | 'socket';
+
+/** Everything about one node that a copy preserves, besides its data. */
+export interface NodeMeta {
+	kind: NodeKind;
+	/** Permission bits, with set-id and sticky bits (mode & 0o7777). */
+	mode: number;
+	uid: number;
+	gid: number;
+	size: bigint;
+	atime: TarTime;
+	mtime: TarTime;
+	ctime: TarTime;
+	rdevMajor: number;
+	rdevMinor: number;
+	/** Identity for hard-link detection: equal for links to one inode. */
+	dev: string;
+	ino: bigint;
+	nlink: number;
+}
+
+export interface SourceTree {
+	/** Names in a directory, in any order. */
+	list(dir: Buffer): Promise<Buffer[]>;
+	/** Metadata of the node itself (symlinks are not followed). */
+	meta(path: Buffer): Promise<NodeMeta>;
+	readlink(path: Buffer): Promise<Buffer>;
+	/** Every extended attribute, values byte for byte. */
+	xattrs(path: Buffer, meta: NodeMeta): Promise<Map<string, Buffer>>;
+	/** A regular file's contents, in large chunks. */
+	read(path: Buffer, meta: NodeMeta): AsyncIterable<Buffer>;
+}
+
+/**
+ * Where a copy goes.  Each node arrives once, with its metadata and
+ * extended attributes (an archive writes them ahead of the data); sinks
+ * that apply metadata to real files do so in finish().
+ */
+export interface SinkTree {
+	/** Create a directory (or adopt an existing one). */
+	mkdir(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void>;
+	file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void>;
+	symlink(path: Buffer, target: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void>;
+	/** A hard link to @existing, already written by this copy. */
+	link(path: Buffer, existing: Buffer, meta: NodeMeta): Promise<void>;
+	/** Devices, fifos and sockets. */
+	special(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void>;
+	/**
+	 * Owner, mode, xattrs and times, once the node's contents are written
+	 * (for a directory: after its children, so they do not bump its times).
+	 */
+	finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void>;
+	/** Flush and close; called once, after the last node. */
+	close(): Promise<void>;
+}
+
+/** What the engine reports as it goes, for progress and -v. */
+export interface CopyEvents {
+	entry?(path: Buffer, meta: NodeMeta): void;
+	bytes?(count: number): void;
+	/** A node that cannot be copied (a socket into tar, say), skipped. */
+	skipped?(path: Buffer, meta: NodeMeta, reason: string): void;
+}
