@@ -1,0 +1,214 @@
+/**
+ * A mounted image as either side of a copy.  Works on the mount's root
+ * descriptor through the addon, so every path stays inside the mount.
+ */
+import { constants as fsc } from 'node:fs';
+import { native, type NativeStatx } from '../lkl/native.js';
+import type { NodeKind, NodeMeta, SinkTree, SourceTree } from './tree.js';
+
+const CHUNK = 1 << 20;
+const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NOFOLLOW = 0o400000;
+
+
+function kindOf(mode: number): NodeKind {
+	switch (mode & fsc.S_IFMT) {
+	case fsc.S_IFREG: return 'file';
+	case fsc.S_IFDIR: return 'directory';
+	case fsc.S_IFLNK: return 'symlink';
+	case fsc.S_IFCHR: return 'charDevice';
+	case fsc.S_IFBLK: return 'blockDevice';
+	case fsc.S_IFIFO: return 'fifo';
+	default: return 'socket';
+	}
+}
+
+const S_IF: Record<NodeKind, number> = {
+	file: fsc.S_IFREG,
+	directory: fsc.S_IFDIR,
+	symlink: fsc.S_IFLNK,
+	charDevice: fsc.S_IFCHR,
+	blockDevice: fsc.S_IFBLK,
+	fifo: fsc.S_IFIFO,
+	socket: fsc.S_IFSOCK,
+};
+
+export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
+	return {
+		kind: kindOf(st.mode),
+		mode: st.mode & 0o7777,
+		uid: st.uid,
+		gid: st.gid,
+		size: st.size,
+		atime: { sec: BigInt(st.atime[0]), nsec: st.atime[1] },
+		mtime: { sec: BigInt(st.mtime[0]), nsec: st.mtime[1] },
+		ctime: { sec: BigInt(st.ctime[0]), nsec: st.ctime[1] },
+		rdevMajor: st.rdevMajor,
+		rdevMinor: st.rdevMinor,
+		dev: device,
+		ino: st.ino,
+		nlink: st.nlink,
+	};
+}
+
+function splitXattrNames(list: Buffer): string[] {
+	return list.toString('utf8').split('\0').filter((n) => n.length > 0);
+}
+
+function abs(path: Buffer): Buffer {
+	return Buffer.concat([Buffer.from('/'), path]);
+}
+
+/** A mounted image read as a copy source. */
+export class ImageSource implements SourceTree {
+	readonly #root: number;
+	readonly #device: string;
+
+	/** @param root the mount's root descriptor; @param device names it for hard-link keys */
+	constructor(root: number, device: string) {
+		this.#root = root;
+		this.#device = device;
+	}
+
+	async list(dir: Buffer): Promise<Buffer[]> {
+		return (await native.readdir(this.#root, abs(dir))).map(([name]) => name);
+	}
+
+	async meta(path: Buffer): Promise<NodeMeta> {
+		return metaFromStatx(await native.statx(this.#root, abs(path), false), this.#device);
+	}
+
+	async readlink(path: Buffer): Promise<Buffer> {
+		return native.readlink(this.#root, abs(path));
+	}
+
+	async xattrs(path: Buffer): Promise<Map<string, Buffer>> {
+		const out = new Map<string, Buffer>();
+		let list: Buffer;
+		try {
+			list = await native.listxattr(this.#root, abs(path), false);
+		} catch (err) {
+			if ((err as { errno?: number }).errno === -95)	// EOPNOTSUPP: vfat
+				return out;
+			throw err;
+		}
+		for (const name of splitXattrNames(list))
+			out.set(name, await native.getxattr(this.#root, abs(path), name, false));
+		return out;
+	}
+
+	async *read(path: Buffer): AsyncIterable<Buffer> {
+		const fd = await native.open(this.#root, abs(path), O_RDONLY | O_NOFOLLOW, 0);
+		try {
+			for (;;) {
+				const buf = Buffer.allocUnsafe(CHUNK);
+				const n = await native.read(fd, buf, 0, CHUNK, -1);
+				if (n === 0)
+					break;
+				yield buf.subarray(0, n);
+			}
+		} finally {
+			await native.close(fd);
+		}
+	}
+}
+
+export interface ImageSinkOptions {
+	/** Force every node's owner. */
+	uid?: number;
+	gid?: number;
+	/** Label every node with this security.selinux context. */
+	selinux?: string;
+}
+
+/** A mounted image as the destination of a copy. */
+export class ImageSink implements SinkTree {
+	readonly #root: number;
+	readonly #options: ImageSinkOptions;
+
+	constructor(root: number, options: ImageSinkOptions = {}) {
+		this.#root = root;
+		this.#options = options;
+	}
+
+	async #clear(path: Buffer): Promise<void> {
+		try {
+			const st = await native.statx(this.#root, abs(path), false);
+			if ((st.mode & fsc.S_IFMT) !== fsc.S_IFDIR)
+				await native.unlink(this.#root, abs(path));
+		} catch (err) {
+			if ((err as { errno?: number }).errno !== -2)
+				throw err;
+		}
+	}
+
+	async mkdir(path: Buffer): Promise<void> {
+		try {
+			await native.mkdir(this.#root, abs(path), 0o700);
+		} catch (err) {
+			if ((err as { errno?: number }).errno !== -17)	// EEXIST
+				throw err;
+			const st = await native.statx(this.#root, abs(path), false);
+			if ((st.mode & fsc.S_IFMT) !== fsc.S_IFDIR) {
+				await native.unlink(this.#root, abs(path));
+				await native.mkdir(this.#root, abs(path), 0o700);
+			}
+		}
+	}
+
+	async file(path: Buffer, _meta: NodeMeta, _x: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
+		await this.#clear(path);
+		const fd = await native.open(this.#root, abs(path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+		try {
+			for await (const chunk of data) {
+				let off = 0;
+				while (off < chunk.length)
+					off += await native.write(fd, chunk, off, chunk.length - off, -1);
+			}
+		} finally {
+			await native.close(fd);
+		}
+	}
+
+	async symlink(path: Buffer, target: Buffer): Promise<void> {
+		await this.#clear(path);
+		await native.symlink(this.#root, target, abs(path));
+	}
+
+	async link(path: Buffer, existing: Buffer): Promise<void> {
+		await this.#clear(path);
+		await native.link(this.#root, abs(existing), abs(path));
+	}
+
+	async special(path: Buffer, meta: NodeMeta): Promise<void> {
+		await this.#clear(path);
+		await native.mknod(this.#root, abs(path), S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor);
+	}
+
+	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
+		const p = abs(path);
+		const isLink = meta.kind === 'symlink';
+		const uid = this.#options.uid ?? meta.uid;
+		const gid = this.#options.gid ?? meta.gid;
+		await native.chown(this.#root, p, uid, gid, false);
+		const all = new Map(xattrs);
+		if (this.#options.selinux !== undefined)
+			all.set('security.selinux', Buffer.from(`${this.#options.selinux}\0`));
+		for (const [name, value] of all) {
+			try {
+				await native.setxattr(this.#root, p, name, value, 0, false);
+			} catch (err) {
+				// A filesystem without xattrs (vfat) keeps what it can.
+				if ((err as { errno?: number }).errno !== -95)
+					throw err;
+			}
+		}
+		if (!isLink)
+			await native.chmod(this.#root, p, meta.mode, false);
+		await native.utimes(this.#root, p, meta.atime.sec, meta.atime.nsec, meta.mtime.sec, meta.mtime.nsec, false);
+	}
+
+	async close(): Promise<void> {
+		// The mount's unmount syncs.
+	}
+}
+
