@@ -1,0 +1,203 @@
+// The Linux kernel running inside this process: one per process, booted
+// once, halted once.  It owns the disks and mounts made through it.
+import { constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { MountFlags } from './constants.js';
+import { Disk, type AddDiskOptions } from './disk.js';
+import { errnoError, fsError, lklError } from './errors.js';
+import { Mount, type MountOwner } from './mount.js';
+import { native } from './native.js';
+import { runAsync, sys } from './steps.js';
+import { checkInt, invalidType } from './validate.js';
+
+/** Options of Kernel.boot. */
+export interface BootOptions {
+	/** Memory the kernel may use, in MiB (default 128); page cache lives in it. */
+	memoryMiB?: number;
+	/** Print the kernel's log (printk) on stderr (default false). */
+	printk?: boolean;
+	/** More kernel command line, e.g. "loglevel=8". */
+	bootArgs?: string;
+}
+
+/** Options of Kernel.mount. */
+export interface MountOptions {
+	/** Partition number (1, 2…), or 0 for the whole disk (default). */
+	partition?: number;
+	/** "ext4", "btrfs", "xfs", "vfat"… (default: recognised from the superblock). */
+	fsType?: string;
+	/** Mount read-only (default: whether the disk was added read-only). */
+	readOnly?: boolean;
+	/** The filesystem's own mount options, e.g. "discard,errors=remount-ro". */
+	options?: string;
+	/** More MountFlags, OR-ed together. */
+	flags?: number;
+}
+
+type State = 'running' | 'halting' | 'halted';
+
+let booted: Kernel | undefined;
+
+function haltedError(what: string): Error {
+	return lklError('ERR_LKL_HALTED',
+		`${what}: the kernel has halted (there is one kernel per process, and it cannot boot again)`);
+}
+
+/** The kernel of this process. */
+export class Kernel implements MountOwner {
+	#state: State = 'running';
+	readonly #disks = new Set<Disk>();
+	readonly #mounts = new Set<Mount>();
+	#halting: Promise<void> | undefined;
+	readonly #onBeforeExit = (): void => {
+		// Nothing is left to do but the process would exit with dirty
+		// filesystems: finish them properly first.
+		if (this.#state === 'running')
+			void this.halt();
+	};
+
+	private constructor() {
+		process.on('beforeExit', this.#onBeforeExit);
+	}
+
+	/**
+	 * Boots the kernel (synchronously; it takes tens of milliseconds).
+	 * There is one kernel per process: a second boot throws ERR_LKL_BOOTED,
+	 * and one after halt() throws ERR_LKL_HALTED.
+	 */
+	static boot(options: BootOptions = {}): Kernel {
+		if (booted) {
+			if (booted.#state !== 'running')
+				throw haltedError('boot');
+			throw lklError('ERR_LKL_BOOTED', 'boot: the kernel is already running (one kernel per process)');
+		}
+		const memory = checkInt(options.memoryMiB ?? 128, 'memoryMiB', 16, 1 << 20);
+		const args = options.bootArgs ?? '';
+		if (typeof args !== 'string')
+			throw invalidType('bootArgs', 'of type string', args);
+		try {
+			native.boot(memory, args, Boolean(options.printk));
+		} catch (e) {
+			throw fsError(e, 'boot');
+		}
+		booted = new Kernel();
+		return booted;
+	}
+
+	/** The kernel booted in this process, if any (halted or not). */
+	static get current(): Kernel | undefined {
+		return booted;
+	}
+
+	/** True once halt() has begun. */
+	get halted(): boolean {
+		return this.#state !== 'running';
+	}
+
+	/** The disks added and not removed. */
+	get disks(): readonly Disk[] {
+		return [...this.#disks];
+	}
+
+	/** The mounts made and not unmounted. */
+	get mounts(): readonly Mount[] {
+		return [...this.#mounts];
+	}
+
+	#check(what: string): void {
+		if (this.#state !== 'running')
+			throw haltedError(what);
+	}
+
+	/**
+	 * Gives the kernel an image file (or block device) as a disk.  The
+	 * file is checked first, so a missing file fails with ENOENT, a
+	 * directory with EISDIR and a file without permission with EACCES.
+	 */
+	async addDisk(path: string, options: AddDiskOptions = {}): Promise<Disk> {
+		this.#check('addDisk');
+		if (typeof path !== 'string')
+			throw invalidType('path', 'of type string', path);
+		const readOnly = Boolean(options.readOnly);
+		const st = await stat(path);
+		if (st.isDirectory())
+			throw errnoError(-21, 'open', path);
+		if (!st.isFile() && !st.isBlockDevice())
+			throw errnoError(-19, 'open', path);
+		await access(path, readOnly ? fsConstants.R_OK : fsConstants.R_OK | fsConstants.W_OK);
+		this.#check('addDisk');
+		const added = await runAsync(sys('diskAdd', [path, readOnly], 'open', path));
+		const disk = new Disk(added.id, added.name, path, readOnly, st.size);
+		this.#disks.add(disk);
+		return disk;
+	}
+
+	/** Detaches a disk that has nothing mounted (else EBUSY). */
+	async removeDisk(disk: Disk): Promise<void> {
+		this.#check('removeDisk');
+		if (!this.#disks.has(disk))
+			throw invalidType('disk', 'a Disk of this kernel', disk);
+		if ([...this.#mounts].some((m) => m.disk === disk))
+			throw errnoError(-16, 'close', disk.path);
+		await runAsync(sys('diskRemove', [disk.id], 'close', disk.path));
+		this.#disks.delete(disk);
+	}
+
+	/**
+	 * Mounts a disk, or one of its partitions.  The filesystem type is
+	 * recognised unless given (ENODEV when none is); a partition that does
+	 * not exist fails with ENOENT, one already mounted with EBUSY.
+	 */
+	async mount(disk: Disk, options: MountOptions = {}): Promise<Mount> {
+		this.#check('mount');
+		if (!this.#disks.has(disk))
+			throw invalidType('disk', 'a Disk of this kernel', disk);
+		const partition = checkInt(options.partition ?? 0, 'partition', 0, 255);
+		const readOnly = options.readOnly ?? disk.readOnly;
+		const flags = checkInt(options.flags ?? 0, 'flags', 0, 0xffffffff) |
+			(readOnly ? MountFlags.RDONLY : 0);
+		const fsType = options.fsType ?? null;
+		if (fsType !== null && typeof fsType !== 'string')
+			throw invalidType('fsType', 'of type string', fsType);
+		const data = options.options ?? null;
+		if (data !== null && typeof data !== 'string')
+			throw invalidType('options', 'of type string', data);
+		if ([...this.#mounts].some((m) => m.disk === disk && m.partition === partition))
+			throw errnoError(-16, 'mount', disk.path);
+		const info = await runAsync(sys('mount', [disk.id, partition, fsType, flags, data],
+			'mount', disk.path));
+		const mount = new Mount(info, disk, partition, readOnly, this);
+		this.#mounts.add(mount);
+		return mount;
+	}
+
+	/** @internal */
+	unmounted(mount: Mount): void {
+		this.#mounts.delete(mount);
+	}
+
+	/**
+	 * Unmounts every mount (waiting for calls in flight and writing
+	 * everything out), then halts the kernel.  Every later call fails with
+	 * ERR_LKL_HALTED.  If the process is about to exit with the kernel still
+	 * running, this happens on its own.
+	 */
+	halt(): Promise<void> {
+		return this.#halting ??= this.#halt();
+	}
+
+	async #halt(): Promise<void> {
+		this.#state = 'halting';
+		process.off('beforeExit', this.#onBeforeExit);
+		const reason = (syscall: string): Error => haltedError(syscall);
+		// An unmount that fails leaves its filesystem to the kernel's own
+		// halt, which unmounts whatever is left.
+		await Promise.allSettled([...this.#mounts].map((m) => m.shutdown(reason)));
+		try {
+			await runAsync(sys('halt', [], 'halt'));
+		} finally {
+			this.#state = 'halted';
+			this.#disks.clear();
+		}
+	}
+}
