@@ -139,6 +139,15 @@ export class Mount implements HandleOwner {
 		return this.#info.fsType;
 	}
 
+	/**
+	 * The kernel's O_PATH descriptor of the mount's root, for code that
+	 * calls the addon directly (src/copy).  Calls made that way bypass the
+	 * bookkeeping that lets unmount() wait for them; valid until unmount.
+	 */
+	get rootFd(): number {
+		return this.#info.rootFd;
+	}
+
 	/** The disk it is on. */
 	get disk(): Disk {
 		return this.#disk;
