@@ -17,7 +17,10 @@ export const MAX_CHUNK = 8 << 20;
 // For files whose size stat cannot tell (size 0, not regular).
 const UNKNOWN_SIZE_CHUNK = 64 << 10;
 
-/** Reads from `fd`'s position to the end of the file. */
+/**
+ * Reads from `fd`'s position to the end of the file.  Errors name no
+ * path, as node:fs's errors from calls on descriptors do.
+ */
 export function* readToEnd(fd: number, path?: ErrorPath): Steps<Buffer> {
 	const st = yield* sys('fstat', [fd], 'fstat', path);
 	const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0n;

@@ -464,7 +464,7 @@ export class Mount implements HandleOwner {
 		const encoding = checkEncoding(opts.encoding, 'buffer');
 		const flags = parseFlags(opts.flag, 'r');
 		const p = this.#path(path, 'open');
-		return [(root) => withFile(root, p, flags, 0, (fd) => readToEnd(fd, p)), encoding];
+		return [(root) => withFile(root, p, flags, 0, (fd) => readToEnd(fd)), encoding];
 	}
 
 	/** The whole file: a Buffer, or a string with an encoding. */
@@ -516,7 +516,7 @@ export class Mount implements HandleOwner {
 		const chunks = dataChunks(checkData(data), encoding);
 		return (root) => withFile(root, p, flags, mode, function* (fd) {
 			for (const bytes of chunks)
-				yield* writeAll(fd, bytes, p);
+				yield* writeAll(fd, bytes);
 		});
 	}
 

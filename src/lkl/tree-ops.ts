@@ -64,16 +64,21 @@ export interface RmOptions {
 	force?: boolean;
 }
 
+// node:fs's own shape for this one: a SystemError with a positive errno.
 function eisdir(path: NativePath): ErrnoError {
 	const shown = path.toString();
 	const err = errnoError(-21, 'rm', path);
 	err.code = 'ERR_FS_EISDIR';
+	err.errno = 21;
 	err.message = `Path is a directory: rm returned EISDIR (is a directory) ${shown}`;
+	Object.assign(err, {
+		info: { code: 'EISDIR', message: 'is a directory', path: shown, syscall: 'rm', errno: 21 },
+	});
 	return err;
 }
 
 function* removeTree(root: number, path: Buffer, shown: NativePath): Steps<void> {
-	const entries = yield* sys('readdir', [root, path], 'rm', shown);
+	const entries = yield* sys('readdir', [root, path], 'scandir', shown);
 	for (const [name, type] of entries) {
 		const child = joinBytes(path, name);
 		let dir = type === 4;
@@ -82,9 +87,9 @@ function* removeTree(root: number, path: Buffer, shown: NativePath): Steps<void>
 		if (dir)
 			yield* removeTree(root, child, child);
 		else
-			yield* ignoreMissing(sys('unlink', [root, child], 'rm', child));
+			yield* ignoreMissing(sys('unlink', [root, child], 'unlink', child));
 	}
-	yield* ignoreMissing(sys('rmdir', [root, path], 'rm', shown));
+	yield* ignoreMissing(sys('rmdir', [root, path], 'rmdir', shown));
 }
 
 // Something else removing entries at the same time is no failure of rm.
@@ -101,14 +106,14 @@ function* ignoreMissing(steps: Steps<void>): Steps<void> {
 export function* rm(root: number, path: NativePath, options: RmOptions): Steps<void> {
 	let st;
 	try {
-		st = yield* sys('statx', [root, path, false], 'rm', path);
+		st = yield* sys('statx', [root, path, false], 'lstat', path);
 	} catch (e) {
 		if (options.force && isErrno(e, 'ENOENT'))
 			return;
 		throw e;
 	}
 	if ((st.mode & S_IFMT) !== S_IFDIR) {
-		yield* sys('unlink', [root, path], 'rm', path);
+		yield* sys('unlink', [root, path], 'unlink', path);
 		return;
 	}
 	if (!options.recursive)
