@@ -218,19 +218,20 @@ export function buildImage(kind, tree, img, mib = IMAGE_MIB[kind]) {
 }
 
 /**
- * A GPT disk `img` whose partitions hold the given images, in order;
+ * A GPT disk `img` whose partitions hold the given images, in order, with
+ * the given GPT type codes (sgdisk's: 8300 Linux, 0700 basic data);
  * returns the partitions' byte offsets.
  */
-export function buildGpt(img, partitionImages) {
+export function buildGpt(img, partitionImages, types = partitionImages.map(() => '8300')) {
 	fs.rmSync(img, { force: true });
 	const sizes = partitionImages.map((p) => fs.statSync(p).size);
 	const total = sizes.reduce((a, b) => a + b, 0) + (4 << 20);
 	run('truncate', ['-s', String(total), img]);
 	const args = [];
 	sizes.forEach((size, i) => {
-		args.push('-n', `${i + 1}:0:+${size / 1024}K`, '-t', `${i + 1}:8300`);
+		args.push('-n', `${i + 1}:0:+${size / 1024}K`, '-t', `${i + 1}:${types[i]}`);
 	});
-	run('sgdisk', ['-q', ...args, img]);
+	run('sgdisk', ['-o', ...args, img]);
 	const table = JSON.parse(run('sfdisk', ['--json', img])).partitiontable;
 	const offsets = table.partitions.map((p) => p.start * (table.sectorsize ?? 512));
 	partitionImages.forEach((p, i) => {
