@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lklfuse-server: mount a disk image's filesystem through the kernel
+ * library, served to the host over FUSE.
+ *
+ *   lklfuse-server IMAGE MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]
+ *
+ * Options of our own (the rest go to libfuse: allow_other,
+ * default_permissions, max_read=, fsname=, ...):
+ *   type=FS     the filesystem (default: recognised from the superblock)
+ *   part=N      partition N of the image (default: the whole image)
+ *   ro          read-only, in the kernel and for FUSE; the image is never
+ *               written
+ *   mb=N        kernel memory in MiB (default 128)
+ *   opts=OPTS   the kernel mount's options (escape "," as "\,")
+ *   log=FILE    append the kernel console to FILE
+ *   -f          accepted; the server always runs in the foreground
+ *   -d          FUSE debug output
+ *   -s          one thread serves every request
+ *
+ * If LKLFUSE_READY_FD=N is in the environment, the server writes to
+ * descriptor N either "ready\n" once the mount serves requests, or
+ * "error: MESSAGE\n" before it exits with status 1, and closes it.
+ * Errors before the mount is ready also go to stderr, one line each.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lklfuse.h"
+#include "console.h"
+#include "kcall.h"
+
+#define PROG			"lklfuse-server"
+#define DEFAULT_MB		128
+#define ENTRY_TIMEOUT		1.0
+#define NOFILE_LIMIT		(1024 * 1024)
+
+enum {
+	KEY_RO,
+	KEY_DEBUG,
+	KEY_HELP,
+	KEY_VERSION,
+	KEY_FSNAME,
+	KEY_SUBTYPE,
+};
+
+#define OPT(t, field, v) { t, offsetof(struct lklfuse_opts, field), v }
+
+static const struct fuse_opt opt_spec[] = {
+	OPT("type=%s", type, 0),
+	OPT("part=%d", part, 0),
+	OPT("mb=%lu", mb, 0),
+	OPT("opts=%s", kopts, 0),
+	OPT("log=%s", log, 0),
+	OPT("-f", foreground, 1),
+	OPT("-s", single, 1),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
+	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
+	FUSE_OPT_END
+};
+
+/* What option parsing learns besides struct lklfuse_opts. */
+struct parse_state {
+	struct lklfuse_opts *opts;
+	int extra_args;		/* more than two non-option arguments */
+	bool fsname, subtype;	/* given by the user */
+};
+
+/*
+ * libfuse's messages before the mount serves, kept to explain a failure
+ * to the launcher.  libfuse's log hook is process-wide, so is this.
+ */
+static char fuse_last_msg[256];
+
+static void fuse_log_to_stderr(enum fuse_log_level level, const char *fmt,
+			       va_list ap)
+{
+	char msg[sizeof(fuse_last_msg)];
+	size_t len;
+
+	(void)level;
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	fputs(msg, stderr);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	if (len)
+		memcpy(fuse_last_msg, msg, len + 1);
+}
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct parse_state *ps = data;
+
+	(void)outargs;
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (!ps->opts->image)
+			ps->opts->image = strdup(arg);
+		else if (!ps->opts->mountpoint)
+			ps->opts->mountpoint = strdup(arg);
+		else
+			ps->extra_args++;
+		return 0;
+	case KEY_RO:
+		ps->opts->ro = 1;
+		return 1;	/* FUSE mounts read-only too */
+	case KEY_DEBUG:
+		ps->opts->debug = 1;
+		return 1;
+	case KEY_HELP:
+		ps->opts->help = 1;
+		return 0;
+	case KEY_VERSION:
+		ps->opts->version = 1;
+		return 0;
+	case KEY_FSNAME:
+		ps->fsname = true;
+		return 1;
+	case KEY_SUBTYPE:
+		ps->subtype = true;
+		return 1;
+	default:
+		return 1;	/* libfuse's, or an error it will report */
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " IMAGE MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]\n"
+		"\n"
+		"  -o type=FS     filesystem type (default: recognised)\n"
+		"  -o part=N      partition N of the image\n"
+		"  -o ro          read-only\n"
+		"  -o mb=N        kernel memory in MiB (default %d)\n"
+		"  -o opts=OPTS   kernel mount options (\\, for a comma)\n"
+		"  -o log=FILE    append the kernel console to FILE\n"
+		"  -f             foreground (always)\n"
+		"  -d             FUSE debug output\n"
+		"  -s             single-threaded\n"
+		"  other -o options go to FUSE (allow_other, default_permissions, ...)\n",
+		DEFAULT_MB);
+}
+
+/* Report a failure before the mount serves: stderr and the launcher. */
+static void __attribute__((format(printf, 2, 3)))
+setup_error(struct lklfuse *lf, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		snprintf(msg, sizeof(msg), "failed");
+	va_end(ap);
+	fprintf(stderr, PROG ": %s\n", msg);
+	lklfuse_tell_ready(lf, msg);
+}
+
+/* LKLFUSE_READY_FD, if set and a descriptor: kept from any child. */
+static int ready_fd_from_env(void)
+{
+	const char *s = getenv("LKLFUSE_READY_FD");
+	char *end;
+	long fd;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	fd = strtol(s, &end, 10);
+	if (errno || *end || fd < 0 || fd > INT_MAX ||
+	    fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
+		fprintf(stderr, PROG ": LKLFUSE_READY_FD=%s: not a descriptor\n",
+			s);
+		return -1;
+	}
+	unsetenv("LKLFUSE_READY_FD");
+	return (int)fd;
+}
+
+/* "-o NAME=VALUE" with "," and "\" in VALUE escaped for fuse_opt. */
+static int add_escaped_opt(struct fuse_args *args, const char *name,
+			   const char *value)
+{
+	size_t n = strlen(name), len = 2 + n + 2 * strlen(value) + 1;
+	char *s = malloc(len), *p;
+	int err;
+
+	if (!s)
+		return -1;
+	p = s + snprintf(s, len, "-o%s", name);
+	for (; *value; value++) {
+		if (*value == ',' || *value == '\\')
+			*p++ = '\\';
+		*p++ = *value;
+	}
+	*p = '\0';
+	err = fuse_opt_add_arg(args, s);
+	free(s);
+	return err;
+}
+
+static const char *mount_error(int err, const struct lklfuse_opts *o)
+{
+	switch (err) {
+	case -ENODEV:
+		return o->type ? "the kernel has no such filesystem type" :
+		       "no ext2/3/4, btrfs, xfs or vfat filesystem found (try -o type=)";
+	case -ENOENT:
+		return o->part ? "no such partition" : strerror(-err);
+	case -EINVAL:
+		return o->type ? "not that filesystem, or bad mount options" :
+		       "bad filesystem or mount options";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* Check what can be checked before the kernel boots. */
+static int check_paths(struct lklfuse *lf)
+{
+	struct lklfuse_opts *o = &lf->opts;
+	struct stat st;
+	int fd;
+
+	fd = open(o->image, (o->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		setup_error(lf, "%s: %s", o->image, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		setup_error(lf, "%s: %s", o->image, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		setup_error(lf, "%s: not a regular file or block device",
+			    o->image);
+		return -1;
+	}
+	if (stat(o->mountpoint, &st)) {
+		setup_error(lf, "%s: %s", o->mountpoint, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		setup_error(lf, "%s: %s", o->mountpoint, strerror(ENOTDIR));
+		return -1;
+	}
+	return 0;
+}
+
+/* Boot, add the disk, mount it and open its root. */
+static int start_kernel(struct lklfuse *lf)
+{
+	struct lklfuse_opts *o = &lf->opts;
+	struct lkl_boot_options boot = {
+		.memory_mib = o->mb ? o->mb : DEFAULT_MB,
+		.print = lklfuse_console_print,
+	};
+	struct k_rlimit64 lim = { NOFILE_LIMIT, NOFILE_LIMIT };
+	unsigned long long mark;
+	struct lkl_statx stx;
+	char kmsg[200];
+	long r, fd;
+
+	r = lklfuse_console_open(o->log);
+	if (r) {
+		setup_error(lf, "%s: %s", o->log, strerror(-r));
+		return -1;
+	}
+	r = lkl_host_boot(&boot);
+	if (r) {
+		setup_error(lf, "cannot start the kernel (%lu MiB): %s",
+			    boot.memory_mib, strerror(-r));
+		return -1;
+	}
+	lf->kernel_up = true;
+
+	/*
+	 * New files get the mode FUSE asks for (the caller's kernel applied
+	 * the caller's umask).  Every inode FUSE knows holds a descriptor:
+	 * allow many, for this task and those pid 1 makes for new threads.
+	 */
+	lkl_sys1(LKL___NR_umask, 0);
+	r = k_prlimit64(0, K_RLIMIT_NOFILE, &lim, NULL);
+	if (!r)
+		r = k_prlimit64(1, K_RLIMIT_NOFILE, &lim, NULL);
+	if (r) {
+		setup_error(lf, "cannot raise the kernel's open file limit: %s",
+			    strerror(-r));
+		return -1;
+	}
+
+	r = lkl_host_disk_add(o->image, o->ro, &lf->disk);
+	if (r) {
+		setup_error(lf, "%s: cannot open the image: %s", o->image,
+			    strerror(-r));
+		return -1;
+	}
+	mark = lklfuse_console_mark();
+	r = lkl_host_mount(lf->disk, o->part, o->type,
+			   o->ro ? LKL_MS_RDONLY : 0, o->kopts, lf->kmnt,
+			   sizeof(lf->kmnt), lf->fstype, sizeof(lf->fstype));
+	if (r) {
+		char part[32] = "";
+
+		if (o->part)
+			snprintf(part, sizeof(part), " partition %d", o->part);
+		if (lklfuse_console_last_line(mark, kmsg, sizeof(kmsg)))
+			setup_error(lf, "%s%s: cannot mount%s%s: %s (kernel: %s)",
+				    o->image, part, o->type ? " as " : "",
+				    o->type ? o->type : "", mount_error(r, o),
+				    kmsg);
+		else
+			setup_error(lf, "%s%s: cannot mount%s%s: %s", o->image,
+				    part, o->type ? " as " : "",
+				    o->type ? o->type : "", mount_error(r, o));
+		return -1;
+	}
+	lf->kmounted = true;
+
+	fd = k_openat(LKL_AT_FDCWD, lf->kmnt,
+		      LKL_O_PATH | LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
+	r = fd < 0 ? fd : k_fstatx(fd, &stx);
+	if (!r)
+		r = lklfuse_inodes_init(&lf->inodes, fd, &stx);
+	if (r) {
+		if (fd >= 0)
+			k_close(fd);
+		setup_error(lf, "%s: cannot open the filesystem's root: %s",
+			    o->image, strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Unmount and halt so that the image is consistent; 0 or -1. */
+static int stop_kernel(struct lklfuse *lf)
+{
+	int ret = 0;
+	long r;
+
+	if (!lf->kernel_up)
+		return 0;
+	lklfuse_close_files(lf);
+	lklfuse_inodes_destroy(&lf->inodes);
+	if (lf->kmounted) {
+		r = lkl_host_umount(lf->kmnt);
+		if (r) {
+			fprintf(stderr, PROG ": %s: unmount in the kernel: %s\n",
+				lf->opts.image, strerror(-r));
+			ret = -1;
+		} else {
+			lf->kmounted = false;
+		}
+	}
+	/* Still mounted: the halt syncs and unmounts what it can. */
+	if (lf->disk && !lf->kmounted) {
+		r = lkl_host_disk_remove(lf->disk);
+		if (r) {
+			fprintf(stderr, PROG ": %s: remove the disk: %s\n",
+				lf->opts.image, strerror(-r));
+			ret = -1;
+		}
+	}
+	r = lkl_host_halt();
+	if (r) {
+		fprintf(stderr, PROG ": halting the kernel: %s\n",
+			strerror(-r));
+		ret = -1;
+	}
+	lf->kernel_up = false;
+	return ret;
+}
+
+static int serve(struct lklfuse *lf)
+{
+	struct fuse_loop_config *cfg;
+	int r;
+
+	if (lf->opts.single)
+		return fuse_session_loop(lf->se);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, 0);
+	fuse_loop_cfg_set_max_threads(cfg, 16);
+	r = fuse_session_loop_mt(lf->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return r;
+}
+
+static void free_opts(struct lklfuse_opts *o)
+{
+	free(o->image);
+	free(o->mountpoint);
+	free(o->type);
+	free(o->kopts);
+	free(o->log);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct lklfuse lf_storage, *lf = &lf_storage;
+	struct parse_state ps = { .opts = &lf->opts };
+	char *image_abs = NULL;
+	bool fuse_mounted = false, signals = false;
+	int status = 1, r;
+
+	memset(lf, 0, sizeof(*lf));
+	lf->ready_fd = ready_fd_from_env();
+	lf->timeout = ENTRY_TIMEOUT;
+	lf->files.next = lf->files.prev = &lf->files;
+	if (pthread_mutex_init(&lf->files_lock, NULL)) {
+		setup_error(lf, "pthread_mutex_init failed");
+		return 1;
+	}
+	fuse_set_log_func(fuse_log_to_stderr);
+
+	if (fuse_opt_parse(&args, &ps, opt_spec, opt_proc)) {
+		setup_error(lf, "bad options (see --help)");
+		goto out;
+	}
+	if (lf->opts.help) {
+		usage(stdout);
+		status = 0;
+		goto out;
+	}
+	if (lf->opts.version) {
+		printf(PROG " (libfuse %s)\n", fuse_pkgversion());
+		status = 0;
+		goto out;
+	}
+	if (!lf->opts.image || !lf->opts.mountpoint || ps.extra_args) {
+		usage(stderr);
+		setup_error(lf, "expected an image and a mount point, got %s",
+			    !lf->opts.image ? "neither" :
+			    !lf->opts.mountpoint ? "no mount point" :
+			    "more arguments");
+		goto out;
+	}
+	if (lf->opts.part < 0) {
+		setup_error(lf, "part=%d: not a partition number",
+			    lf->opts.part);
+		goto out;
+	}
+	if (lf->opts.mb && (lf->opts.mb < 16 || lf->opts.mb > 65536)) {
+		setup_error(lf, "mb=%lu: between 16 and 65536, please",
+			    lf->opts.mb);
+		goto out;
+	}
+	if (check_paths(lf) || start_kernel(lf))
+		goto out;
+
+	image_abs = realpath(lf->opts.image, NULL);
+	if ((!ps.fsname &&
+	     add_escaped_opt(&args, "fsname=",
+			     image_abs ? image_abs : lf->opts.image)) ||
+	    (!ps.subtype && add_escaped_opt(&args, "subtype=", lf->fstype))) {
+		setup_error(lf, "out of memory");
+		goto out;
+	}
+	r = pthread_key_create(&lf->scratch_key, free);
+	if (r) {
+		setup_error(lf, "pthread_key_create: %s", strerror(r));
+		goto out;
+	}
+	lf->scratch_key_made = true;
+
+	fuse_last_msg[0] = '\0';
+	lf->se = fuse_session_new(&args, &lklfuse_ops, sizeof(lklfuse_ops),
+				  lf);
+	if (!lf->se) {
+		setup_error(lf, "FUSE options: %s",
+			    fuse_last_msg[0] ? fuse_last_msg : "not accepted");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(lf->se)) {
+		setup_error(lf, "cannot set signal handlers");
+		goto out;
+	}
+	signals = true;
+	fuse_last_msg[0] = '\0';
+	if (fuse_session_mount(lf->se, lf->opts.mountpoint)) {
+		setup_error(lf, "%s: cannot mount: %s", lf->opts.mountpoint,
+			    fuse_last_msg[0] ? fuse_last_msg :
+			    "FUSE mount failed");
+		goto out;
+	}
+	fuse_mounted = true;
+
+	r = serve(lf);
+	if (lf->ready_fd >= 0)
+		setup_error(lf, "%s: the FUSE session ended before it started",
+			    lf->opts.mountpoint);
+	else if (r < 0)
+		fprintf(stderr, PROG ": %s: serving FUSE: %s\n",
+			lf->opts.mountpoint, strerror(-r));
+	else
+		status = 0;
+
+out:
+	if (fuse_mounted)
+		fuse_session_unmount(lf->se);
+	if (signals)
+		fuse_remove_signal_handlers(lf->se);
+	if (lf->se)
+		fuse_session_destroy(lf->se);
+	if (stop_kernel(lf))
+		status = 1;
+	lklfuse_console_close();
+	if (lf->scratch_key_made) {
+		free(pthread_getspecific(lf->scratch_key));
+		pthread_key_delete(lf->scratch_key);
+	}
+	if (lf->ready_fd >= 0)
+		lklfuse_tell_ready(lf, "exited before the mount was ready");
+	pthread_mutex_destroy(&lf->files_lock);
+	free(image_abs);
+	free_opts(&lf->opts);
+	fuse_opt_free_args(&args);
+	return status;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lklfuse-server: one disk image served over FUSE by the kernel library.
+ *
+ * Everything one mount needs lives in struct lklfuse; nothing is global
+ * but the kernel itself (one per process) and its console (console.h).
+ */
+#ifndef LKLFUSE_LKLFUSE_H
+#define LKLFUSE_LKLFUSE_H
+
+#define FUSE_USE_VERSION 314
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <fuse_lowlevel.h>
+
+#include "../lib/lkl_host.h"
+
+/* FUSE reads and writes of up to this much at once. */
+#define LKLFUSE_MAX_IO		(1024 * 1024)
+
+/*
+ * A kernel inode FUSE knows about: an O_PATH descriptor of it and how many
+ * lookups FUSE has not forgotten yet.  Its FUSE node ID is its address
+ * (the root's is FUSE_ROOT_ID).  One node per kernel inode: a second name
+ * of the same inode (a hard link) finds the same node.
+ */
+struct lklfuse_node {
+	struct lklfuse_node *hash_next;
+	uint64_t ino;
+	uint64_t dev;
+	uint64_t nlookup;
+	uint64_t generation;
+	int fd;
+};
+
+struct lklfuse_inodes {
+	pthread_mutex_t lock;
+	struct lklfuse_node **buckets;
+	size_t nbuckets;		/* a power of two */
+	size_t count;
+	uint64_t generation;		/* of the last node made */
+	struct lklfuse_node root;
+};
+
+/* An open file or directory: fi->fh points at one. */
+struct lklfuse_file {
+	struct lklfuse_file *prev, *next;	/* lklfuse.files */
+	int fd;				/* kernel descriptor, really open */
+	/* Directories: getdents64 results not handed out yet. */
+	char *dbuf;
+	size_t dlen, dpos;
+	int64_t doff;			/* the FUSE offset dbuf[dpos] is at */
+};
+
+struct lklfuse_opts {
+	char *image;
+	char *mountpoint;
+	char *type;			/* NULL: recognise it */
+	char *kopts;			/* the kernel mount's data */
+	char *log;
+	int part;
+	int ro;
+	unsigned long mb;
+	int foreground;
+	int single;
+	int debug;
+	int help;
+	int version;
+};
+
+struct lklfuse {
+	struct lklfuse_opts opts;
+	struct fuse_session *se;
+	struct lkl_host_disk *disk;
+	char kmnt[64];			/* the mount point inside the kernel */
+	char fstype[32];
+	bool kernel_up, kmounted;
+	int ready_fd;			/* -1: none, or already told */
+
+	struct lklfuse_inodes inodes;
+
+	pthread_mutex_t files_lock;
+	struct lklfuse_file files;	/* list head of open files */
+
+	pthread_key_t scratch_key;	/* per-thread I/O buffer */
+	bool scratch_key_made;
+	double timeout;			/* entry and attribute cache, seconds */
+};
+
+/* inodes.c */
+int lklfuse_inodes_init(struct lklfuse_inodes *t, int root_fd,
+			const struct lkl_statx *stx);
+/* Close every descriptor and free every node, the root's fd included. */
+void lklfuse_inodes_destroy(struct lklfuse_inodes *t);
+struct lklfuse_node *lklfuse_node(struct lklfuse_inodes *t, fuse_ino_t ino);
+fuse_ino_t lklfuse_node_id(struct lklfuse_inodes *t,
+			   const struct lklfuse_node *node);
+/*
+ * One more lookup of the inode @fd (an O_PATH descriptor) refers to, whose
+ * attributes are @stx.  Takes @fd over: it becomes the new node's or is
+ * closed.  Returns 0 or a negative errno (and @fd is closed then too).
+ */
+int lklfuse_inodes_add(struct lklfuse_inodes *t, int fd,
+		       const struct lkl_statx *stx, struct lklfuse_node **out);
+/* One more lookup of a node already known. */
+void lklfuse_node_ref(struct lklfuse_inodes *t, struct lklfuse_node *node);
+void lklfuse_node_forget(struct lklfuse_inodes *t, struct lklfuse_node *node,
+			 uint64_t n);
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops lklfuse_ops;
+/* Tell the launcher: "ready" or "error: @msg", once. */
+void lklfuse_tell_ready(struct lklfuse *lf, const char *msg);
+/* Close the descriptors of files FUSE never released. */
+void lklfuse_close_files(struct lklfuse *lf);
+
+#endif /* LKLFUSE_LKLFUSE_H */

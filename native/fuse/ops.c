@@ -1,0 +1,978 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The FUSE low-level operations, each one or a few system calls into the
+ * kernel on the O_PATH descriptors of the inode table.  Names come one
+ * component at a time and are never followed if they are symlinks; a file
+ * is opened again through /proc/self/fd/N of its O_PATH descriptor.
+ *
+ * Kernel results are negative errnos with the host's numbers, so an error
+ * reply is just the result negated.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "lklfuse.h"
+#include "kcall.h"
+
+#define DIRBUF_LEN	(32 * 1024)	/* getdents64 per open directory */
+#define SCRATCH_MIN	(64 * 1024)
+
+static struct lklfuse *lf_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct lklfuse_node *node_of(fuse_req_t req, fuse_ino_t ino)
+{
+	return lklfuse_node(&lf_of(req)->inodes, ino);
+}
+
+static struct lklfuse_file *file_of(const struct fuse_file_info *fi)
+{
+	return (struct lklfuse_file *)(uintptr_t)fi->fh;
+}
+
+static void reply_result(fuse_req_t req, long r)
+{
+	fuse_reply_err(req, r < 0 ? (int)-r : 0);
+}
+
+/* A buffer of @len bytes for this thread, kept for its next request. */
+struct scratch {
+	size_t len;
+	char data[];
+};
+
+static char *scratch(struct lklfuse *lf, size_t len)
+{
+	struct scratch *s = pthread_getspecific(lf->scratch_key);
+
+	if (s && s->len >= len)
+		return s->data;
+	free(s);
+	if (len < SCRATCH_MIN)
+		len = SCRATCH_MIN;
+	s = malloc(sizeof(*s) + len);
+	if (s)
+		s->len = len;
+	if (pthread_setspecific(lf->scratch_key, s)) {
+		free(s);
+		return NULL;
+	}
+	return s ? s->data : NULL;
+}
+
+static void stat_from_statx(struct stat *st, const struct lkl_statx *x)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(x->stx_dev_major, x->stx_dev_minor);
+	st->st_ino = x->stx_ino;
+	st->st_mode = x->stx_mode;
+	st->st_nlink = x->stx_nlink;
+	st->st_uid = x->stx_uid;
+	st->st_gid = x->stx_gid;
+	st->st_rdev = makedev(x->stx_rdev_major, x->stx_rdev_minor);
+	st->st_size = x->stx_size;
+	st->st_blksize = x->stx_blksize;
+	st->st_blocks = x->stx_blocks;
+	st->st_atim.tv_sec = x->stx_atime.tv_sec;
+	st->st_atim.tv_nsec = x->stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = x->stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = x->stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = x->stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = x->stx_ctime.tv_nsec;
+}
+
+static void fill_entry(struct lklfuse *lf, const struct lklfuse_node *node,
+		       const struct lkl_statx *stx, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = lklfuse_node_id(&lf->inodes, node);
+	e->generation = node->generation;
+	e->attr_timeout = lf->timeout;
+	e->entry_timeout = lf->timeout;
+	stat_from_statx(&e->attr, stx);
+}
+
+/*
+ * A new inode made for the caller of @req: theirs, not root's (the kernel
+ * made it as root), unless the directory's set-group-ID bit gave it a
+ * group already.  Best effort: a filesystem without owners says no.
+ */
+static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	unsigned int mode = stx->stx_mode;
+	long uid = -1, gid = -1;
+
+	if (ctx->uid != stx->stx_uid)
+		uid = ctx->uid;
+	if (stx->stx_gid == 0 && ctx->gid != 0)
+		gid = ctx->gid;
+	if (uid == -1 && gid == -1)
+		return;
+	if (lkl_sys5(LKL___NR_fchownat, fd, "", uid, gid,
+		     LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	/* chown dropped set-user/group-ID bits the caller asked for. */
+	if (S_ISREG(mode) && (mode & (S_ISUID | S_ISGID)))
+		lkl_sys4(LKL___NR_fchmodat2, fd, "", mode & 07777,
+			 LKL_AT_EMPTY_PATH);
+	k_fstatx(fd, stx);
+}
+
+/*
+ * The node of @fd (an O_PATH descriptor, taken over) as a FUSE entry;
+ * @made: the caller just created it.
+ */
+static long entry_of_fd(fuse_req_t req, int fd, bool made,
+			struct fuse_entry_param *e)
+{
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node;
+	struct lkl_statx stx;
+	long r;
+
+	r = k_fstatx(fd, &stx);
+	if (r < 0) {
+		k_close(fd);
+		return r;
+	}
+	if (made)
+		give_to_caller(req, fd, &stx);
+	r = lklfuse_inodes_add(&lf->inodes, fd, &stx, &node);
+	if (r < 0)
+		return r;
+	fill_entry(lf, node, &stx, e);
+	return 0;
+}
+
+static long do_lookup(fuse_req_t req, struct lklfuse_node *parent,
+		      const char *name, bool made, struct fuse_entry_param *e)
+{
+	long fd = k_openat(parent->fd, name,
+			   LKL_O_PATH | LKL_O_NOFOLLOW | LKL_O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return fd;
+	return entry_of_fd(req, fd, made, e);
+}
+
+/* Undo the lookup an entry reply stood for, if the reply failed. */
+static void reply_entry_or_forget(fuse_req_t req,
+				  const struct fuse_entry_param *e)
+{
+	struct lklfuse *lf = lf_of(req);
+
+	if (fuse_reply_entry(req, e) && e->ino)
+		lklfuse_node_forget(&lf->inodes,
+				    lklfuse_node(&lf->inodes, e->ino), 1);
+}
+
+/* ------------------------------------------------------------- session */
+
+void lklfuse_tell_ready(struct lklfuse *lf, const char *msg)
+{
+	char line[512];
+	size_t len, done = 0;
+	int n;
+
+	if (lf->ready_fd < 0)
+		return;
+	if (msg)
+		n = snprintf(line, sizeof(line), "error: %s\n", msg);
+	else
+		n = snprintf(line, sizeof(line), "ready\n");
+	if (n < 0)
+		n = 0;
+	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	if (len && line[len - 1] != '\n')
+		line[len - 1] = '\n';
+	while (done < len) {
+		ssize_t w = write(lf->ready_fd, line + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;	/* nobody listens any more: nothing to do */
+		done += w;
+	}
+	close(lf->ready_fd);
+	lf->ready_fd = -1;
+}
+
+static void want(struct fuse_conn_info *conn, unsigned int cap)
+{
+	if (conn->capable & cap)
+		conn->want |= cap;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct lklfuse *lf = userdata;
+
+	want(conn, FUSE_CAP_ASYNC_READ);
+	want(conn, FUSE_CAP_ATOMIC_O_TRUNC);
+	want(conn, FUSE_CAP_READDIRPLUS);
+	want(conn, FUSE_CAP_READDIRPLUS_AUTO);
+	want(conn, FUSE_CAP_PARALLEL_DIROPS);
+	/* Only this server changes the image: symlinks may be cached. */
+	want(conn, FUSE_CAP_CACHE_SYMLINKS);
+	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_EXPORT_SUPPORT |
+			FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
+			FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+			FUSE_CAP_SPLICE_MOVE);
+	conn->max_write = LKLFUSE_MAX_IO;
+	if (conn->max_background < 64)
+		conn->max_background = 64;
+	if (conn->congestion_threshold < 48)
+		conn->congestion_threshold = 48;
+	lklfuse_tell_ready(lf, NULL);
+}
+
+/* -------------------------------------------------------------- inodes */
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	long r = do_lookup(req, node_of(req, parent), name, false, &e);
+
+	if (r == -ENOENT) {
+		/* Cache the miss: no one else changes the image. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = lf_of(req)->timeout;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (r < 0) {
+		reply_result(req, r);
+		return;
+	}
+	reply_entry_or_forget(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	lklfuse_node_forget(&lf_of(req)->inodes, node_of(req, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	struct lklfuse *lf = lf_of(req);
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		lklfuse_node_forget(&lf->inodes,
+				    lklfuse_node(&lf->inodes, forgets[i].ino),
+				    forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void reply_attr_of(fuse_req_t req, int fd)
+{
+	struct lkl_statx stx;
+	struct stat st;
+	long r = k_fstatx(fd, &stx);
+
+	if (r < 0) {
+		reply_result(req, r);
+		return;
+	}
+	stat_from_statx(&st, &stx);
+	fuse_reply_attr(req, &st, lf_of(req)->timeout);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	reply_attr_of(req, node_of(req, ino)->fd);
+}
+
+static void set_time(struct lkl___kernel_timespec *ts, int to_set,
+		     int set_bit, int now_bit, const struct timespec *t)
+{
+	ts->tv_sec = 0;
+	if (to_set & now_bit) {
+		ts->tv_nsec = UTIME_NOW;
+	} else if (to_set & set_bit) {
+		ts->tv_sec = t->tv_sec;
+		ts->tv_nsec = t->tv_nsec;
+	} else {
+		ts->tv_nsec = UTIME_OMIT;
+	}
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	int fd = node_of(req, ino)->fd;
+	char path[K_FDPATH_LEN];
+	long r;
+
+	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		long uid = to_set & FUSE_SET_ATTR_UID ? (long)attr->st_uid : -1;
+		long gid = to_set & FUSE_SET_ATTR_GID ? (long)attr->st_gid : -1;
+
+		r = lkl_sys5(LKL___NR_fchownat, fd, "", uid, gid,
+			     LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
+		if (r < 0)
+			goto fail;
+	}
+	/* After the owner, which may clear set-ID bits asked for here. */
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		r = lkl_sys4(LKL___NR_fchmodat2, fd, "", attr->st_mode & 07777,
+			     LKL_AT_EMPTY_PATH);
+		if (r < 0)
+			goto fail;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (fi) {
+			r = lkl_sys2(LKL___NR_ftruncate, file_of(fi)->fd,
+				     attr->st_size);
+		} else {
+			k_fd_path(path, fd);
+			r = lkl_sys2(LKL___NR_truncate, path, attr->st_size);
+		}
+		if (r < 0)
+			goto fail;
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+		      FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
+		struct lkl___kernel_timespec ts[2];
+
+		set_time(&ts[0], to_set, FUSE_SET_ATTR_ATIME,
+			 FUSE_SET_ATTR_ATIME_NOW, &attr->st_atim);
+		set_time(&ts[1], to_set, FUSE_SET_ATTR_MTIME,
+			 FUSE_SET_ATTR_MTIME_NOW, &attr->st_mtim);
+		r = lkl_sys4(LKL___NR_utimensat, fd, "", ts,
+			     LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
+		if (r < 0)
+			goto fail;
+	}
+	reply_attr_of(req, fd);
+	return;
+fail:
+	reply_result(req, r);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[PATH_MAX + 1];
+	long n = lkl_sys4(LKL___NR_readlinkat, node_of(req, ino)->fd, "", buf,
+			  PATH_MAX);
+
+	if (n < 0) {
+		reply_result(req, n);
+		return;
+	}
+	buf[n] = '\0';
+	fuse_reply_readlink(req, buf);
+}
+
+/* The entry reply after @r, the result of making @name in @parent. */
+static void reply_made(fuse_req_t req, struct lklfuse_node *parent,
+		       const char *name, long r)
+{
+	struct fuse_entry_param e;
+
+	if (r >= 0)
+		r = do_lookup(req, parent, name, true, &e);
+	if (r < 0) {
+		reply_result(req, r);
+		return;
+	}
+	reply_entry_or_forget(req, &e);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	struct lklfuse_node *p = node_of(req, parent);
+
+	reply_made(req, p, name, lkl_sys4(LKL___NR_mknodat, p->fd, name, mode,
+					  (unsigned int)rdev));
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	struct lklfuse_node *p = node_of(req, parent);
+
+	reply_made(req, p, name, lkl_sys3(LKL___NR_mkdirat, p->fd, name,
+					  mode));
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	struct lklfuse_node *p = node_of(req, parent);
+
+	reply_made(req, p, name, lkl_sys3(LKL___NR_symlinkat, link, p->fd,
+					  name));
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	reply_result(req, lkl_sys3(LKL___NR_unlinkat, node_of(req, parent)->fd,
+				   name, 0));
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	reply_result(req, lkl_sys3(LKL___NR_unlinkat, node_of(req, parent)->fd,
+				   name, LKL_AT_REMOVEDIR));
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	reply_result(req, lkl_sys5(LKL___NR_renameat2,
+				   node_of(req, parent)->fd, name,
+				   node_of(req, newparent)->fd, newname,
+				   flags));
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
+	struct fuse_entry_param e;
+	struct lkl_statx stx;
+	long r;
+
+	r = lkl_sys5(LKL___NR_linkat, node->fd, "", node_of(req, newparent)->fd,
+		     newname, LKL_AT_EMPTY_PATH);
+	if (r >= 0)
+		r = k_fstatx(node->fd, &stx);
+	if (r < 0) {
+		reply_result(req, r);
+		return;
+	}
+	lklfuse_node_ref(&lf->inodes, node);
+	fill_entry(lf, node, &stx, &e);
+	reply_entry_or_forget(req, &e);
+}
+
+/* --------------------------------------------------------------- files */
+
+static struct lklfuse_file *file_new(struct lklfuse *lf, int fd, bool dir)
+{
+	struct lklfuse_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	if (dir) {
+		f->dbuf = malloc(DIRBUF_LEN);
+		if (!f->dbuf) {
+			free(f);
+			return NULL;
+		}
+	}
+	f->fd = fd;
+	pthread_mutex_lock(&lf->files_lock);
+	f->next = lf->files.next;
+	f->prev = &lf->files;
+	f->next->prev = f;
+	lf->files.next = f;
+	pthread_mutex_unlock(&lf->files_lock);
+	return f;
+}
+
+static long file_close(struct lklfuse *lf, struct lklfuse_file *f)
+{
+	long r;
+
+	pthread_mutex_lock(&lf->files_lock);
+	f->prev->next = f->next;
+	f->next->prev = f->prev;
+	pthread_mutex_unlock(&lf->files_lock);
+	r = k_close(f->fd);
+	free(f->dbuf);
+	free(f);
+	return r;
+}
+
+void lklfuse_close_files(struct lklfuse *lf)
+{
+	while (lf->files.next != &lf->files)
+		file_close(lf, lf->files.next);
+}
+
+/* What the kernel is asked to open with, from the flags FUSE gives. */
+static int open_flags(int flags)
+{
+	/*
+	 * /proc/self/fd/N is a symlink to follow; O_DIRECT would ask the
+	 * image's filesystem for aligned buffers for no gain; creation was
+	 * the caller's kernel's business.
+	 */
+	flags &= ~(O_NOFOLLOW | O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY);
+	return flags | O_CLOEXEC;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct lklfuse *lf = lf_of(req);
+	char path[K_FDPATH_LEN];
+	struct lklfuse_file *f;
+	long fd;
+
+	k_fd_path(path, node_of(req, ino)->fd);
+	fd = k_openat(LKL_AT_FDCWD, path, open_flags(fi->flags), 0);
+	if (fd < 0) {
+		reply_result(req, fd);
+		return;
+	}
+	f = file_new(lf, fd, false);
+	if (!f) {
+		k_close(fd);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	/* All changes come through here: what is cached stays valid. */
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	if (fuse_reply_open(req, fi))
+		file_close(lf, f);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct lklfuse *lf = lf_of(req);
+	char path[K_FDPATH_LEN];
+	struct fuse_entry_param e;
+	struct lklfuse_file *f;
+	long fd, pfd, r;
+
+	fd = k_openat(node_of(req, parent)->fd, name,
+		      open_flags(fi->flags) | O_CREAT | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		reply_result(req, fd);
+		return;
+	}
+	k_fd_path(path, fd);
+	pfd = k_openat(LKL_AT_FDCWD, path, LKL_O_PATH | LKL_O_CLOEXEC, 0);
+	r = pfd < 0 ? pfd : entry_of_fd(req, pfd, true, &e);
+	if (r < 0) {
+		k_close(fd);
+		reply_result(req, r);
+		return;
+	}
+	f = file_new(lf, fd, false);
+	if (!f) {
+		k_close(fd);
+		lklfuse_node_forget(&lf->inodes,
+				    lklfuse_node(&lf->inodes, e.ino), 1);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	if (fuse_reply_create(req, &e, fi)) {
+		file_close(lf, f);
+		lklfuse_node_forget(&lf->inodes,
+				    lklfuse_node(&lf->inodes, e.ino), 1);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	int fd = file_of(fi)->fd;
+	char *buf = scratch(lf_of(req), size);
+	size_t done = 0;
+
+	(void)ino;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	while (done < size) {
+		long n = k_pread(fd, buf + done, size - done, off + done);
+
+		if (n < 0 && !done) {
+			reply_result(req, n);
+			return;
+		}
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	fuse_reply_buf(req, buf, done);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	int fd = file_of(fi)->fd;
+	size_t done = 0;
+
+	(void)ino;
+	while (done < size) {
+		long n = k_pwrite(fd, buf + done, size - done, off + done);
+
+		if (n < 0 && !done) {
+			reply_result(req, n);
+			return;
+		}
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	fuse_reply_write(req, done);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_result(req, file_close(lf_of(req), file_of(fi)));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_result(req, lkl_sys1(datasync ? LKL___NR_fdatasync :
+				   LKL___NR_fsync, file_of(fi)->fd));
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			 off_t off, off_t len, struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_result(req, lkl_sys4(LKL___NR_fallocate, file_of(fi)->fd, mode,
+				   off, len));
+}
+
+static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
+			       off_t off_in, struct fuse_file_info *fi_in,
+			       fuse_ino_t ino_out, off_t off_out,
+			       struct fuse_file_info *fi_out, size_t len,
+			       int flags)
+{
+	long long in = off_in, out = off_out;
+	long n;
+
+	(void)ino_in;
+	(void)ino_out;
+	n = lkl_sys6(LKL___NR_copy_file_range, file_of(fi_in)->fd, (long)&in,
+		     file_of(fi_out)->fd, (long)&out, len, flags);
+	if (n < 0)
+		reply_result(req, n);
+	else
+		fuse_reply_write(req, n);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	long r = k_lseek(file_of(fi)->fd, off, whence);
+
+	(void)ino;
+	if (r < 0)
+		reply_result(req, r);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+/* --------------------------------------------------------- directories */
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_file *f;
+	long fd;
+
+	fd = k_openat(node_of(req, ino)->fd, ".",
+		      LKL_O_RDONLY | LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
+	if (fd < 0) {
+		reply_result(req, fd);
+		return;
+	}
+	f = file_new(lf, fd, true);
+	if (!f) {
+		k_close(fd);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	/* The caller's kernel drops its copy when it changes the directory. */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	if (fuse_reply_open(req, fi))
+		file_close(lf, f);
+}
+
+static bool is_dot_or_dotdot(const char *name)
+{
+	return name[0] == '.' &&
+	       (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi, bool plus)
+{
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *dir = node_of(req, ino);
+	struct lklfuse_file *f = file_of(fi);
+	char *out = scratch(lf, size);
+	size_t used = 0;
+	long r = 0;
+
+	if (!out) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off != f->doff) {
+		r = k_lseek(f->fd, off, SEEK_SET);
+		if (r < 0) {
+			reply_result(req, r);
+			return;
+		}
+		f->doff = off;
+		f->dlen = 0;
+		f->dpos = 0;
+	}
+	for (;;) {
+		struct fuse_entry_param e;
+		struct k_dirent64 *d;
+		size_t len;
+
+		if (f->dpos >= f->dlen) {
+			r = k_getdents64(f->fd, f->dbuf, DIRBUF_LEN);
+			if (r <= 0)
+				break;
+			f->dlen = r;
+			f->dpos = 0;
+		}
+		d = (struct k_dirent64 *)(f->dbuf + f->dpos);
+		memset(&e, 0, sizeof(e));
+		if (plus && !is_dot_or_dotdot(d->d_name)) {
+			r = do_lookup(req, dir, d->d_name, false, &e);
+			if (r < 0) {
+				if (r != -ENOENT)
+					break;
+				/* Gone since getdents64: skip it. */
+				f->dpos += d->d_reclen;
+				f->doff = d->d_off;
+				continue;
+			}
+		} else {
+			e.attr.st_ino = d->d_ino;
+			e.attr.st_mode = (unsigned int)d->d_type << 12;
+		}
+		if (plus)
+			len = fuse_add_direntry_plus(req, out + used,
+						     size - used, d->d_name,
+						     &e, d->d_off);
+		else
+			len = fuse_add_direntry(req, out + used, size - used,
+						d->d_name, &e.attr, d->d_off);
+		if (len > size - used) {
+			if (e.ino)
+				lklfuse_node_forget(&lf->inodes,
+						    lklfuse_node(&lf->inodes,
+								 e.ino), 1);
+			r = 0;
+			break;
+		}
+		used += len;
+		f->dpos += d->d_reclen;
+		f->doff = d->d_off;
+	}
+	/* Entries already added must reach the caller: they hold lookups. */
+	if (r < 0 && !used)
+		reply_result(req, r);
+	else
+		fuse_reply_buf(req, out, used);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_result(req, file_close(lf_of(req), file_of(fi)));
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_result(req, lkl_sys1(datasync ? LKL___NR_fdatasync :
+				   LKL___NR_fsync, file_of(fi)->fd));
+}
+
+/* ---------------------------------------------------- the filesystem */
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct lkl_statfs64 k;
+	struct statvfs st;
+	long r;
+
+	memset(&k, 0, sizeof(k));
+	r = lkl_sys2(LKL___NR_fstatfs, node_of(req, ino)->fd, &k);
+	if (r < 0) {
+		reply_result(req, r);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	st.f_bsize = k.f_bsize;
+	st.f_frsize = k.f_frsize ? k.f_frsize : k.f_bsize;
+	st.f_blocks = k.f_blocks;
+	st.f_bfree = k.f_bfree;
+	st.f_bavail = k.f_bavail;
+	st.f_files = k.f_files;
+	st.f_ffree = k.f_ffree;
+	st.f_favail = k.f_ffree;
+	st.f_namemax = k.f_namelen;
+	fuse_reply_statfs(req, &st);
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	reply_result(req, lkl_sys4(LKL___NR_faccessat2, node_of(req, ino)->fd,
+				   "", mask, LKL_AT_EMPTY_PATH));
+}
+
+/* ------------------------------------------------------------- xattrs */
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	char path[K_FDPATH_LEN];
+
+	k_fd_path(path, node_of(req, ino)->fd);
+	reply_result(req, lkl_sys5(LKL___NR_setxattr, path, name, value, size,
+				   flags));
+}
+
+/* getxattr and listxattr: a size query, or the value itself. */
+static void reply_xattr_result(fuse_req_t req, size_t size, const char *buf,
+			       long n)
+{
+	if (n < 0)
+		reply_result(req, n);
+	else if (!size)
+		fuse_reply_xattr(req, n);
+	else
+		fuse_reply_buf(req, buf, n);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	char path[K_FDPATH_LEN];
+	char *buf = NULL;
+
+	if (size) {
+		buf = scratch(lf_of(req), size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
+	k_fd_path(path, node_of(req, ino)->fd);
+	reply_xattr_result(req, size, buf,
+			   lkl_sys4(LKL___NR_getxattr, path, name, buf, size));
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char path[K_FDPATH_LEN];
+	char *buf = NULL;
+
+	if (size) {
+		buf = scratch(lf_of(req), size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
+	k_fd_path(path, node_of(req, ino)->fd);
+	reply_xattr_result(req, size, buf,
+			   lkl_sys3(LKL___NR_listxattr, path, buf, size));
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	char path[K_FDPATH_LEN];
+
+	k_fd_path(path, node_of(req, ino)->fd);
+	reply_result(req, lkl_sys2(LKL___NR_removexattr, path, name));
+}
+
+const struct fuse_lowlevel_ops lklfuse_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.access = op_access,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.fallocate = op_fallocate,
+	.copy_file_range = op_copy_file_range,
+	.lseek = op_lseek,
+};
