@@ -211,7 +211,7 @@ export class Mount implements HandleOwner {
 	}
 
 	/** Names in a directory ("." and ".." left out), as node:fs's readdir. */
-	readdir<O extends ReaddirOptions & { withFileTypes?: false } | Encoding>(path: PathLike,
+	readdir<O extends ReaddirOptions & { withFileTypes?: false } | Encoding = { withFileTypes?: false }>(path: PathLike,
 		options?: O | null): Promise<Named<O>[]>;
 	/** Entries with their types, as node:fs's readdir({ withFileTypes: true }). */
 	readdir<O extends ReaddirOptions & { withFileTypes: true }>(path: PathLike,
@@ -224,7 +224,7 @@ export class Mount implements HandleOwner {
 	}
 
 	/** readdir, synchronously. */
-	readdirSync<O extends ReaddirOptions & { withFileTypes?: false } | Encoding>(path: PathLike,
+	readdirSync<O extends ReaddirOptions & { withFileTypes?: false } | Encoding = { withFileTypes?: false }>(path: PathLike,
 		options?: O | null): Named<O>[];
 	/** readdir({ withFileTypes: true }), synchronously. */
 	readdirSync<O extends ReaddirOptions & { withFileTypes: true }>(path: PathLike,
@@ -312,19 +312,19 @@ export class Mount implements HandleOwner {
 	}
 
 	/** A symlink's target, as stored. */
-	readlink<O extends EncodingOptions | Encoding>(path: PathLike, options?: O | null): Promise<Named<O>>;
+	readlink<O extends EncodingOptions | Encoding = EncodingOptions>(path: PathLike, options?: O | null): Promise<Named<O>>;
 	async readlink(path: PathLike, options?: EncodingOptions | Encoding | null): Promise<string | Buffer> {
 		return this.#async('readlink', this.#bufferSteps('readlink', path, options));
 	}
 
 	/** readlink, synchronously. */
-	readlinkSync<O extends EncodingOptions | Encoding>(path: PathLike, options?: O | null): Named<O>;
+	readlinkSync<O extends EncodingOptions | Encoding = EncodingOptions>(path: PathLike, options?: O | null): Named<O>;
 	readlinkSync(path: PathLike, options?: EncodingOptions | Encoding | null): string | Buffer {
 		return this.#sync('readlink', this.#bufferSteps('readlink', path, options));
 	}
 
 	/** The canonical path ("/"-rooted, within the mount), all symlinks resolved. */
-	realpath<O extends EncodingOptions | Encoding>(path: PathLike, options?: O | null): Promise<Named<O>>;
+	realpath<O extends EncodingOptions | Encoding = EncodingOptions>(path: PathLike, options?: O | null): Promise<Named<O>>;
 	async realpath(path: PathLike, options?: EncodingOptions | Encoding | null): Promise<string | Buffer> {
 		return this.#async('realpath', this.#bufferSteps('realpath', path, options));
 	}
