@@ -141,7 +141,8 @@ export function fsError(cause: unknown, syscall: string, path?: ErrorPath,
 
 /** An error of this package's own, with a `code` like Node's internal ones. */
 export function lklError(code: LklErrorCode, message: string): LklError {
-	const err = (code === 'ERR_INVALID_ARG_TYPE' ? new TypeError(message) :
+	// The same classes node gives these codes.
+	const err = (code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_INVALID_ARG_VALUE' ? new TypeError(message) :
 		code === 'ERR_OUT_OF_RANGE' || code === 'ERR_FS_FILE_TOO_LARGE' ? new RangeError(message) :
 			new Error(message)) as LklError;
 	err.code = code;

@@ -10,7 +10,7 @@ import {
 import { toTimespec, type TimeLike } from './times.js';
 import {
 	checkEncoding, checkId, checkInt, checkMode, checkOffset, decode, invalidType, optionsObject,
-	outOfRange, toBytes, type Encoding,
+	outOfRange, toBytes,
 } from './validate.js';
 
 /** What a FileHandle reports back to the mount that opened it. */

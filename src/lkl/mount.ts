@@ -11,7 +11,7 @@ import {
 } from './file-handle.js';
 import { parseFlags, type OpenFlags } from './flags.js';
 import { Gate, type ClosedReason } from './gate.js';
-import { native, type NativeMount, type NativePath } from './native.js';
+import type { NativeMount, NativePath } from './native.js';
 import { joinBytes } from './paths.js';
 import { StatFs } from './statfs.js';
 import { makeStats, type BigIntStats, type StatOptions, type Stats } from './stats.js';
@@ -21,7 +21,7 @@ import { toTimespec, type TimeLike } from './times.js';
 import { mkdirRecursive, rm, walk, type RmOptions, type WalkEntry } from './tree-ops.js';
 import { parseDevice, type DeviceNumber } from './devices.js';
 import {
-	checkEncoding, checkId, checkInt, checkMode, checkOffset, decode, invalidType, nativePath,
+	checkEncoding, checkId, checkInt, checkMode, checkOffset, decode, invalidType, invalidValue, nativePath,
 	optionsObject, toBytes, type Encoding, type PathLike,
 } from './validate.js';
 
@@ -94,7 +94,7 @@ function xattrName(name: unknown): string {
 	if (typeof name !== 'string')
 		throw invalidType('name', 'of type string', name);
 	if (name.includes('\0'))
-		throw invalidType('name', 'a string without null bytes', name);
+		throw invalidValue('name', name, 'must be a string without null bytes');
 	return name;
 }
 
