@@ -19,6 +19,18 @@ export interface CopyOptions {
 	skipSockets?: boolean;
 }
 
+/** A failure at one node, naming it. */
+export class CopyError extends Error {
+	readonly path: Buffer;
+
+	constructor(path: Buffer, cause: unknown) {
+		const detail = (cause as { message?: string })?.message ?? String(cause);
+		super(`${path.length ? path.toString() : '.'}: ${detail}`, { cause });
+		this.name = 'CopyError';
+		this.path = path;
+	}
+}
+
 export function joinPath(dir: Buffer, name: Buffer): Buffer {
 	return dir.length === 0 ? name : Buffer.concat([dir, Buffer.from('/'), name]);
 }
@@ -30,6 +42,14 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 	const events = options.events ?? {};
 
 	async function visit(from: Buffer, to: Buffer): Promise<void> {
+		try {
+			await visitNode(from, to);
+		} catch (err) {
+			throw err instanceof CopyError ? err : new CopyError(from, err);
+		}
+	}
+
+	async function visitNode(from: Buffer, to: Buffer): Promise<void> {
 		const original = await source.meta(from);
 		if (options.exclude?.(from, original))
 			return;
@@ -51,6 +71,7 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 			return;
 		}
 		const xattrs = await source.xattrs(from, original);
+		events.xattrs?.(to, xattrs);
 
 		switch (meta.kind) {
 		case 'directory': {

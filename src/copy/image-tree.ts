@@ -83,16 +83,18 @@ export class ImageSource implements SourceTree {
 
 	async xattrs(path: Buffer): Promise<Map<string, Buffer>> {
 		const out = new Map<string, Buffer>();
+		// The top has no parent to name it by; it is never a symlink.
+		const follow = path.length === 0;
 		let list: Buffer;
 		try {
-			list = await native.listxattr(this.#root, abs(path), false);
+			list = await native.listxattr(this.#root, abs(path), follow);
 		} catch (err) {
 			if ((err as { errno?: number }).errno === -95)	// EOPNOTSUPP: vfat
 				return out;
 			throw err;
 		}
 		for (const name of splitXattrNames(list))
-			out.set(name, await native.getxattr(this.#root, abs(path), name, false));
+			out.set(name, await native.getxattr(this.#root, abs(path), name, follow));
 		return out;
 	}
 
@@ -187,15 +189,16 @@ export class ImageSink implements SinkTree {
 	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
 		const p = abs(path);
 		const isLink = meta.kind === 'symlink';
+		const follow = path.length === 0;
 		const uid = this.#options.uid ?? meta.uid;
 		const gid = this.#options.gid ?? meta.gid;
-		await native.chown(this.#root, p, uid, gid, false);
+		await native.chown(this.#root, p, uid, gid, follow);
 		const all = new Map(xattrs);
 		if (this.#options.selinux !== undefined)
 			all.set('security.selinux', Buffer.from(`${this.#options.selinux}\0`));
 		for (const [name, value] of all) {
 			try {
-				await native.setxattr(this.#root, p, name, value, 0, false);
+				await native.setxattr(this.#root, p, name, value, 0, follow);
 			} catch (err) {
 				// A filesystem without xattrs (vfat) keeps what it can.
 				if ((err as { errno?: number }).errno !== -95)
@@ -203,8 +206,8 @@ export class ImageSink implements SinkTree {
 			}
 		}
 		if (!isLink)
-			await native.chmod(this.#root, p, meta.mode, false);
-		await native.utimes(this.#root, p, meta.atime.sec, meta.atime.nsec, meta.mtime.sec, meta.mtime.nsec, false);
+			await native.chmod(this.#root, p, meta.mode, follow);
+		await native.utimes(this.#root, p, meta.atime.sec, meta.atime.nsec, meta.mtime.sec, meta.mtime.nsec, follow);
 	}
 
 	async close(): Promise<void> {

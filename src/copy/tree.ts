@@ -66,6 +66,8 @@ export interface SinkTree {
 export interface CopyEvents {
 	entry?(path: Buffer, meta: NodeMeta): void;
 	bytes?(count: number): void;
+	/** A node's extended attributes, as read from the source. */
+	xattrs?(path: Buffer, xattrs: Map<string, Buffer>): void;
 	/** A node that cannot be copied (a socket into tar, say), skipped. */
 	skipped?(path: Buffer, meta: NodeMeta, reason: string): void;
 }

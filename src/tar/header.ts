@@ -7,6 +7,8 @@
  * rounds mtimes to whole seconds; and it has no ctime/atime records.
  */
 
+import { aclToText } from './acl.js';
+
 /** The kinds of entry a tar archive can hold, with their type flags. */
 export const TarType = {
 	file: '0',
@@ -164,7 +166,14 @@ export function encodeHeader(e: TarEntry): Buffer {
 		add('SCHILY.devmajor', String(e.devMajor));
 		add('SCHILY.devminor', String(e.devMinor));
 	}
-	for (const [name, value] of [...(e.xattrs ?? new Map<string, Buffer>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+	const xattrs = [...(e.xattrs ?? new Map<string, Buffer>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+	for (const [name, value] of xattrs) {
+		const which = name === 'system.posix_acl_access' ? 'access' : name === 'system.posix_acl_default' ? 'default' : undefined;
+		const text = which && aclToText(value);
+		if (text)
+			add(`SCHILY.acl.${which}`, text);
+	}
+	for (const [name, value] of xattrs)
 		add(`SCHILY.xattr.${name}`, value);
 
 	const ustar = ustarBlock(e, e.type, e.path, size);

@@ -1,0 +1,71 @@
+/**
+ * The progress line: entries and bytes done of the total, with throughput.
+ * Shown with ora on a terminal; silent otherwise or with -q.
+ */
+import ora, { type Ora } from 'ora';
+
+export interface ProgressOptions {
+	quiet?: boolean;
+	stream?: NodeJS.WriteStream;
+}
+
+function human(bytes: number): string {
+	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+	let n = bytes, i = 0;
+	while (n >= 1024 && i < units.length - 1) {
+		n /= 1024;
+		i++;
+	}
+	return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export class Progress {
+	readonly #spinner: Ora | undefined;
+	readonly #started = Date.now();
+	#timer: NodeJS.Timeout | undefined;
+	entries = 0;
+	bytes = 0;
+	totalEntries: number | undefined;
+	totalBytes: number | undefined;
+
+	constructor(label: string, options: ProgressOptions = {}) {
+		const stream = options.stream ?? process.stderr;
+		if (options.quiet || !stream.isTTY)
+			return;
+		this.#spinner = ora({ text: label, stream }).start();
+		this.#timer = setInterval(() => this.#render(), 200);
+		this.#timer.unref();
+	}
+
+	/** Whether anything is shown (so a total is worth computing). */
+	get visible(): boolean {
+		return this.#spinner !== undefined;
+	}
+
+	#render(): void {
+		if (!this.#spinner)
+			return;
+		const seconds = Math.max((Date.now() - this.#started) / 1000, 0.001);
+		const of = (n: number, total: number | undefined, fmt: (x: number) => string) =>
+			total === undefined ? fmt(n) : `${fmt(n)}/${fmt(total)}`;
+		this.#spinner.text = `${of(this.entries, this.totalEntries, String)} entries, ` +
+			`${of(this.bytes, this.totalBytes, human)}, ${human(this.bytes / seconds)}/s`;
+	}
+
+	/** Print a line (a -v entry, a warning) without garbling the spinner. */
+	log(line: string, stream: NodeJS.WritableStream = process.stderr): void {
+		if (this.#spinner) {
+			this.#spinner.clear();
+			stream.write(`${line}\n`);
+			this.#spinner.render();
+		} else {
+			stream.write(`${line}\n`);
+		}
+	}
+
+	stop(): void {
+		if (this.#timer)
+			clearInterval(this.#timer);
+		this.#spinner?.stop();
+	}
+}

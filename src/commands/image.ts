@@ -1,0 +1,89 @@
+/**
+ * What every image command does first: boot the kernel, add the image as a
+ * disk and mount it, turning each failure into one clear line.
+ */
+import { Kernel, type Mount } from '../index.js';
+import { CliError, describe } from '../cli/errors.js';
+
+/** The options the classic LKL tools share (-t, -P, -p, -m). */
+export interface ImageOptions {
+	image: string;
+	fsType?: string;
+	partition?: number;
+	printk?: boolean;
+	memoryMiB?: number;
+	readOnly: boolean;
+}
+
+export interface OpenImage {
+	kernel: Kernel;
+	mount: Mount;
+	/** Unmount (syncing) and halt; safe to call more than once. */
+	close(): Promise<void>;
+}
+
+function mountFailure(opts: ImageOptions, err: unknown): CliError {
+	const code = (err as { code?: string }).code;
+	const what = opts.partition ? `${opts.image} partition ${opts.partition}` : opts.image;
+	if (code === 'ENODEV' && !opts.fsType)
+		return new CliError(`cannot mount ${what}: no ext4/btrfs/xfs/vfat filesystem found (try -t)`, 1, { cause: err });
+	if (code === 'ENODEV')
+		return new CliError(`cannot mount ${what}: this kernel has no ${opts.fsType} filesystem`, 1, { cause: err });
+	if (code === 'ENOENT' && opts.partition)
+		return new CliError(`cannot mount ${what}: no such partition`, 1, { cause: err });
+	if ((code === 'EINVAL' || code === 'EUCLEAN') && opts.fsType)
+		return new CliError(`cannot mount ${what} as ${opts.fsType}: not a valid ${opts.fsType} filesystem (wrong -t?)`, 1, { cause: err });
+	return new CliError(`cannot mount ${what}: ${describe(err)}`, 1, { cause: err });
+}
+
+/** Boots, adds and mounts; on failure, halts again and throws a CliError. */
+export async function openImage(opts: ImageOptions): Promise<OpenImage> {
+	const kernel = Kernel.boot({ memoryMiB: opts.memoryMiB, printk: opts.printk });
+	let mount: Mount;
+	try {
+		let disk;
+		try {
+			disk = await kernel.addDisk(opts.image, { readOnly: opts.readOnly });
+		} catch (err) {
+			throw new CliError(`cannot open ${opts.image}: ${describe(err)}`, 1, { cause: err });
+		}
+		try {
+			mount = await kernel.mount(disk, {
+				partition: opts.partition,
+				fsType: opts.fsType,
+				readOnly: opts.readOnly,
+			});
+		} catch (err) {
+			throw mountFailure(opts, err);
+		}
+	} catch (err) {
+		await kernel.halt();
+		throw err;
+	}
+
+	let closing: Promise<void> | undefined;
+	return {
+		kernel,
+		mount,
+		close() {
+			closing ??= (async () => {
+				try {
+					await mount.unmount();
+				} finally {
+					await kernel.halt();
+				}
+			})();
+			return closing;
+		},
+	};
+}
+
+/** Parses a -m/--mb or -P value: a positive integer. */
+export function parsePositive(name: string): (value: string) => number {
+	return (value: string) => {
+		const n = Number(value);
+		if (!Number.isInteger(n) || n <= 0)
+			throw new CliError(`${name} must be a positive integer, not ${JSON.stringify(value)}`, 2);
+		return n;
+	};
+}
