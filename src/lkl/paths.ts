@@ -48,8 +48,3 @@ export function absoluteFrom(parts: readonly Buffer[]): Buffer {
 		out.push(Buffer.of(SLASH), part);
 	return out.length ? Buffer.concat(out) : Buffer.of(SLASH);
 }
-
-/** A path given as a string stays one; bytes become text only for show. */
-export function sameKind(original: NativePath, bytes: Buffer): NativePath {
-	return typeof original === 'string' ? bytes.toString() : bytes;
-}
