@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { report } from './cli/errors.js';
 import { register as fs2tar } from './commands/fs2tar.js';
+import { register as cptofs } from './commands/cptofs.js';
+import { register as cpfromfs } from './commands/cpfromfs.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,9 +19,13 @@ const program = new Command('lkl')
 	.configureOutput({ outputError: (str, write) => write(str.startsWith('error: ') ? `lkl: ${str.slice(7)}` : str) })
 	.addHelpText('after', '\nExamples:\n' +
 		'  lkl fs2tar disk.img rootfs.tar         archive an image\n' +
+		'  lkl cptofs -i disk.img out/. /opt      copy host files in\n' +
+		'  lkl cpfromfs -i disk.img /etc ./etc    copy files out\n' +
 		'  lkl <command> --help                   every option of a command');
 
 fs2tar(program);
+cptofs(program);
+cpfromfs(program);
 
 try {
 	await program.parseAsync(process.argv);

@@ -14,8 +14,16 @@ if [ -z "$nodedir" ] || [ "$nodedir" = undefined ]; then
 	[ -f "$prefix/include/node/node_api.h" ] && nodedir=$prefix
 fi
 [ -n "$nodedir" ] && [ "$nodedir" != undefined ] && gyp+=(--nodedir="$nodedir")
-[ -f build/Makefile ] || "${gyp[@]}" configure >/dev/null
-"${gyp[@]}" build >/dev/null
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# The static inputs (lkl.o, liblklhost.a) are not make dependencies of the
+# addon: relink every time, which takes a second.
+rm -f build/Release/lkl.node build/Release/obj.target/lkl.node
+if ! { [ -f build/Makefile ] || "${gyp[@]}" configure; } >"$log" 2>&1 ||
+   ! "${gyp[@]}" build >>"$log" 2>&1; then
+	cat "$log" >&2
+	exit 1
+fi
 mkdir -p ../../build/Release
 cp build/Release/lkl.node ../../build/Release/lkl.node.new
 mv ../../build/Release/lkl.node.new ../../build/Release/lkl.node

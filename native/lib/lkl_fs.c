@@ -128,8 +128,9 @@ long lkl_fs_statx(int root, const char *path, int follow,
 
 long lkl_fs_readlink(int root, const char *path, char *buf, size_t len)
 {
-	return WITH_OBJECT(root, path, 0, fd,
-			   lkl_sys4(LKL___NR_readlinkat, fd, "", buf, len));
+	/* By name in its directory, so a non-link gives EINVAL as it should. */
+	return WITH_PARENT(root, path, base,
+			   lkl_sys4(LKL___NR_readlinkat, __dir, base, buf, len));
 }
 
 long lkl_fs_mkdir(int root, const char *path, int mode)
@@ -194,8 +195,9 @@ long lkl_fs_symlink(int root, const char *target, const char *path)
 long lkl_fs_mknod(int root, const char *path, int mode, unsigned int major,
 		  unsigned int minor)
 {
-	/* The kernel's own encoding of a dev_t, as mknod(2) takes it. */
-	unsigned int dev = (major << 20) | (minor & 0xfffff);
+	/* The user-space encoding of a dev_t, as mknod(2) takes it. */
+	unsigned int dev = (minor & 0xff) | (major << 8) |
+			   ((minor & ~0xffU) << 12);
 
 	return WITH_PARENT(root, path, base,
 			   lkl_sys4(LKL___NR_mknodat, __dir, base, mode, dev));
@@ -290,8 +292,9 @@ long lkl_fs_realpath(int root, const char *path, char *buf, size_t len)
 
 /*
  * The xattr calls take only paths.  /proc/self/fd/<dir>/<base> names the
- * entry without following it; /proc/self/fd/<fd> names an object already
- * resolved inside the root.
+ * entry, for the l* calls that do not follow it; /proc/self/fd/<fd> names
+ * an object already resolved inside the root, for the calls that follow
+ * that magic link to it.
  */
 #define WITH_XATTR_PATH(root, path, follow, xpath, call)		\
 	({								\
@@ -322,7 +325,8 @@ long lkl_fs_getxattr(int root, const char *path, const char *name,
 		     void *value, size_t size, int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys4(LKL___NR_lgetxattr, xpath, name, value,
+			       lkl_sys4(follow ? LKL___NR_getxattr :
+				LKL___NR_lgetxattr, xpath, name, value,
 					size));
 }
 
@@ -330,7 +334,8 @@ long lkl_fs_setxattr(int root, const char *path, const char *name,
 		     const void *value, size_t size, int flags, int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys5(LKL___NR_lsetxattr, xpath, name, value,
+			       lkl_sys5(follow ? LKL___NR_setxattr :
+				LKL___NR_lsetxattr, xpath, name, value,
 					size, flags));
 }
 
@@ -338,7 +343,8 @@ long lkl_fs_listxattr(int root, const char *path, char *list, size_t size,
 		      int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys3(LKL___NR_llistxattr, xpath, list,
+			       lkl_sys3(follow ? LKL___NR_listxattr :
+				LKL___NR_llistxattr, xpath, list,
 					size));
 }
 
@@ -346,7 +352,8 @@ long lkl_fs_removexattr(int root, const char *path, const char *name,
 			int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys2(LKL___NR_lremovexattr, xpath, name));
+			       lkl_sys2(follow ? LKL___NR_removexattr :
+				LKL___NR_lremovexattr, xpath, name));
 }
 
 struct dirent64 {

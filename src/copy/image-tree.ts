@@ -144,6 +144,8 @@ export class ImageSink implements SinkTree {
 	}
 
 	async mkdir(path: Buffer): Promise<void> {
+		if (path.length === 0)
+			return;	// the mount's root
 		try {
 			await native.mkdir(this.#root, abs(path), 0o700);
 		} catch (err) {

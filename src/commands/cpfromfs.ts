@@ -1,0 +1,137 @@
+/**
+ * lkl cpfromfs: copy files out of a filesystem image to the host, like
+ * cp -a.  Every name from the image is treated as hostile: nothing is
+ * written outside the destination, and symlinks from the image are made
+ * as symlinks and never followed (see HostSink).
+ */
+import { basename, dirname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { copyTree } from '../copy/engine.js';
+import { HostSink } from '../copy/host-tree.js';
+import { ImageSource } from '../copy/image-tree.js';
+import { CliError } from '../cli/errors.js';
+import { Progress } from '../cli/progress.js';
+import { openImage, parsePositive } from './image.js';
+import { plan, type Side } from './cp.js';
+import { hostSide, type CopyResult } from './cptofs.js';
+import type { Mount } from '../lkl/mount.js';
+
+export interface CpfromfsOptions {
+	image: string;
+	/** Paths inside the image. */
+	sources: string[];
+	/** Destination on the host. */
+	dest: string;
+	fsType?: string;
+	partition?: number;
+	printk?: boolean;
+	memoryMiB?: number;
+	quiet?: boolean;
+	verbose?: boolean;
+	log?: (line: string) => void;
+}
+
+export interface CpfromfsResult extends CopyResult {
+	/** Counts of what a non-root user could not recreate. */
+	warnings: { chown: number; mknod: number; xattr: number };
+}
+
+function imageSourceSide(mount: Mount): Side {
+	return {
+		async list(dir) {
+			return (await mount.readdir(dir)) as string[];
+		},
+		async exists(path) {
+			return mount.lstat(path).then(() => true, () => false);
+		},
+		async isDirectory(path) {
+			return mount.stat(path).then((s) => s.isDirectory(), () => false);
+		},
+	};
+}
+
+function rel(p: string): Buffer {
+	return Buffer.from(p.split('/').filter((s) => s !== '' && s !== '.').join('/'));
+}
+
+export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
+	const session = await openImage({ ...opts, readOnly: true });
+	const progress = new Progress(`copying out of ${opts.image}`, { quiet: opts.quiet });
+	const log = opts.log ?? ((line: string) => progress.log(line));
+	const result: CpfromfsResult = { entries: 0, bytes: 0, warnings: { chown: 0, mknod: 0, xattr: 0 } };
+	try {
+		const copies = await plan(opts.sources, opts.dest, imageSourceSide(session.mount), hostSide);
+		const source = new ImageSource(session.mount.rootFd, session.mount.path);
+		for (const c of copies) {
+			const to = resolve(c.to);
+			const sink = new HostSink(dirname(to));
+			await copyTree(source, sink, {
+				from: c.name ? Buffer.concat([rel(c.dir), rel(c.dir).length ? Buffer.from('/') : Buffer.alloc(0), Buffer.from(c.name)]) : rel(c.dir),
+				to: Buffer.from(basename(to)),
+				events: {
+					entry(path) {
+						result.entries++;
+						progress.entries++;
+						if (opts.verbose)
+							log(path.toString());
+					},
+					bytes(n) {
+						result.bytes += n;
+						progress.bytes += n;
+					},
+				},
+			});
+			await sink.close();
+			result.warnings.chown += sink.warnings.chown;
+			result.warnings.mknod += sink.warnings.mknod;
+			result.warnings.xattr += sink.warnings.xattr;
+		}
+	} finally {
+		progress.stop();
+		await session.close();
+	}
+	const w = result.warnings;
+	if (w.chown)
+		log(`lkl: warning: kept your own owner on ${w.chown} entries (only root can give files away)`);
+	if (w.mknod)
+		log(`lkl: warning: skipped ${w.mknod} device nodes (only root can create them)`);
+	if (w.xattr)
+		log(`lkl: warning: could not set ${w.xattr} extended attributes here (trusted.* needs root; the destination may lack xattrs)`);
+	return result;
+}
+
+export function register(program: Command): void {
+	program
+		.command('cpfromfs')
+		.summary('copy files out of a filesystem image')
+		.description('Copy files from a filesystem image to the host, like cp -a.  Nothing is ever\n' +
+			'written outside the destination, whatever the image holds.  As non-root, owners\n' +
+			'and device nodes that cannot be recreated are summarised in one warning each.')
+		.argument('[paths...]', 'sources inside the image, then the host destination')
+		.requiredOption('-i, --input <image>', 'the filesystem or disk image to read')
+		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
+		.addOption(new Option('-P, --partition <n>', 'read partition n of a partitioned disk').argParser(parsePositive('--partition')))
+		.option('-p, --enable-printk', 'show the kernel\'s console messages')
+		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(128))
+		.option('-q, --quiet', 'no progress line')
+		.option('-v, --verbose', 'list entries as they are copied')
+		.addHelpText('after', '\nExamples:\n' +
+			'  lkl cpfromfs -i disk.img /etc/passwd /etc/group ./out/\n' +
+			'  lkl cpfromfs -i disk.img -P 1 /var/log/. ./logs\n' +
+			'  lkl cpfromfs -i disk.img "/home/*" ./homes')
+		.action(async (paths: string[], o: Record<string, unknown>) => {
+			if (paths.length < 2)
+				throw new CliError('give one or more sources inside the image and a host destination', 2);
+			await cpfromfs({
+				image: o.input as string,
+				sources: paths.slice(0, -1),
+				dest: paths[paths.length - 1],
+				fsType: o.filesystemType as string | undefined,
+				partition: o.partition as number | undefined,
+				printk: Boolean(o.enablePrintk),
+				memoryMiB: o.mb as number,
+				quiet: Boolean(o.quiet),
+				verbose: Boolean(o.verbose),
+			});
+		});
+}

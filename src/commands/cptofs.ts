@@ -1,0 +1,175 @@
+/**
+ * lkl cptofs: copy host files into a filesystem image, preserving
+ * everything (cp -a), or unpack a tar stream into it (--tar).  The image
+ * is synced and unmounted cleanly, so it is fsck-clean afterwards.
+ */
+import { promises as fsp, createReadStream } from 'node:fs';
+import { Command, Option } from 'commander';
+import { copyTree } from '../copy/engine.js';
+import { HostSource } from '../copy/host-tree.js';
+import { ImageSink } from '../copy/image-tree.js';
+import { extractTar } from '../copy/tar-source.js';
+import { CliError } from '../cli/errors.js';
+import { Progress } from '../cli/progress.js';
+import { openImage, parsePositive } from './image.js';
+import { plan, type Side } from './cp.js';
+import type { Mount } from '../lkl/mount.js';
+
+export interface CptofsOptions {
+	image: string;
+	sources: string[];
+	/** Destination inside the image. */
+	dest: string;
+	/** A tar archive to unpack at dest instead of sources ("-" = stdin). */
+	tar?: string;
+	fsType?: string;
+	partition?: number;
+	printk?: boolean;
+	memoryMiB?: number;
+	uid?: number;
+	gid?: number;
+	selinux?: string;
+	quiet?: boolean;
+	verbose?: boolean;
+	log?: (line: string) => void;
+}
+
+export interface CopyResult {
+	entries: number;
+	bytes: number;
+}
+
+function imagePath(p: string): string {
+	return p.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+function imageSide(mount: Mount): Side {
+	return {
+		async list(dir) {
+			return (await mount.readdir(dir)) as string[];
+		},
+		async exists(path) {
+			return mount.lstat(path).then(() => true, () => false);
+		},
+		async isDirectory(path) {
+			return mount.stat(path).then((s) => s.isDirectory(), () => false);
+		},
+	};
+}
+
+export const hostSide: Side = {
+	async list(dir) {
+		return fsp.readdir(dir);
+	},
+	async exists(path) {
+		return fsp.lstat(path).then(() => true, () => false);
+	},
+	async isDirectory(path) {
+		return fsp.stat(path).then((s) => s.isDirectory(), () => false);
+	},
+};
+
+export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
+	const session = await openImage({ ...opts, readOnly: false });
+	const progress = new Progress(`copying into ${opts.image}`, { quiet: opts.quiet });
+	const log = opts.log ?? ((line: string) => progress.log(line));
+	const result: CopyResult = { entries: 0, bytes: 0 };
+	const events = {
+		entry(path: Buffer) {
+			result.entries++;
+			progress.entries++;
+			if (opts.verbose)
+				log(path.toString());
+		},
+		bytes(n: number) {
+			result.bytes += n;
+			progress.bytes += n;
+		},
+	};
+	const sink = new ImageSink(session.mount.rootFd, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
+	let failed = false;
+	try {
+		if (opts.tar !== undefined) {
+			const input = opts.tar === '-' ? process.stdin : createReadStream(opts.tar);
+			await extractTar(input, sink, Buffer.from(imagePath(opts.dest)), events);
+		} else {
+			const copies = await plan(opts.sources, opts.dest, hostSide, imageSide(session.mount));
+			for (const c of copies) {
+				const source = new HostSource(c.name ? c.dir : c.dir);
+				await copyTree(source, sink, {
+					from: Buffer.from(c.name),
+					to: Buffer.from(imagePath(c.to)),
+					events,
+				});
+			}
+		}
+	} catch (err) {
+		failed = true;
+		throw err;
+	} finally {
+		progress.stop();
+		// Unmounting syncs: even a failed copy leaves a clean filesystem.
+		await session.close().catch((err) => {
+			if (!failed)
+				throw err;
+		});
+	}
+	return result;
+}
+
+export function parseId(name: string): (value: string) => number {
+	return (value: string) => {
+		const n = Number(value);
+		if (!Number.isInteger(n) || n < 0 || n > 0xfffffffe)
+			throw new CliError(`${name} must be a numeric id, not ${JSON.stringify(value)}`, 2);
+		return n;
+	};
+}
+
+export function register(program: Command): void {
+	program
+		.command('cptofs')
+		.summary('copy host files into a filesystem image')
+		.description('Copy files from the host into a filesystem image, like cp -a: modes, owners,\n' +
+			'nanosecond times, xattrs, ACLs, hard links, symlinks, devices and fifos are kept.\n' +
+			'A source ending in / or /. copies a directory\'s contents; a glob in the last\n' +
+			'component is matched on the host.  With --tar, unpack an archive instead.')
+		.argument('[paths...]', 'host sources, then the destination inside the image')
+		.requiredOption('-i, --input <image>', 'the filesystem or disk image to write')
+		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
+		.addOption(new Option('-P, --partition <n>', 'write partition n of a partitioned disk').argParser(parsePositive('--partition')))
+		.option('-p, --enable-printk', 'show the kernel\'s console messages')
+		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(128))
+		.addOption(new Option('-o, --owner <uid>', 'owner of everything written').argParser(parseId('--owner')))
+		.addOption(new Option('-g, --group <gid>', 'group of everything written').argParser(parseId('--group')))
+		.option('-s, --selinux <context>', 'SELinux label for everything written')
+		.option('--tar <archive>', 'unpack this tar archive (or - for standard input) at the destination')
+		.option('-q, --quiet', 'no progress line')
+		.option('-v, --verbose', 'list entries as they are copied')
+		.addHelpText('after', '\nExamples:\n' +
+			'  lkl cptofs -i disk.img build/out/. /opt/app\n' +
+			'  lkl cptofs -i disk.img -o 0 -g 0 etc/*.conf /etc\n' +
+			'  tar c -C rootfs . | lkl cptofs -i disk.img --tar - /')
+		.action(async (paths: string[], o: Record<string, unknown>) => {
+			const tar = o.tar as string | undefined;
+			if (tar !== undefined && paths.length !== 1)
+				throw new CliError('with --tar, give only the destination inside the image', 2);
+			if (tar === undefined && paths.length < 2)
+				throw new CliError('give one or more sources and a destination inside the image', 2);
+			await cptofs({
+				image: o.input as string,
+				sources: paths.slice(0, -1),
+				dest: paths[paths.length - 1],
+				tar,
+				fsType: o.filesystemType as string | undefined,
+				partition: o.partition as number | undefined,
+				printk: Boolean(o.enablePrintk),
+				memoryMiB: o.mb as number,
+				uid: o.owner as number | undefined,
+				gid: o.group as number | undefined,
+				selinux: o.selinux as string | undefined,
+				quiet: Boolean(o.quiet),
+				verbose: Boolean(o.verbose),
+			});
+		});
+}

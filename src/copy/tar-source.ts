@@ -1,0 +1,113 @@
+/**
+ * Unpacking a tar stream into a sink (cptofs --tar).  An archive is read
+ * once, front to back, so it cannot be a SourceTree; each entry goes to
+ * the sink as it comes, and directories get their metadata at the end so
+ * that their children do not change their times.
+ */
+import type { Readable } from 'node:stream';
+import { readTar, type TarReadEntry } from '../tar/reader.js';
+import { joinPath } from './engine.js';
+import type { CopyEvents, NodeKind, NodeMeta, SinkTree } from './tree.js';
+
+const KINDS: Record<string, NodeKind> = {
+	'0': 'file', '2': 'symlink', '3': 'charDevice', '4': 'blockDevice', '5': 'directory', '6': 'fifo',
+};
+
+/** The archive's path as a clean relative path; refuses "..". */
+function cleanPath(raw: Buffer): Buffer {
+	const parts = raw.toString('latin1').split('/').filter((p) => p !== '' && p !== '.');
+	if (parts.includes('..'))
+		throw Object.assign(new Error(`refusing the archive path ${JSON.stringify(raw.toString())}: it contains ".."`), { code: 'EPERM' });
+	return Buffer.from(parts.join('/'), 'latin1');
+}
+
+function metaOf(e: TarReadEntry, kind: NodeKind): NodeMeta {
+	return {
+		kind,
+		mode: e.mode,
+		uid: e.uid,
+		gid: e.gid,
+		size: e.size,
+		mtime: e.mtime,
+		atime: e.atime ?? e.mtime,
+		ctime: e.ctime ?? e.mtime,
+		rdevMajor: e.devMajor,
+		rdevMinor: e.devMinor,
+		dev: '',
+		ino: 0n,
+		nlink: 1,
+	};
+}
+
+export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, events: CopyEvents = {}): Promise<void> {
+	const dirs: { path: Buffer; meta: NodeMeta; xattrs: Map<string, Buffer> }[] = [];
+	const made = new Set<string>();
+	const now = { sec: BigInt(Math.floor(Date.now() / 1000)), nsec: 0 };
+	const implicit: NodeMeta = {
+		kind: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0n, mtime: now, atime: now, ctime: now,
+		rdevMajor: 0, rdevMinor: 0, dev: '', ino: 0n, nlink: 1,
+	};
+
+	// Parents an archive leaves out are made as mkdir -p would.
+	async function parents(path: Buffer): Promise<void> {
+		const parts = path.toString('latin1').split('/');
+		let cur = dest;
+		for (let i = 0; i < parts.length - 1; i++) {
+			cur = joinPath(cur, Buffer.from(parts[i], 'latin1'));
+			const key = cur.toString('latin1');
+			if (made.has(key))
+				continue;
+			made.add(key);
+			await sink.mkdir(cur, implicit, new Map());
+		}
+	}
+
+	if (dest.length) {
+		await parents(joinPath(dest, Buffer.from('x')));
+	}
+
+	for await (const { entry, data } of readTar(input)) {
+		const rel = cleanPath(entry.path);
+		const to = rel.length ? joinPath(dest, rel) : dest;
+		if (rel.length)
+			await parents(rel);
+
+		if (entry.type === '1') {
+			const target = joinPath(dest, cleanPath(entry.linkPath));
+			events.entry?.(to, metaOf(entry, 'file'));
+			await sink.link(to, target, metaOf(entry, 'file'));
+			continue;
+		}
+		const kind = KINDS[entry.type];
+		if (!kind)
+			throw new Error(`${entry.path.toString()}: tar entries of type ${JSON.stringify(entry.type)} are not supported`);
+		const meta = metaOf(entry, kind);
+		events.entry?.(to, meta);
+		switch (kind) {
+		case 'directory':
+			made.add(to.toString('latin1'));
+			await sink.mkdir(to, meta, entry.xattrs);
+			dirs.push({ path: to, meta, xattrs: entry.xattrs });
+			continue;
+		case 'file':
+			await sink.file(to, meta, entry.xattrs, counted(data));
+			break;
+		case 'symlink':
+			await sink.symlink(to, entry.linkPath, meta, entry.xattrs);
+			break;
+		default:
+			await sink.special(to, meta, entry.xattrs);
+		}
+		await sink.finish(to, meta, entry.xattrs);
+	}
+	for (const d of dirs.reverse())
+		await sink.finish(d.path, d.meta, d.xattrs);
+	await sink.close();
+
+	async function* counted(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+		for await (const c of chunks) {
+			events.bytes?.(c.length);
+			yield c;
+		}
+	}
+}
