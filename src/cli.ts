@@ -8,6 +8,7 @@ import { report } from './cli/errors.js';
 import { register as fs2tar } from './commands/fs2tar.js';
 import { register as cptofs } from './commands/cptofs.js';
 import { register as cpfromfs } from './commands/cpfromfs.js';
+import { register as lklfuse } from './commands/lklfuse.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -21,11 +22,13 @@ const program = new Command('lkl')
 		'  lkl fs2tar disk.img rootfs.tar         archive an image\n' +
 		'  lkl cptofs -i disk.img out/. /opt      copy host files in\n' +
 		'  lkl cpfromfs -i disk.img /etc ./etc    copy files out\n' +
+		'  lkl lklfuse disk.img ~/mnt             mount it with FUSE, as any user\n' +
 		'  lkl <command> --help                   every option of a command');
 
 fs2tar(program);
 cptofs(program);
 cpfromfs(program);
+lklfuse(program);
 
 try {
 	await program.parseAsync(process.argv);

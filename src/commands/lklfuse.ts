@@ -1,0 +1,126 @@
+/**
+ * lkl lklfuse: mount an image read-write for an ordinary user with FUSE.
+ *
+ * The FUSE server is native (native/fuse, on libfuse3's low-level API):
+ * its worker threads call the kernel directly, so no request ever waits
+ * for this process's event loop.  Here we only check the command line,
+ * start the server, wait until the mount serves, and leave it running in
+ * the background (or stay in the foreground with -f).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Command } from 'commander';
+import { packageRoot } from '../lkl/native.js';
+import { CliError } from '../cli/errors.js';
+
+export interface LklfuseOptions {
+	image: string;
+	mountpoint: string;
+	/** -o options, classic (type=, part=, ro, mb=, opts=, log=) and FUSE's. */
+	options: string[];
+	foreground?: boolean;
+	debug?: boolean;
+	singleThreaded?: boolean;
+}
+
+export function serverPath(): string {
+	return join(packageRoot, 'build', 'native', 'lklfuse-server');
+}
+
+function serverArgs(o: LklfuseOptions): string[] {
+	const args = [o.image, o.mountpoint];
+	for (const opt of o.options)
+		args.push('-o', opt);
+	if (o.debug)
+		args.push('-d');
+	if (o.singleThreaded)
+		args.push('-s');
+	args.push('-f');	// the server never daemonizes itself: we do
+	return args;
+}
+
+/** Reads the readiness line: "ready", or "error: <why>". */
+function readiness(pipe: Readable): Promise<string> {
+	return new Promise((resolve) => {
+		let text = '';
+		pipe.setEncoding('utf8');
+		pipe.on('data', (d: string) => {
+			text += d;
+			const nl = text.indexOf('\n');
+			if (nl >= 0)
+				resolve(text.slice(0, nl));
+		});
+		pipe.on('end', () => resolve(text.trim() || 'error: the FUSE server exited before the mount was ready'));
+		pipe.on('error', () => resolve('error: lost contact with the FUSE server'));
+	});
+}
+
+/** Mounts; resolves once the mount is live (background) or has ended (-f). */
+export async function lklfuse(o: LklfuseOptions): Promise<number> {
+	const server = serverPath();
+	if (!existsSync(server))
+		throw new CliError(`${server} is missing: run npm run build`);
+	if (!existsSync(o.image))
+		throw new CliError(`cannot open ${o.image}: no such file or directory`);
+	if (!existsSync(o.mountpoint))
+		throw new CliError(`cannot mount on ${o.mountpoint}: no such directory`);
+
+	const env = { ...process.env, LKLFUSE_READY_FD: '3' };
+	if (o.foreground) {
+		const child = spawn(server, serverArgs(o), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+		const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+		process.on('SIGINT', forward('SIGINT'));
+		process.on('SIGTERM', forward('SIGTERM'));
+		const ready = readiness(child.stdio[3] as Readable);
+		const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 : 1))));
+		const line = await ready;
+		if (code !== 0 && line.startsWith('error: '))
+			throw new CliError(line.slice(7));
+		return code;
+	}
+
+	const child = spawn(server, serverArgs(o), { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env, detached: true });
+	const line = await readiness(child.stdio[3] as Readable);
+	if (line !== 'ready') {
+		child.kill('SIGTERM');
+		throw new CliError(line.startsWith('error: ') ? line.slice(7) : `the FUSE server said: ${line}`);
+	}
+	(child.stdio[3] as Readable).destroy();
+	child.unref();
+	return 0;
+}
+
+export function register(program: Command): void {
+	program
+		.command('lklfuse')
+		.summary('mount an image with FUSE, read-write, without root')
+		.description('Mount a filesystem image (or one partition of a disk image) on a directory, for\n' +
+			'the user running this, through FUSE.  Changes go through the kernel\'s own\n' +
+			'filesystem code, journal included.  Unmount with fusermount3 -u <mountpoint>.\n\n' +
+			'Options (-o, comma-separated): type=<fs> (default: detected), part=<n>, ro,\n' +
+			'mb=<MiB of kernel memory>, opts=<kernel mount options, \\ escapes , and =>,\n' +
+			'log=<file for kernel messages>, and FUSE\'s own: allow_other,\n' +
+			'default_permissions, uid=, gid=, umask=, max_read=...')
+		.argument('<image>', 'the filesystem or disk image')
+		.argument('<mountpoint>', 'an existing directory')
+		.option('-o, --options <opts>', 'mount options (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+		.option('-f, --foreground', 'stay in the foreground until unmounted')
+		.option('-d, --debug', 'print every FUSE request (implies -f)')
+		.option('-s, --single-threaded', 'serve one request at a time')
+		.addHelpText('after', '\nExamples:\n' +
+			'  lkl lklfuse disk.img ~/mnt && ls ~/mnt && fusermount3 -u ~/mnt\n' +
+			'  lkl lklfuse -o part=2,ro disk.img ~/mnt\n' +
+			'  lklfuse disk.img ~/mnt -o type=btrfs,opts=subvol=home')
+		.action(async (image: string, mountpoint: string, o: Record<string, unknown>) => {
+			process.exitCode = await lklfuse({
+				image,
+				mountpoint,
+				options: o.options as string[],
+				foreground: Boolean(o.foreground) || Boolean(o.debug),
+				debug: Boolean(o.debug),
+				singleThreaded: Boolean(o.singleThreaded),
+			});
+		});
+}
