@@ -5,8 +5,10 @@
  * several sources, or an existing directory as dst, put each source
  * inside dst; otherwise dst is the copy's name.
  */
+import { promises as fsp } from 'node:fs';
 import { minimatch } from 'minimatch';
 import { CliError } from '../cli/errors.js';
+import type { Mount } from '../lkl/mount.js';
 
 /** One copy: the source's directory, the name in it, and where it goes. */
 export interface CopyPlan {
@@ -86,3 +88,31 @@ export async function plan(sources: string[], dst: string, source: Side, dest: S
 		to: e.contents || !into ? dst : joinDest(dst, e.name),
 	}));
 }
+
+/** A mounted image as a Side. */
+export function imageSide(mount: Mount): Side {
+	return {
+		async list(dir) {
+			return (await mount.readdir(dir)) as string[];
+		},
+		async exists(path) {
+			return mount.lstat(path).then(() => true, () => false);
+		},
+		async isDirectory(path) {
+			return mount.stat(path).then((s) => s.isDirectory(), () => false);
+		},
+	};
+}
+
+/** The host's filesystem as a Side. */
+export const hostSide: Side = {
+	async list(dir) {
+		return fsp.readdir(dir);
+	},
+	async exists(path) {
+		return fsp.lstat(path).then(() => true, () => false);
+	},
+	async isDirectory(path) {
+		return fsp.stat(path).then((s) => s.isDirectory(), () => false);
+	},
+};

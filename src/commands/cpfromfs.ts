@@ -11,10 +11,9 @@ import { HostSink } from '../copy/host-tree.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { CliError } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
-import { openImage, parsePositive } from './image.js';
-import { plan, type Side } from './cp.js';
-import { hostSide, type CopyResult } from './cptofs.js';
-import type { Mount } from '../lkl/mount.js';
+import { addImageOptions, imageOptionValues, openImage } from './image.js';
+import { hostSide, imageSide, plan } from './cp.js';
+import type { CopyResult } from './cptofs.js';
 
 export interface CpfromfsOptions {
 	image: string;
@@ -36,20 +35,6 @@ export interface CpfromfsResult extends CopyResult {
 	warnings: { chown: number; mknod: number; xattr: number };
 }
 
-function imageSourceSide(mount: Mount): Side {
-	return {
-		async list(dir) {
-			return (await mount.readdir(dir)) as string[];
-		},
-		async exists(path) {
-			return mount.lstat(path).then(() => true, () => false);
-		},
-		async isDirectory(path) {
-			return mount.stat(path).then((s) => s.isDirectory(), () => false);
-		},
-	};
-}
-
 function rel(p: string): Buffer {
 	return Buffer.from(p.split('/').filter((s) => s !== '' && s !== '.').join('/'));
 }
@@ -60,7 +45,7 @@ export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const result: CpfromfsResult = { entries: 0, bytes: 0, warnings: { chown: 0, mknod: 0, xattr: 0 } };
 	try {
-		const copies = await plan(opts.sources, opts.dest, imageSourceSide(session.mount), hostSide);
+		const copies = await plan(opts.sources, opts.dest, imageSide(session.mount), hostSide);
 		const source = new ImageSource(session.mount.rootFd, session.mount.path);
 		for (const c of copies) {
 			const to = resolve(c.to);
@@ -101,18 +86,14 @@ export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 }
 
 export function register(program: Command): void {
-	program
+	addImageOptions(program
 		.command('cpfromfs')
 		.summary('copy files out of a filesystem image')
 		.description('Copy files from a filesystem image to the host, like cp -a.  Nothing is ever\n' +
 			'written outside the destination, whatever the image holds.  As non-root, owners\n' +
-			'and device nodes that cannot be recreated are summarised in one warning each.')
+			'and device nodes that cannot be recreated are summarised in one warning each.'), 'read')
 		.argument('[paths...]', 'sources inside the image, then the host destination')
 		.requiredOption('-i, --input <image>', 'the filesystem or disk image to read')
-		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
-		.addOption(new Option('-P, --partition <n>', 'read partition n of a partitioned disk').argParser(parsePositive('--partition')))
-		.option('-p, --enable-printk', 'show the kernel\'s console messages')
-		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(128))
 		.option('-q, --quiet', 'no progress line')
 		.option('-v, --verbose', 'list entries as they are copied')
 		.addHelpText('after', '\nExamples:\n' +
@@ -126,10 +107,7 @@ export function register(program: Command): void {
 				image: o.input as string,
 				sources: paths.slice(0, -1),
 				dest: paths[paths.length - 1],
-				fsType: o.filesystemType as string | undefined,
-				partition: o.partition as number | undefined,
-				printk: Boolean(o.enablePrintk),
-				memoryMiB: o.mb as number,
+				...imageOptionValues(o),
 				quiet: Boolean(o.quiet),
 				verbose: Boolean(o.verbose),
 			});

@@ -3,7 +3,7 @@
  * everything (cp -a), or unpack a tar stream into it (--tar).  The image
  * is synced and unmounted cleanly, so it is fsck-clean afterwards.
  */
-import { promises as fsp, createReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { copyTree } from '../copy/engine.js';
 import { HostSource } from '../copy/host-tree.js';
@@ -11,9 +11,8 @@ import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
-import { openImage, parsePositive } from './image.js';
-import { plan, type Side } from './cp.js';
-import type { Mount } from '../lkl/mount.js';
+import { addImageOptions, imageOptionValues, openImage } from './image.js';
+import { hostSide, imageSide, plan } from './cp.js';
 
 export interface CptofsOptions {
 	image: string;
@@ -42,32 +41,6 @@ export interface CopyResult {
 function imagePath(p: string): string {
 	return p.replace(/^\/+/, '').replace(/\/+$/, '');
 }
-
-function imageSide(mount: Mount): Side {
-	return {
-		async list(dir) {
-			return (await mount.readdir(dir)) as string[];
-		},
-		async exists(path) {
-			return mount.lstat(path).then(() => true, () => false);
-		},
-		async isDirectory(path) {
-			return mount.stat(path).then((s) => s.isDirectory(), () => false);
-		},
-	};
-}
-
-export const hostSide: Side = {
-	async list(dir) {
-		return fsp.readdir(dir);
-	},
-	async exists(path) {
-		return fsp.lstat(path).then(() => true, () => false);
-	},
-	async isDirectory(path) {
-		return fsp.stat(path).then((s) => s.isDirectory(), () => false);
-	},
-};
 
 export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	const session = await openImage({ ...opts, readOnly: false });
@@ -127,19 +100,15 @@ export function parseId(name: string): (value: string) => number {
 }
 
 export function register(program: Command): void {
-	program
+	addImageOptions(program
 		.command('cptofs')
 		.summary('copy host files into a filesystem image')
 		.description('Copy files from the host into a filesystem image, like cp -a: modes, owners,\n' +
 			'nanosecond times, xattrs, ACLs, hard links, symlinks, devices and fifos are kept.\n' +
 			'A source ending in / or /. copies a directory\'s contents; a glob in the last\n' +
-			'component is matched on the host.  With --tar, unpack an archive instead.')
+			'component is matched on the host.  With --tar, unpack an archive instead.'), 'write')
 		.argument('[paths...]', 'host sources, then the destination inside the image')
 		.requiredOption('-i, --input <image>', 'the filesystem or disk image to write')
-		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
-		.addOption(new Option('-P, --partition <n>', 'write partition n of a partitioned disk').argParser(parsePositive('--partition')))
-		.option('-p, --enable-printk', 'show the kernel\'s console messages')
-		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(128))
 		.addOption(new Option('-o, --owner <uid>', 'owner of everything written').argParser(parseId('--owner')))
 		.addOption(new Option('-g, --group <gid>', 'group of everything written').argParser(parseId('--group')))
 		.option('-s, --selinux <context>', 'SELinux label for everything written')
@@ -161,10 +130,7 @@ export function register(program: Command): void {
 				sources: paths.slice(0, -1),
 				dest: paths[paths.length - 1],
 				tar,
-				fsType: o.filesystemType as string | undefined,
-				partition: o.partition as number | undefined,
-				printk: Boolean(o.enablePrintk),
-				memoryMiB: o.mb as number,
+				...imageOptionValues(o),
 				uid: o.owner as number | undefined,
 				gid: o.group as number | undefined,
 				selinux: o.selinux as string | undefined,

@@ -17,7 +17,7 @@ import { TarSink } from '../copy/tar-sink.js';
 import type { NodeMeta } from '../copy/tree.js';
 import { CliError, describe } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
-import { openImage, parsePositive } from './image.js';
+import { addImageOptions, imageOptionValues, openImage } from './image.js';
 
 export interface Fs2tarOptions {
 	image: string;
@@ -145,21 +145,17 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 }
 
 export function register(program: Command): void {
-	program
+	addImageOptions(program
 		.command('fs2tar')
 		.summary('archive a filesystem image as a POSIX tar stream')
 		.description('Write every file of a filesystem image (or of one partition of a disk image) to a\n' +
 			'POSIX pax archive that GNU tar and bsdtar extract faithfully: owners, modes,\n' +
 			'nanosecond times, all xattrs (ACLs, SELinux labels, capabilities) byte for byte,\n' +
 			'hard links, symlinks, devices and fifos.  Entries are sorted, so the same image\n' +
-			'always gives the same archive.')
+			'always gives the same archive.'), 'archive')
 		.argument('<image>', 'the filesystem or disk image')
 		.argument('<archive>', 'the tar file to write, or - for standard output')
-		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
-		.addOption(new Option('-P, --partition <n>', 'archive partition n of a partitioned disk').argParser(parsePositive('--partition')))
 		.option('-s, --selinux-contexts <file>', 'also write "path context" lines for SELinux-labelled entries')
-		.option('-p, --enable-printk', 'show the kernel\'s console messages')
-		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(128))
 		.option('--root <path>', 'archive only this directory of the filesystem')
 		.option('--exclude <glob>', 'leave out matching paths (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
 		.option('-z, --gzip', 'compress with gzip')
@@ -178,10 +174,7 @@ export function register(program: Command): void {
 			await fs2tar({
 				image,
 				archive,
-				fsType: o.filesystemType as string | undefined,
-				partition: o.partition as number | undefined,
-				printk: Boolean(o.enablePrintk),
-				memoryMiB: o.mb as number,
+				...imageOptionValues(o),
 				selinuxContexts: o.selinuxContexts as string | undefined,
 				root: o.root as string | undefined,
 				exclude: o.exclude as string[],

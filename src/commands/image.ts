@@ -2,6 +2,7 @@
  * What every image command does first: boot the kernel, add the image as a
  * disk and mount it, turning each failure into one clear line.
  */
+import { Option, type Command } from 'commander';
 import { Kernel, type Mount } from '../index.js';
 import { CliError, describe } from '../cli/errors.js';
 
@@ -85,5 +86,24 @@ export function parsePositive(name: string): (value: string) => number {
 		if (!Number.isInteger(n) || n <= 0)
 			throw new CliError(`${name} must be a positive integer, not ${JSON.stringify(value)}`, 2);
 		return n;
+	};
+}
+
+/** The options of the classic LKL tools every image command takes. */
+export function addImageOptions(cmd: Command, verb: string): Command {
+	return cmd
+		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
+		.addOption(new Option('-P, --partition <n>', `${verb} partition n of a partitioned disk`).argParser(parsePositive('--partition')))
+		.option('-p, --enable-printk', 'show the kernel\'s console messages')
+		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(128));
+}
+
+/** Those options as openImage() takes them. */
+export function imageOptionValues(o: Record<string, unknown>): Omit<ImageOptions, 'image' | 'readOnly'> {
+	return {
+		fsType: o.filesystemType as string | undefined,
+		partition: o.partition as number | undefined,
+		printk: Boolean(o.enablePrintk),
+		memoryMiB: o.mb as number,
 	};
 }

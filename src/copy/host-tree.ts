@@ -8,22 +8,10 @@
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
-import type { NodeKind, NodeMeta, SinkTree, SourceTree } from './tree.js';
+import { kindOfMode, S_IF, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
 import { host } from './host-native.js';
 
 const CHUNK = 1 << 20;
-
-function kindOf(mode: number): NodeKind {
-	switch (mode & fsc.S_IFMT) {
-	case fsc.S_IFREG: return 'file';
-	case fsc.S_IFDIR: return 'directory';
-	case fsc.S_IFLNK: return 'symlink';
-	case fsc.S_IFCHR: return 'charDevice';
-	case fsc.S_IFBLK: return 'blockDevice';
-	case fsc.S_IFIFO: return 'fifo';
-	default: return 'socket';
-	}
-}
 
 function timeOf(ns: bigint): TarTime {
 	const sec = ns / 1000000000n;
@@ -54,7 +42,7 @@ export class HostSource implements SourceTree {
 	async meta(path: Buffer): Promise<NodeMeta> {
 		const st = await fsp.lstat(this.#abs(path), { bigint: true });
 		return {
-			kind: kindOf(Number(st.mode)),
+			kind: kindOfMode(Number(st.mode)),
 			mode: Number(st.mode) & 0o7777,
 			uid: Number(st.uid),
 			gid: Number(st.gid),
@@ -181,10 +169,8 @@ export class HostSink implements SinkTree {
 	async special(path: Buffer, meta: NodeMeta): Promise<void> {
 		const abs = await this.#safe(path);
 		await this.#clear(abs);
-		const type = meta.kind === 'fifo' ? fsc.S_IFIFO : meta.kind === 'charDevice' ? fsc.S_IFCHR :
-			meta.kind === 'blockDevice' ? fsc.S_IFBLK : fsc.S_IFSOCK;
 		try {
-			await host.hostMknod(abs, type | 0o600, meta.rdevMajor, meta.rdevMinor);
+			await host.hostMknod(abs, S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor);
 		} catch (err) {
 			if ((err as { errno?: number }).errno !== -1)	// EPERM: not root
 				throw err;

@@ -4,37 +4,15 @@
  */
 import { constants as fsc } from 'node:fs';
 import { native, type NativeStatx } from '../lkl/native.js';
-import type { NodeKind, NodeMeta, SinkTree, SourceTree } from './tree.js';
+import { kindOfMode, S_IF, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
 
 const CHUNK = 1 << 20;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NOFOLLOW = 0o400000;
 
 
-function kindOf(mode: number): NodeKind {
-	switch (mode & fsc.S_IFMT) {
-	case fsc.S_IFREG: return 'file';
-	case fsc.S_IFDIR: return 'directory';
-	case fsc.S_IFLNK: return 'symlink';
-	case fsc.S_IFCHR: return 'charDevice';
-	case fsc.S_IFBLK: return 'blockDevice';
-	case fsc.S_IFIFO: return 'fifo';
-	default: return 'socket';
-	}
-}
-
-const S_IF: Record<NodeKind, number> = {
-	file: fsc.S_IFREG,
-	directory: fsc.S_IFDIR,
-	symlink: fsc.S_IFLNK,
-	charDevice: fsc.S_IFCHR,
-	blockDevice: fsc.S_IFBLK,
-	fifo: fsc.S_IFIFO,
-	socket: fsc.S_IFSOCK,
-};
-
 export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
 	return {
-		kind: kindOf(st.mode),
+		kind: kindOfMode(st.mode),
 		mode: st.mode & 0o7777,
 		uid: st.uid,
 		gid: st.gid,

@@ -4,9 +4,34 @@
  * filesystem, or a tar archive.  Paths are relative ("a/b", "" for the
  * top) and raw bytes, so names that are not UTF-8 survive.
  */
+import { constants as fsc } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
 
 export type NodeKind = 'file' | 'directory' | 'symlink' | 'charDevice' | 'blockDevice' | 'fifo' | 'socket';
+
+/** The kind of node a stat mode describes (Linux numbers, host or kernel). */
+export function kindOfMode(mode: number): NodeKind {
+	switch (mode & fsc.S_IFMT) {
+	case fsc.S_IFREG: return 'file';
+	case fsc.S_IFDIR: return 'directory';
+	case fsc.S_IFLNK: return 'symlink';
+	case fsc.S_IFCHR: return 'charDevice';
+	case fsc.S_IFBLK: return 'blockDevice';
+	case fsc.S_IFIFO: return 'fifo';
+	default: return 'socket';
+	}
+}
+
+/** The S_IF* type bits of a kind, for mknod. */
+export const S_IF: Record<NodeKind, number> = {
+	file: fsc.S_IFREG,
+	directory: fsc.S_IFDIR,
+	symlink: fsc.S_IFLNK,
+	charDevice: fsc.S_IFCHR,
+	blockDevice: fsc.S_IFBLK,
+	fifo: fsc.S_IFIFO,
+	socket: fsc.S_IFSOCK,
+};
 
 /** Everything about one node that a copy preserves, besides its data. */
 export interface NodeMeta {
