@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -53,7 +54,14 @@ enum {
 	KEY_SUBTYPE,
 };
 
-#define OPT(t, field, v) { t, offsetof(struct lklfuse_opts, field), v }
+/* What option parsing learns: the options and a little more. */
+struct parse_state {
+	struct lklfuse_opts opts;
+	int extra_args;		/* more than two non-option arguments */
+	bool fsname, subtype;	/* given by the user */
+};
+
+#define OPT(t, field, v) { t, offsetof(struct parse_state, opts.field), v }
 
 static const struct fuse_opt opt_spec[] = {
 	OPT("type=%s", type, 0),
@@ -75,34 +83,37 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_END
 };
 
-/* What option parsing learns besides struct lklfuse_opts. */
-struct parse_state {
-	struct lklfuse_opts *opts;
-	int extra_args;		/* more than two non-option arguments */
-	bool fsname, subtype;	/* given by the user */
-};
-
 /*
- * libfuse's messages before the mount serves, kept to explain a failure
- * to the launcher.  libfuse's log hook is process-wide, so is this.
+ * libfuse's last message line, kept to explain a failure to the launcher.
+ * libfuse's log hook is process-wide, so is this.  A line may come in
+ * pieces: they gather in fuse_line until its new line.
  */
 static char fuse_last_msg[256];
+static char fuse_line[256];
 
 static void fuse_log_to_stderr(enum fuse_log_level level, const char *fmt,
 			       va_list ap)
 {
-	char msg[sizeof(fuse_last_msg)];
-	size_t len;
+	size_t used = strlen(fuse_line), len;
+	char msg[256];
 
 	(void)level;
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
 	fputs(msg, stderr);
-	len = strlen(msg);
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		msg[--len] = '\0';
-	if (len)
-		memcpy(fuse_last_msg, msg, len + 1);
+	snprintf(fuse_line + used, sizeof(fuse_line) - used, "%s", msg);
+	len = strlen(fuse_line);
+	if (!len || fuse_line[len - 1] != '\n')
+		return;
+	while (len && (fuse_line[len - 1] == '\n' || fuse_line[len - 1] == ' '))
+		fuse_line[--len] = '\0';
+	/* "fuse: " says nothing a reader of our messages needs. */
+	if (!strncmp(fuse_line, "fuse: ", 6))
+		snprintf(fuse_last_msg, sizeof(fuse_last_msg), "%s",
+			 fuse_line + 6);
+	else if (len)
+		memcpy(fuse_last_msg, fuse_line, len + 1);
+	fuse_line[0] = '\0';
 }
 
 static int opt_proc(void *data, const char *arg, int key,
@@ -113,24 +124,24 @@ static int opt_proc(void *data, const char *arg, int key,
 	(void)outargs;
 	switch (key) {
 	case FUSE_OPT_KEY_NONOPT:
-		if (!ps->opts->image)
-			ps->opts->image = strdup(arg);
-		else if (!ps->opts->mountpoint)
-			ps->opts->mountpoint = strdup(arg);
+		if (!ps->opts.image)
+			ps->opts.image = strdup(arg);
+		else if (!ps->opts.mountpoint)
+			ps->opts.mountpoint = strdup(arg);
 		else
 			ps->extra_args++;
 		return 0;
 	case KEY_RO:
-		ps->opts->ro = 1;
+		ps->opts.ro = 1;
 		return 1;	/* FUSE mounts read-only too */
 	case KEY_DEBUG:
-		ps->opts->debug = 1;
+		ps->opts.debug = 1;
 		return 1;
 	case KEY_HELP:
-		ps->opts->help = 1;
+		ps->opts.help = 1;
 		return 0;
 	case KEY_VERSION:
-		ps->opts->version = 1;
+		ps->opts.version = 1;
 		return 0;
 	case KEY_FSNAME:
 		ps->fsname = true;
@@ -423,12 +434,13 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct lklfuse lf_storage, *lf = &lf_storage;
-	struct parse_state ps = { .opts = &lf->opts };
+	struct parse_state ps;
 	char *image_abs = NULL;
 	bool fuse_mounted = false, signals = false;
 	int status = 1, r;
 
 	memset(lf, 0, sizeof(*lf));
+	memset(&ps, 0, sizeof(ps));
 	lf->ready_fd = ready_fd_from_env();
 	lf->timeout = ENTRY_TIMEOUT;
 	lf->files.next = lf->files.prev = &lf->files;
@@ -438,7 +450,9 @@ int main(int argc, char *argv[])
 	}
 	fuse_set_log_func(fuse_log_to_stderr);
 
-	if (fuse_opt_parse(&args, &ps, opt_spec, opt_proc)) {
+	r = fuse_opt_parse(&args, &ps, opt_spec, opt_proc);
+	lf->opts = ps.opts;
+	if (r) {
 		setup_error(lf, "bad options (see --help)");
 		goto out;
 	}
@@ -496,6 +510,13 @@ int main(int argc, char *argv[])
 			    fuse_last_msg[0] ? fuse_last_msg : "not accepted");
 		goto out;
 	}
+	/*
+	 * libfuse leaves alone a signal that is ignored, as a shell ignores
+	 * SIGINT for a background command; SIGINT and SIGTERM must still
+	 * end the server.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (fuse_set_signal_handlers(lf->se)) {
 		setup_error(lf, "cannot set signal handlers");
 		goto out;
