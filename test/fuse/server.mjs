@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Helpers for the lklfuse-server tests: start the server on an image with
+// the readiness descriptor the JavaScript launcher will use, stop it as a
+// user would (fusermount3 -u), and compare a mounted tree with its source
+// through plain node:fs.
+import { spawn, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const SERVER = join(ROOT, 'build', 'native', 'lklfuse-server')
+export const MAKE_TREE = join(ROOT, 'test', 'fixtures', 'make-tree.sh')
+export const MAKE_IMAGES = join(ROOT, 'test', 'fixtures', 'make-images.sh')
+
+process.env.PATH = `${process.env.PATH}:/usr/sbin:/sbin`
+
+/** Why these tests cannot run here, or undefined. */
+export function cannotRun() {
+  if (!fs.existsSync(SERVER))
+    return `${SERVER} is not built (npm run build:native)`
+  try {
+    fs.accessSync('/dev/fuse', fs.constants.R_OK | fs.constants.W_OK)
+  } catch {
+    return 'no usable /dev/fuse'
+  }
+  if (spawnSync('fusermount3', ['-V']).status !== 0)
+    return 'no fusermount3'
+  return undefined
+}
+
+/** Run a tool; its output, or a throw with the output. */
+export function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...options })
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')}: ${r.error ?? `status ${r.status ?? r.signal}`}\n${r.stdout}${r.stderr}`,
+    )
+  return r.stdout
+}
+
+/** Run a tool: { status, output }. */
+export function tryRun(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...options })
+  return { status: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` }
+}
+
+export function sha256(path) {
+  return createHash('sha256').update(fs.readFileSync(path)).digest('hex')
+}
+
+/**
+ * Start lklfuse-server IMAGE MNT -f ...args with LKLFUSE_READY_FD=3.
+ * Resolves once it says "ready" or "error: ..." or exits:
+ * { child, line, exited, stderr() }.  A teardown on @t unmounts lazily
+ * and kills the server if a test left it running.
+ */
+export async function startServer(t, image, mnt, args = [], timeoutMs = 60000) {
+  const child = spawn(SERVER, [image, mnt, '-f', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, LKLFUSE_READY_FD: '3' },
+  })
+  let stderr = ''
+  child.stdout.on('data', d => (stderr += d))
+  child.stderr.on('data', d => (stderr += d))
+  const exited = new Promise(resolve =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      spawnSync('fusermount3', ['-u', '-z', mnt])
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000)
+      await exited
+      clearTimeout(timer)
+    }
+  })
+  const line = await new Promise(resolve => {
+    let text = ''
+    const timer = setTimeout(() => resolve('timeout'), timeoutMs)
+    child.stdio[3].on('data', d => {
+      text += d
+      if (text.includes('\n')) {
+        clearTimeout(timer)
+        resolve(text.slice(0, text.indexOf('\n')))
+      }
+    })
+    child.stdio[3].on('end', () => {
+      clearTimeout(timer)
+      resolve(text.includes('\n') ? text.slice(0, text.indexOf('\n')) : `closed: "${text}"`)
+    })
+  })
+  return { child, line, exited, stderr: () => stderr }
+}
+
+/** fusermount3 -u, then the server's exit: { umount, code, signal }. */
+export async function stopServer(srv, mnt, timeoutMs = 60000) {
+  const umount = tryRun('fusermount3', ['-u', mnt])
+  let timer
+  const timeout = new Promise(resolve => {
+    timer = setTimeout(() => resolve({ code: 'timeout' }), timeoutMs)
+  })
+  const r = await Promise.race([srv.exited, timeout])
+  clearTimeout(timer)
+  return { umount, ...r }
+}
+
+/**
+ * Compare the tree under @mnt with the source @src (lstat, readdir,
+ * contents, symlinks, modes, owners, nanosecond mtimes, link counts).
+ * Returns a list of differences.  @skip: top-level names only in @mnt.
+ */
+export function compareTrees(src, mnt, { posix = true, skip = [], mtimeGranNs = 1n } = {}) {
+  const diffs = []
+  const inodes = new Map() // source ino -> mounted ino
+  const walk = rel => {
+    const s = join(src, rel)
+    const m = join(mnt, rel)
+    const ss = fs.lstatSync(s, { bigint: true })
+    let ms
+    try {
+      ms = fs.lstatSync(m, { bigint: true })
+    } catch (e) {
+      diffs.push(`${rel}: ${e.code}`)
+      return
+    }
+    const type = st => (st.mode & 0o170000n).toString(8)
+    if (type(ss) !== type(ms)) {
+      diffs.push(`${rel}: type ${type(ms)}, source ${type(ss)}`)
+      return
+    }
+    if (posix) {
+      if (!ss.isSymbolicLink() && (ss.mode & 0o7777n) !== (ms.mode & 0o7777n))
+        diffs.push(`${rel}: mode ${(ms.mode & 0o7777n).toString(8)}, source ${(ss.mode & 0o7777n).toString(8)}`)
+      if (ss.uid !== ms.uid || ss.gid !== ms.gid)
+        diffs.push(`${rel}: owner ${ms.uid}:${ms.gid}, source ${ss.uid}:${ss.gid}`)
+    }
+    // The root's times are mkfs's own.
+    if (rel !== '' && !ss.isSymbolicLink() && ss.mtimeNs / mtimeGranNs !== ms.mtimeNs / mtimeGranNs)
+      diffs.push(`${rel}: mtime ${ms.mtimeNs}, source ${ss.mtimeNs}`)
+    if (ss.isDirectory()) {
+      const want = fs.readdirSync(s).sort()
+      const got = fs.readdirSync(m).filter(n => rel !== '' || !skip.includes(n)).sort()
+      if (want.join('\0') !== got.join('\0'))
+        diffs.push(`${rel}/: entries [${got.join(', ')}], source [${want.join(', ')}]`)
+      for (const name of want)
+        if (got.includes(name))
+          walk(join(rel, name))
+      return
+    }
+    if (posix && !ss.isSymbolicLink()) {
+      if (ss.nlink !== ms.nlink)
+        diffs.push(`${rel}: nlink ${ms.nlink}, source ${ss.nlink}`)
+      const seen = inodes.get(ss.ino)
+      if (seen !== undefined && seen !== ms.ino)
+        diffs.push(`${rel}: a hard link in the source, inode ${ms.ino} not ${seen}`)
+      inodes.set(ss.ino, ms.ino)
+    }
+    if (ss.isSymbolicLink()) {
+      const want = fs.readlinkSync(s)
+      const got = fs.readlinkSync(m)
+      if (want !== got)
+        diffs.push(`${rel}: symlink to ${got}, source ${want}`)
+    } else if (ss.isFile()) {
+      if (ss.size !== ms.size)
+        diffs.push(`${rel}: size ${ms.size}, source ${ss.size}`)
+      else if (!fs.readFileSync(s).equals(fs.readFileSync(m)))
+        diffs.push(`${rel}: contents differ`)
+    }
+  }
+  walk('')
+  return diffs
+}
