@@ -111,7 +111,9 @@ export async function stopServer(srv, mnt, timeoutMs = 60000) {
  * contents, symlinks, modes, owners, nanosecond mtimes, link counts).
  * Returns a list of differences.  @skip: top-level names only in @mnt.
  */
-export function compareTrees(src, mnt, { posix = true, skip = [], mtimeGranNs = 1n } = {}) {
+export function compareTrees(src, mnt, {
+  posix = true, hardlinks = true, mtime = true, skip = [], mtimeGranNs = 1n,
+} = {}) {
   const diffs = []
   const inodes = new Map() // source ino -> mounted ino
   const walk = rel => {
@@ -137,7 +139,7 @@ export function compareTrees(src, mnt, { posix = true, skip = [], mtimeGranNs = 
         diffs.push(`${rel}: owner ${ms.uid}:${ms.gid}, source ${ss.uid}:${ss.gid}`)
     }
     // The root's times are mkfs's own.
-    if (rel !== '' && !ss.isSymbolicLink() && ss.mtimeNs / mtimeGranNs !== ms.mtimeNs / mtimeGranNs)
+    if (mtime && rel !== '' && !ss.isSymbolicLink() && ss.mtimeNs / mtimeGranNs !== ms.mtimeNs / mtimeGranNs)
       diffs.push(`${rel}: mtime ${ms.mtimeNs}, source ${ss.mtimeNs}`)
     if (ss.isDirectory()) {
       const want = fs.readdirSync(s).sort()
@@ -149,7 +151,7 @@ export function compareTrees(src, mnt, { posix = true, skip = [], mtimeGranNs = 
           walk(join(rel, name))
       return
     }
-    if (posix && !ss.isSymbolicLink()) {
+    if (posix && hardlinks && !ss.isSymbolicLink()) {
       if (ss.nlink !== ms.nlink)
         diffs.push(`${rel}: nlink ${ms.nlink}, source ${ss.nlink}`)
       const seen = inodes.get(ss.ino)
