@@ -30,9 +30,11 @@ export class Progress {
 
 	constructor(label: string, options: ProgressOptions = {}) {
 		const stream = options.stream ?? process.stderr;
-		if (options.quiet || !stream.isTTY)
+		// A terminal of zero columns (a pty nobody sized) makes ora loop.
+		if (options.quiet || !stream.isTTY || !stream.columns)
 			return;
-		this.#spinner = ora({ text: label, stream }).start();
+		// discardStdin would put a terminal's stdin in raw mode, which cptofs --tar - reads.
+		this.#spinner = ora({ text: label, stream, discardStdin: false }).start();
 		this.#timer = setInterval(() => this.#render(), 200);
 		this.#timer.unref();
 	}
@@ -50,6 +52,15 @@ export class Progress {
 			total === undefined ? fmt(n) : `${fmt(n)}/${fmt(total)}`;
 		this.#spinner.text = `${of(this.entries, this.totalEntries, String)} entries, ` +
 			`${of(this.bytes, this.totalBytes, human)}, ${human(this.bytes / seconds)}/s`;
+	}
+
+	/** Sets the totals from a measurement, if anything is shown. */
+	async measure(count: () => Promise<{ entries: number; bytes: number }>): Promise<void> {
+		if (!this.visible)
+			return;
+		const total = await count();
+		this.totalEntries = total.entries;
+		this.totalBytes = total.bytes;
 	}
 
 	/** Print a line (a -v entry, a warning) without garbling the spinner. */

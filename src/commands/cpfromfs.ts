@@ -6,7 +6,7 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { copyTree } from '../copy/engine.js';
+import { copyTree, measureTree } from '../copy/engine.js';
 import { HostSink } from '../copy/host-tree.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { CliError } from '../cli/errors.js';
@@ -47,11 +47,22 @@ export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 	try {
 		const copies = await plan(opts.sources, opts.dest, imageSide(session.mount), hostSide);
 		const source = new ImageSource(session.mount.rootFd, session.mount.path);
+		const fromOf = (c: { dir: string; name: string }) => c.name ?
+			Buffer.concat([rel(c.dir), rel(c.dir).length ? Buffer.from('/') : Buffer.alloc(0), Buffer.from(c.name)]) : rel(c.dir);
+		await progress.measure(async () => {
+			const sum = { entries: 0, bytes: 0 };
+			for (const c of copies) {
+				const m = await measureTree(source, fromOf(c));
+				sum.entries += m.entries;
+				sum.bytes += m.bytes;
+			}
+			return sum;
+		});
 		for (const c of copies) {
 			const to = resolve(c.to);
 			const sink = new HostSink(dirname(to));
 			await copyTree(source, sink, {
-				from: c.name ? Buffer.concat([rel(c.dir), rel(c.dir).length ? Buffer.from('/') : Buffer.alloc(0), Buffer.from(c.name)]) : rel(c.dir),
+				from: fromOf(c),
 				to: Buffer.from(basename(to)),
 				events: {
 					entry(path) {

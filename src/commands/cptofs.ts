@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Command, Option } from 'commander';
-import { copyTree } from '../copy/engine.js';
+import { copyTree, measureTree } from '../copy/engine.js';
 import { HostSource } from '../copy/host-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
@@ -67,8 +67,17 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 			await extractTar(input, sink, Buffer.from(imagePath(opts.dest)), events);
 		} else {
 			const copies = await plan(opts.sources, opts.dest, hostSide, imageSide(session.mount));
+			await progress.measure(async () => {
+				const sum = { entries: 0, bytes: 0 };
+				for (const c of copies) {
+					const m = await measureTree(new HostSource(c.dir), Buffer.from(c.name));
+					sum.entries += m.entries;
+					sum.bytes += m.bytes;
+				}
+				return sum;
+			});
 			for (const c of copies) {
-				const source = new HostSource(c.name ? c.dir : c.dir);
+				const source = new HostSource(c.dir);
 				await copyTree(source, sink, {
 					from: Buffer.from(c.name),
 					to: Buffer.from(imagePath(c.to)),

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { minimatch } from 'minimatch';
-import { copyTree } from '../copy/engine.js';
+import { copyTree, measureTree } from '../copy/engine.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { TarSink } from '../copy/tar-sink.js';
 import type { NodeMeta } from '../copy/tree.js';
@@ -96,6 +96,7 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 
 	try {
 		const source = new ImageSource(session.mount.rootFd, session.mount.path);
+		await progress.measure(() => measureTree(source, from));
 		const out = openOutput(opts);
 		const sink = new TarSink(out.stream);
 		const excluded = (path: Buffer): boolean => {
