@@ -8,7 +8,7 @@
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
-import { kindOfMode, S_IF, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
+import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
 import { host } from './host-native.js';
 
 const CHUNK = 1 << 20;
@@ -65,7 +65,7 @@ export class HostSource implements SourceTree {
 	async xattrs(path: Buffer): Promise<Map<string, Buffer>> {
 		const abs = this.#abs(path);
 		const out = new Map<string, Buffer>();
-		for (const name of splitXattrNames(await host.hostListxattr(abs, false)))
+		for (const name of withoutAclAliases(splitXattrNames(await host.hostListxattr(abs, false))))
 			out.set(name, await host.hostGetxattr(abs, name, false));
 		return out;
 	}

@@ -4,7 +4,7 @@
  */
 import { constants as fsc } from 'node:fs';
 import { native, type NativeStatx } from '../lkl/native.js';
-import { kindOfMode, S_IF, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
+import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
 
 const CHUNK = 1 << 20;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NOFOLLOW = 0o400000;
@@ -71,7 +71,7 @@ export class ImageSource implements SourceTree {
 				return out;
 			throw err;
 		}
-		for (const name of splitXattrNames(list))
+		for (const name of withoutAclAliases(splitXattrNames(list)))
 			out.set(name, await native.getxattr(this.#root, abs(path), name, follow));
 		return out;
 	}

@@ -33,6 +33,19 @@ export const S_IF: Record<NodeKind, number> = {
 	socket: fsc.S_IFSOCK,
 };
 
+/**
+ * XFS shows root each POSIX ACL twice: as system.posix_acl_* and as
+ * trusted.SGI_ACL_* (its on-disk name).  The second is the same ACL, not
+ * an attribute of its own: copied, it would leave a stray trusted.*
+ * attribute on any other filesystem.  Drops those aliases from a list.
+ */
+export function withoutAclAliases(names: string[]): string[] {
+	const has = new Set(names);
+	return names.filter((n) =>
+		!(n === 'trusted.SGI_ACL_FILE' && has.has('system.posix_acl_access')) &&
+		!(n === 'trusted.SGI_ACL_DEFAULT' && has.has('system.posix_acl_default')));
+}
+
 /** Everything about one node that a copy preserves, besides its data. */
 export interface NodeMeta {
 	kind: NodeKind;
