@@ -109,8 +109,9 @@ export function stampTimes(root, baseNs = 1_700_000_000_123_456_789n) {
  * above 2^31, a hard-link group of three and a hard-linked FIFO, a user
  * xattr holding every byte value, file capabilities (v2 through setcap
  * and a v3 blob), SELinux labels (on a file, a directory and a symlink),
- * access and default POSIX ACLs, a name with a newline and a name that is
- * not UTF-8.  Needs root; returns the root path.
+ * access and default POSIX ACLs, a name with a newline, a name that is
+ * not UTF-8, a 255-byte name, paths and a symlink target longer than
+ * ustar's fields.  Needs root; returns the root path.
  */
 export function makeFullTree(dir) {
 	makeTree(dir, 'full');
@@ -145,6 +146,11 @@ export function makeFullTree(dir) {
 	run('setfacl', ['-d', '-m', 'u:1000:rwx,g:100:r-x,o::---', p('acl/dir')]);
 	fs.writeFileSync(p('acl/dir/inherited'), 'made after the default ACL\n');
 	fs.writeFileSync(p('new\nline'), 'a name with a newline\n');
+	// Paths and a link target too long for ustar's fields, a 255-byte name.
+	const deep = p(`long/${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(60)}`);
+	fs.mkdirSync(deep, { recursive: true });
+	fs.writeFileSync(join(deep, 'n'.repeat(255)), 'a long path\n');
+	fs.symlinkSync(`${'../'.repeat(3)}${'t'.repeat(1000)}`, join(deep, 'long-target'));
 	fs.writeFileSync(Buffer.from(`${dir}/latin1-\xe9t\xe9`, 'latin1'), 'a name that is not UTF-8\n');
 	stampTimes(dir);
 	return dir;
@@ -334,9 +340,62 @@ export function gnuExtract(archive, dest, extra = []) {
 	return dest;
 }
 
-/** Names of the entries of an archive, in order (tar -t). */
-export function tarList(archive, extra = []) {
-	return run('tar', ['-tf', archive, ...extra]).split('\n').filter(Boolean);
+const TAR_ENTRIES = `
+import sys, tarfile, json
+out = []
+with tarfile.open(sys.argv[1], 'r:*', errors='surrogateescape') as tf:
+    for m in tf:
+        name = m.name.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
+        if m.isdir():
+            name += '/'
+        out.append({'name': name, 'type': m.type.decode(), 'mode': m.mode, 'uid': m.uid, 'gid': m.gid,
+                    'size': m.size, 'mtime': str(m.pax_headers.get('mtime', m.mtime)),
+                    'pax': sorted(m.pax_headers.keys()), 'atime': m.pax_headers.get('atime'),
+                    'ctime': m.pax_headers.get('ctime')})
+print(json.dumps(out))
+`;
+
+/**
+ * The entries of an archive as python3's tarfile reads them, in order:
+ * { name (directories end in "/"), type, mode, uid, gid, size, mtime
+ * (the pax text if any), pax (the record keys), atime, ctime }.
+ */
+export function tarEntries(archive) {
+	return JSON.parse(python(TAR_ENTRIES, [archive]));
+}
+
+/** Just the names, in archive order. */
+export function tarNames(archive) {
+	return tarEntries(archive).map((e) => e.name);
+}
+
+const WALK = `
+import os, sys, json
+root = os.fsencode(sys.argv[1])
+extra = set(os.fsencode(n) for n in json.loads(sys.argv[2]))
+out = []
+def walk(rel, top):
+    names = set(os.listdir(os.path.join(root, rel) if rel else root))
+    if top:
+        names |= extra
+    for n in sorted(names):
+        r = os.path.join(rel, n) if rel else n
+        p = os.path.join(root, r)
+        isdir = n in extra and top or (os.path.isdir(p) and not os.path.islink(p))
+        out.append(r.decode('utf-8', 'backslashreplace') + ('/' if isdir else ''))
+        if isdir and not (n in extra and top):
+            walk(r, False)
+walk(b'', True)
+print(json.dumps(out))
+`;
+
+/**
+ * The paths under `root` in the order fs2tar archives them (depth first,
+ * names in byte order, directories ending in "/"), with `extraDirs`
+ * (empty directories such as lost+found) added at the top.
+ */
+export function sortedWalk(root, extraDirs = []) {
+	return JSON.parse(python(WALK, [root, JSON.stringify(extraDirs)]));
 }
 
 /** A user for the non-root tests, made if missing. */
