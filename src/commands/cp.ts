@@ -79,8 +79,9 @@ export async function plan(sources: string[], dst: string, source: Side, dest: S
 		expanded.push({ dir, name, contents: false });
 	}
 
-	const into = expanded.length > 1 || (await dest.isDirectory(dst));
-	if (expanded.length > 1 && !into)
+	const destIsDirectory = await dest.isDirectory(dst);
+	const into = expanded.length > 1 || destIsDirectory;
+	if (expanded.length > 1 && !destIsDirectory)
 		throw new CliError(`${dst}: not a directory (several sources need one)`, 2);
 	return expanded.map((e) => ({
 		dir: e.dir,

@@ -5,11 +5,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { Command, Option } from 'commander';
-import { copyTree, measureTree } from '../copy/engine.js';
+import { copyTree, CopyError, measureTree } from '../copy/engine.js';
 import { HostSource } from '../copy/host-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
-import { CliError } from '../cli/errors.js';
+import { CliError, describe } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 import { hostSide, imageSide, plan } from './cp.js';
@@ -64,7 +64,14 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	try {
 		if (opts.tar !== undefined) {
 			const input = opts.tar === '-' ? process.stdin : createReadStream(opts.tar);
-			await extractTar(input, sink, Buffer.from(imagePath(opts.dest)), events);
+			try {
+				await extractTar(input, sink, Buffer.from(imagePath(opts.dest)), events);
+			} catch (err) {
+				// Failures at an entry name it; the rest are the archive's.
+				if (err instanceof CopyError)
+					throw err;
+				throw new CliError(`${opts.tar === '-' ? 'standard input' : opts.tar}: ${describe(err)}`, 1, { cause: err });
+			}
 		} else {
 			const copies = await plan(opts.sources, opts.dest, hostSide, imageSide(session.mount));
 			await progress.measure(async () => {

@@ -121,18 +121,22 @@ export class ImageSink implements SinkTree {
 		}
 	}
 
-	async mkdir(path: Buffer): Promise<void> {
+	async mkdir(path: Buffer, meta: NodeMeta): Promise<void> {
 		if (path.length === 0)
 			return;	// the mount's root
+		// Owner rwx while the copy fills it; finish() sets the exact mode.
+		// A directory that never gets finish() (a parent a tar archive
+		// leaves out) keeps this one, as mkdir -p gives it.
+		const mode = 0o700 | (meta.mode & 0o777);
 		try {
-			await native.mkdir(this.#root, abs(path), 0o700);
+			await native.mkdir(this.#root, abs(path), mode);
 		} catch (err) {
 			if ((err as { errno?: number }).errno !== -17)	// EEXIST
 				throw err;
 			const st = await native.statx(this.#root, abs(path), false);
 			if ((st.mode & fsc.S_IFMT) !== fsc.S_IFDIR) {
 				await native.unlink(this.#root, abs(path));
-				await native.mkdir(this.#root, abs(path), 0o700);
+				await native.mkdir(this.#root, abs(path), mode);
 			}
 		}
 	}

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { readTar, type TarReadEntry } from '../tar/reader.js';
-import { joinPath } from './engine.js';
+import { CopyError, joinPath } from './engine.js';
 import type { CopyEvents, NodeKind, NodeMeta, SinkTree } from './tree.js';
 
 const KINDS: Record<string, NodeKind> = {
@@ -17,7 +17,7 @@ const KINDS: Record<string, NodeKind> = {
 function cleanPath(raw: Buffer): Buffer {
 	const parts = raw.toString('latin1').split('/').filter((p) => p !== '' && p !== '.');
 	if (parts.includes('..'))
-		throw Object.assign(new Error(`refusing the archive path ${JSON.stringify(raw.toString())}: it contains ".."`), { code: 'EPERM' });
+		throw Object.assign(new Error('refusing a path that contains ".."'), { code: 'EPERM' });
 	return Buffer.from(parts.join('/'), 'latin1');
 }
 
@@ -62,13 +62,32 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 		}
 	}
 
-	if (dest.length) {
-		await parents(joinPath(dest, Buffer.from('x')));
+	// The destination itself, and its parents, as mkdir -p makes them.
+	let top: Buffer = Buffer.alloc(0);
+	for (const part of dest.length ? dest.toString('latin1').split('/') : []) {
+		top = joinPath(top, Buffer.from(part, 'latin1'));
+		made.add(top.toString('latin1'));
+		try {
+			await sink.mkdir(top, implicit, new Map());
+		} catch (err) {
+			throw new CopyError(top, err);
+		}
 	}
 
 	for await (const { entry, data } of readTar(input)) {
-		const rel = cleanPath(entry.path);
-		const to = rel.length ? joinPath(dest, rel) : dest;
+		try {
+			const rel = cleanPath(entry.path);
+			await unpack(entry, data, rel, rel.length ? joinPath(dest, rel) : dest);
+		} catch (err) {
+			// Named as in the archive.
+			throw err instanceof CopyError ? err : new CopyError(entry.path, err);
+		}
+	}
+	for (const d of dirs.reverse())
+		await sink.finish(d.path, d.meta, d.xattrs);
+	await sink.close();
+
+	async function unpack(entry: TarReadEntry, data: AsyncIterable<Buffer>, rel: Buffer, to: Buffer): Promise<void> {
 		if (rel.length)
 			await parents(rel);
 
@@ -76,11 +95,11 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 			const target = joinPath(dest, cleanPath(entry.linkPath));
 			events.entry?.(to, metaOf(entry, 'file'));
 			await sink.link(to, target, metaOf(entry, 'file'));
-			continue;
+			return;
 		}
 		const kind = KINDS[entry.type];
 		if (!kind)
-			throw new Error(`${entry.path.toString()}: tar entries of type ${JSON.stringify(entry.type)} are not supported`);
+			throw new Error(`tar entries of type ${JSON.stringify(entry.type)} are not supported`);
 		const meta = metaOf(entry, kind);
 		events.entry?.(to, meta);
 		switch (kind) {
@@ -88,7 +107,7 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 			made.add(to.toString('latin1'));
 			await sink.mkdir(to, meta, entry.xattrs);
 			dirs.push({ path: to, meta, xattrs: entry.xattrs });
-			continue;
+			return;
 		case 'file':
 			await sink.file(to, meta, entry.xattrs, counted(data));
 			break;
@@ -100,9 +119,6 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 		}
 		await sink.finish(to, meta, entry.xattrs);
 	}
-	for (const d of dirs.reverse())
-		await sink.finish(d.path, d.meta, d.xattrs);
-	await sink.close();
 
 	async function* counted(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
 		for await (const c of chunks) {

@@ -170,6 +170,11 @@ export async function* readTar(input: Readable): AsyncGenerator<{ entry: TarRead
 		}
 
 		const all = new Map([...global, ...pax]);
+		// GNU tar -S: the data holds a map of the file's holes.  Unpacked
+		// as it stands, it would be a file under a made-up name with the
+		// map in it: refuse rather than write that.
+		if (type === 'S' || [...all.keys()].some((k) => k.startsWith('GNU.sparse.')))
+			throw Object.assign(new Error('sparse files in GNU tar\'s format (tar -S) are not supported yet'), { code: 'ERR_TAR_SPARSE' });
 		const prefix = field(block, 345, 155);
 		const name = field(block, 0, 100);
 		const text = (k: string) => all.get(k)?.toString('utf8');
