@@ -35,7 +35,9 @@ export function lkl(args, { input, user, buffer = false, env, cwd, timeout = 120
 		killSignal: 'SIGKILL',
 		encoding: buffer ? 'buffer' : 'utf8',
 	});
-	if (r.error)
+	// Not for EPIPE (it exited without reading all of `input`) or a
+	// timeout: the status or signal tells those.
+	if (r.error && r.status === null && r.signal === null)
 		throw r.error;
 	return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: buffer ? r.stderr.toString() : r.stderr };
 }
@@ -223,6 +225,19 @@ export function treeView(root, { ignore = ['lost+found'] } = {}) {
 		view.set(path, e);
 	}
 	return view;
+}
+
+/** The part of a view under `prefix` ("/sub/dir"), as a view of its own. */
+export function subView(view, prefix) {
+	const out = new Map();
+	const strip = (p) => (p === prefix ? '/' : p.slice(prefix.length));
+	for (const [path, e] of view) {
+		if (path !== prefix && !path.startsWith(`${prefix}/`))
+			continue;
+		const links = e.links?.split(' ').filter((p) => p.startsWith(`${prefix}/`)).map(strip).join(' ');
+		out.set(strip(path), links === undefined ? e : { ...e, links });
+	}
+	return out;
 }
 
 export const VIEW_FIELDS = ['type', 'mode', 'uid', 'gid', 'size', 'nlink', 'mtimeNs', 'rdev', 'target', 'sha256', 'xattrs', 'links'];
