@@ -98,6 +98,8 @@ export class HostSink implements SinkTree {
 	readonly #base: string;
 	readonly #root = process.getuid?.() === 0;
 	readonly warnings: HostSinkWarnings = { chown: 0, mknod: 0, xattr: 0 };
+	/** Device nodes not made (not root): no metadata for them, no links to them. */
+	readonly #skipped = new Set<string>();
 
 	constructor(base: string) {
 		this.#base = base;
@@ -161,6 +163,11 @@ export class HostSink implements SinkTree {
 	}
 
 	async link(path: Buffer, existing: Buffer): Promise<void> {
+		if (this.#skipped.has(existing.toString('latin1'))) {
+			this.#skipped.add(path.toString('latin1'));
+			this.warnings.mknod++;
+			return;
+		}
 		const abs = await this.#safe(path);
 		await this.#clear(abs);
 		await fsp.link(await this.#safe(existing), abs);
@@ -175,10 +182,13 @@ export class HostSink implements SinkTree {
 			if ((err as { errno?: number }).errno !== -1)	// EPERM: not root
 				throw err;
 			this.warnings.mknod++;
+			this.#skipped.add(path.toString('latin1'));
 		}
 	}
 
 	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
+		if (this.#skipped.has(path.toString('latin1')))
+			return;
 		const abs = await this.#safe(path);
 		const isLink = meta.kind === 'symlink';
 		try {
