@@ -1,0 +1,146 @@
+// lkl cpfromfs: source forms, a non-root user (owners and device nodes
+// summarised in one warning each), and hostile images whose symlinks
+// point out of the destination: nothing may ever be written outside it.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { Kernel } from '../../dist/src/index.js';
+import { tempDir } from '../helpers/tree.mjs';
+import {
+	emptyImage, lkl, lklOk, makeFullTree, rulesFor, testUser, treeView,
+} from '../helpers/cli.mjs';
+import { ok, same } from './roundtrip.mjs';
+
+t.setTimeout(300_000);
+process.umask(0o022);
+
+const dir = tempDir(t, 'lkl-cpfromfs-');
+fs.chmodSync(dir, 0o755);
+const tree = makeFullTree(join(dir, 'tree'));
+const source = treeView(tree);
+const img = emptyImage('ext4', join(dir, 'full.img'));
+lklOk(['cptofs', '-i', img, `${tree}/.`, '/']);
+
+// A hostile image: symlinks out of the destination, and directories of
+// the same names that a later copy would write through them.
+const sentinel = join(dir, 'sentinel');
+fs.mkdirSync(sentinel);
+const hostile = emptyImage('ext4', join(dir, 'hostile.img'));
+{
+	const k = Kernel.boot();
+	const m = await k.mount(await k.addDisk(hostile));
+	await m.mkdir('/one');
+	await m.symlink(sentinel, '/one/evil');
+	await m.symlink(`${'../'.repeat(12)}${sentinel.slice(1)}`, '/one/rel');
+	await m.symlink('/etc/passwd', '/one/passwd');
+	for (const name of ['evil', 'rel', 'passwd']) {
+		await m.mkdir(`/two/${name}`, { recursive: true });
+		await m.writeFile(`/two/${name}/pwned`, 'written through a symlink\n');
+	}
+	await m.writeFile('/one/new\nline', 'a name with a newline\n');
+	await m.writeFile('/one/..., and \\', 'odd but harmless\n');
+	await m.unmount();
+	await k.halt();
+}
+const sentinelEmpty = (t) => t.same(fs.readdirSync(sentinel), [], 'nothing written to the sentinel outside');
+const passwd = fs.readFileSync('/etc/passwd');
+
+t.test('source forms: files into a dir, dir/., globs inside the image', async (t) => {
+	const out = join(dir, 'forms');
+	fs.mkdirSync(out);
+	ok(t, lkl(['cpfromfs', '-i', img, '/hello.txt', '/dir/a.txt', '/links', `${out}/`]), 'several sources into a dir');
+	ok(t, lkl(['cpfromfs', '-i', img, '/dir/sub/.', join(out, 'sub-contents')]), 'dir/. into a new dir');
+	ok(t, lkl(['cpfromfs', '-i', img, '/many/f00*', out]), 'a glob matched in the image');
+	ok(t, lkl(['cpfromfs', '-i', img, '/links/abs', join(out, 'abs-copy')]), 'a symlink to a new name');
+	const view = treeView(out);
+	t.same([...view.keys()].filter((p) => p !== '/').sort(), [
+		'/a.txt', '/abs-copy', '/f000', '/f001', '/f002', '/f003', '/f004', '/f005', '/f006', '/f007', '/f008', '/f009',
+		'/hello.txt', '/links', '/links/abs', '/links/abs-climb', '/links/climb', '/links/dangling', '/links/rel', '/links/to-dir',
+		'/sub-contents', '/sub-contents/deeper', '/sub-contents/deeper/leaf.txt', '/sub-contents/three-links.3',
+	]);
+	t.equal(view.get('/abs-copy').type, 'symlink', 'a symlink stays a symlink');
+	t.equal(view.get('/abs-copy').target, '/hello.txt');
+	t.equal(view.get('/hello.txt').xattrs['security.selinux'], source.get('/hello.txt').xattrs['security.selinux']);
+	const r = lkl(['cpfromfs', '-i', img, '/nope', join(out, 'nope')]);
+	t.equal(r.status, 1, 'a missing source fails');
+	t.equal(r.stderr, 'lkl: /nope: no such file or directory\n');
+	t.notOk(fs.existsSync(join(out, 'nope')), 'and makes nothing');
+});
+
+t.test('as a user other than root', async (t) => {
+	const user = testUser();
+	const out = join(dir, 'as-user');
+	fs.mkdirSync(out);
+	fs.chownSync(out, user.uid, user.gid);
+	fs.chmodSync(img, 0o644);
+	const r = lkl(['cpfromfs', '-i', img, '/.', join(out, 'copy')], { user: user.name });
+	t.equal(r.status, 0, `exits 0${r.status ? `: ${r.stderr}` : ''}`);
+	const lines = r.stderr.split('\n').filter(Boolean);
+	t.ok(lines.every((l) => l.startsWith('lkl: warning: ')), 'only warnings');
+	t.equal(lines.filter((l) => /owner/.test(l)).length, 1, 'one line about owners');
+	t.equal(lines.filter((l) => /device/.test(l)).length, 1, 'one line about device nodes');
+	t.match(lines.find((l) => /device/.test(l)), /skipped 3 device nodes/, 'counting the three devices');
+	t.ok(lines.length <= 3, `at most one more, about xattrs only root may set: ${JSON.stringify(lines)}`);
+	const view = treeView(join(out, 'copy'));
+	const owners = new Set([...view].map(([, e]) => `${e.uid}:${e.gid}`));
+	t.same([...owners], [`${user.uid}:${user.gid}`], 'everything is the user\'s');
+	const devices = [...source].filter(([, e]) => e.type === 'chr' || e.type === 'blk').map(([p]) => p);
+	t.same(devices.filter((p) => view.has(p)), [], 'no device nodes');
+	const expected = new Map([...source].filter(([p]) => !devices.includes(p)));
+	// security.* needs privileges; user.* and ACLs are the owner's to set.
+	const noSecurity = (f, v) => (f === 'xattrs' ? Object.fromEntries(Object.entries(v).filter(([n]) => !n.startsWith('security.'))) : v);
+	same(t, expected, view, {
+		...rulesFor('ext4', { extra: (_p, f) => ['uid', 'gid'].includes(f) }),
+		normalize: noSecurity,
+	}, 'everything else');
+});
+
+
+t.test('a hostile image: symlinks out, then directories through them', async (t) => {
+	const out = join(dir, 'hostile-1');
+	fs.mkdirSync(out);
+	const r = lkl(['cpfromfs', '-i', hostile, '/one/.', '/two/.', out]);
+	t.ok(r.status === 0 || /^lkl: [^\n]+\n$/.test(r.stderr), `exits 0 or fails with one line: ${r.stderr}`);
+	sentinelEmpty(t);
+	t.ok(fs.readFileSync('/etc/passwd').equals(passwd), '/etc/passwd untouched');
+	t.same(fs.readdirSync(dir).filter((n) => n.startsWith('pwned')), [], 'nothing beside the destination');
+	for (const name of ['evil', 'rel', 'passwd']) {
+		const st = fs.lstatSync(join(out, name));
+		if (st.isDirectory())
+			t.ok(fs.existsSync(join(out, name, 'pwned')), `${name}: the directory replaced the symlink`);
+		else
+			t.ok(st.isSymbolicLink(), `${name}: still the symlink`);
+	}
+});
+
+t.test('a hostile image: symlinks are copied as symlinks, never followed', async (t) => {
+	const out = join(dir, 'hostile-2');
+	ok(t, lkl(['cpfromfs', '-i', hostile, '/one', out]), 'cpfromfs /one');
+	t.equal(fs.readlinkSync(join(out, 'evil')), sentinel);
+	t.equal(fs.readlinkSync(join(out, 'rel')), `${'../'.repeat(12)}${sentinel.slice(1)}`);
+	t.equal(fs.readlinkSync(join(out, 'passwd')), '/etc/passwd');
+	t.equal(fs.readFileSync(join(out, 'new\nline'), 'utf8'), 'a name with a newline\n', 'a name with a newline is one file');
+	t.equal(fs.readFileSync(join(out, '..., and \\'), 'utf8'), 'odd but harmless\n');
+	const single = join(dir, 'hostile-3');
+	ok(t, lkl(['cpfromfs', '-i', hostile, '/one/evil', single]), 'cpfromfs of the symlink itself');
+	t.ok(fs.lstatSync(single).isSymbolicLink(), 'made as a symlink');
+	sentinelEmpty(t);
+});
+
+t.test('a hostile image: a second copy into a destination holding its symlinks', async (t) => {
+	const out = join(dir, 'hostile-4');
+	lklOk(['cpfromfs', '-i', hostile, '/one/.', out]);
+	const r = lkl(['cpfromfs', '-i', hostile, '/two/.', out]);
+	t.ok(r.status === 0 || /^lkl: [^\n]+\n$/.test(r.stderr), `exits 0 or fails with one line: ${r.stderr}`);
+	sentinelEmpty(t);
+	t.ok(fs.readFileSync('/etc/passwd').equals(passwd), '/etc/passwd untouched');
+	// Into a symlink the user made: that one is followed, as cp does.
+	const mine = join(dir, 'hostile-5');
+	fs.mkdirSync(mine);
+	const target = join(dir, 'my-target');
+	fs.mkdirSync(target);
+	fs.symlinkSync(target, join(mine, 'link'));
+	ok(t, lkl(['cpfromfs', '-i', hostile, '/two/evil/pwned', join(mine, 'link')]), 'cpfromfs into the user\'s own symlink to a directory');
+	t.same(fs.readdirSync(target), ['pwned'], 'lands in the directory it points to');
+	sentinelEmpty(t);
+});
