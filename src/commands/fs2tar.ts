@@ -4,6 +4,7 @@
  * byte for byte, hard links, symlinks, devices and fifos.
  */
 import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { PassThrough, type Writable } from 'node:stream';
@@ -65,9 +66,21 @@ function rootPath(root: string | undefined): Buffer {
 	return Buffer.from(parts.join('/'));
 }
 
+/** The archive file, open (so that a bad path fails here, as one line), or stdout. */
+async function openTarget(archive: string): Promise<Writable> {
+	if (archive === '-')
+		return process.stdout;
+	const stream = createWriteStream(archive);
+	try {
+		await once(stream, 'open');
+	} catch (err) {
+		throw new CliError(`cannot write ${archive}: ${describe(err)}`, 1, { cause: err });
+	}
+	return stream;
+}
+
 /** Where the archive bytes go, compressed or not; resolves once all is out. */
-function openOutput(opts: Fs2tarOptions): { stream: Writable; done: Promise<void> } {
-	const target: Writable = opts.archive === '-' ? process.stdout : createWriteStream(opts.archive);
+function openOutput(opts: Fs2tarOptions, target: Writable): { stream: Writable; done: Promise<void> } {
 	if (!opts.compress) {
 		const pass = new PassThrough({ highWaterMark: 1 << 20 });
 		return { stream: pass, done: pipeline(pass, target) };
@@ -97,7 +110,13 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 	try {
 		const source = new ImageSource(session.mount.rootFd, session.mount.path);
 		await progress.measure(() => measureTree(source, from));
-		const out = openOutput(opts);
+		const out = openOutput(opts, await openTarget(opts.archive));
+		// Awaited below; a write failure also stops the copy (the sink's
+		// stream is destroyed), so it must not go unhandled meanwhile.
+		const done = out.done.catch((err: unknown) => {
+			throw err instanceof CliError ? err : new CliError(`cannot write ${opts.archive === '-' ? 'standard output' : opts.archive}: ${describe(err)}`, 1, { cause: err });
+		});
+		done.catch(() => undefined);
 		const sink = new TarSink(out.stream);
 		const excluded = (path: Buffer): boolean => {
 			const p = path.toString();
@@ -134,8 +153,13 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 				},
 			},
 		});
-		await sink.close();
-		await out.done;
+		try {
+			await sink.close();
+		} catch (err) {
+			await done;	// the write failure, if that is what it was
+			throw err;
+		}
+		await done;
 	} finally {
 		progress.stop();
 		await session.close();
