@@ -7,9 +7,8 @@ import t from 'tap';
 import { Kernel } from '../../dist/src/index.js';
 import { tempDir } from '../helpers/tree.mjs';
 import {
-	emptyImage, lkl, lklOk, makeFullTree, rulesFor, testUser, treeView,
+	emptyImage, lkl, lklOk, makeFullTree, rulesFor, testUser, treeView, ok, same,
 } from '../helpers/cli.mjs';
-import { ok, same } from './roundtrip.mjs';
 
 t.setTimeout(300_000);
 process.umask(0o022);
@@ -94,7 +93,6 @@ t.test('as a user other than root', async (t) => {
 		normalize: noSecurity,
 	}, 'everything else');
 });
-
 
 t.test('a hostile image: symlinks out, then directories through them', async (t) => {
 	const out = join(dir, 'hostile-1');

@@ -8,9 +8,8 @@ import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { buildGpt, fsck, pattern, run, tempDir } from '../helpers/tree.mjs';
 import {
-	emptyImage, lkl, lklOk, loopMount, makeFullTree, python, rulesFor, subView, tarNames, treeView,
+	emptyImage, lkl, lklOk, loopMount, makeFullTree, python, rulesFor, subView, tarNames, treeView, ok, same,
 } from '../helpers/cli.mjs';
-import { ok, same } from './roundtrip.mjs';
 
 t.setTimeout(300_000);
 process.umask(0o022);

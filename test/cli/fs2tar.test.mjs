@@ -10,9 +10,8 @@ import t from 'tap';
 import { buildGpt, run, tempDir } from '../helpers/tree.mjs';
 import {
 	emptyImage, gnuExtract, lkl, lklOk, loopMount, makeFullTree, python, rulesFor,
-	sha256File, sortedWalk, tarEntries, tarNames, treeView, SELINUX_LABEL,
+	sha256File, sortedWalk, tarEntries, tarNames, treeView, SELINUX_LABEL, ok, same,
 } from '../helpers/cli.mjs';
-import { ok, same } from './roundtrip.mjs';
 
 t.setTimeout(300_000);
 process.umask(0o022);
