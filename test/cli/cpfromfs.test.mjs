@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { Kernel } from '../../dist/src/index.js';
-import { tempDir } from '../helpers/tree.mjs';
+import { run, tempDir } from '../helpers/tree.mjs';
 import {
 	emptyImage, lkl, lklOk, makeFullTree, rulesFor, testUser, treeView, ok, same,
 } from '../helpers/cli.mjs';
@@ -141,4 +141,47 @@ t.test('a hostile image: a second copy into a destination holding its symlinks',
 	ok(t, lkl(['cpfromfs', '-i', hostile, '/two/evil/pwned', join(mine, 'link')]), 'cpfromfs into the user\'s own symlink to a directory');
 	t.same(fs.readdirSync(target), ['pwned'], 'lands in the directory it points to');
 	sentinelEmpty(t);
+});
+
+t.test('a corrupted image whose directories hold the names "../../sentinel/pw" and ".."', async (t) => {
+	// Made by patching the names of two entries in the image's bytes: ext4
+	// without checksums or hashed directories, so the kernel reads them.
+	const crafted = join(dir, 'crafted.img');
+	fs.rmSync(crafted, { force: true });
+	fs.writeFileSync(crafted, Buffer.alloc(0));
+	fs.truncateSync(crafted, 8 << 20);
+	run('mkfs.ext4', ['-q', '-F', '-O', '^metadata_csum,^dir_index,^has_journal', crafted]);
+	const src = join(dir, 'crafted-tree');
+	fs.mkdirSync(join(src, 'd'), { recursive: true });
+	fs.mkdirSync(join(src, 'd2'), { recursive: true });
+	fs.writeFileSync(join(src, 'd', 'A'.repeat(17)), 'escaped\n');
+	fs.writeFileSync(join(src, 'd2', 'ZZ'), 'dot dot\n');
+	fs.writeFileSync(join(src, 'd2', 'plain'), 'plain\n');
+	lklOk(['cptofs', '-i', crafted, `${src}/.`, '/']);
+	const data = fs.readFileSync(crafted);
+	let patched = 0;
+	for (const [from, to] of [['A'.repeat(17), '../../sentinel/pw'], ['ZZ', '..']]) {
+		// A directory entry: the name follows its length byte and type byte.
+		for (let i = data.indexOf(from); i >= 0; i = data.indexOf(from, i + 1)) {
+			if (data[i - 2] === from.length) {
+				data.write(to, i, 'latin1');
+				patched++;
+			}
+		}
+	}
+	t.equal(patched, 2, 'both names patched');
+	fs.writeFileSync(crafted, data);
+	t.match(run('debugfs', ['-R', 'ls /d', crafted], { stdio: ['ignore', 'pipe', 'ignore'] }), /\.\.\/\.\.\/sentinel\/pw/, 'debugfs sees the name');
+
+	const out = join(dir, 'hostile-6');
+	fs.mkdirSync(out);
+	for (const d of ['d', 'd2']) {
+		const r = lkl(['cpfromfs', '-i', crafted, `/${d}`, join(out, d)]);
+		t.ok(r.status === 0 || /^lkl: [^\n]+\n$/.test(r.stderr), `${d}: exits 0 or fails with one line: ${r.stderr}`);
+		sentinelEmpty(t);
+	}
+	t.same(fs.readdirSync(out).sort(), ['d', 'd2'], 'nothing beside the copies');
+	t.equal(fs.readFileSync(join(out, 'd2', 'plain'), 'utf8'), 'plain\n', 'the harmless entry next to ".." is copied');
+	const f = lkl(['fs2tar', crafted, join(dir, 'crafted.tar')]);
+	t.ok(f.status === 0 || /^lkl: [^\n]+\n$/.test(f.stderr), `fs2tar exits 0 or fails with one line: ${f.stderr}`);
 });
