@@ -171,10 +171,10 @@ t.test('--tar unpacks fs2tar\'s own archive, through a pipe', async (t) => {
 	lklOk(['cptofs', '-i', from, `${tree}/.`, '/']);
 	const archive = lkl(['fs2tar', from, '-'], { buffer: true });
 	t.equal(archive.status, 0);
-	const img = fresh('btrfs');
-	ok(t, lkl(['cptofs', '-i', img, '--tar', '-', '/'], { input: archive.stdout, timeout: 60_000 }), 'fs2tar - | cptofs --tar -');
-	t.ok(fsck('btrfs', img).ok, 'fsck-clean');
-	same(t, source, mounted(t, img), rulesFor('btrfs'), 'fs2tar archive unpacked on btrfs');
+	const img = fresh();
+	ok(t, lkl(['cptofs', '-i', img, '--tar', '-', '/'], { input: archive.stdout }), 'fs2tar - | cptofs --tar -');
+	t.ok(fsck('ext4', img).ok, 'fsck-clean');
+	same(t, source, mounted(t, img), rulesFor('ext4'), 'fs2tar archive unpacked');
 	const sh = spawnSync('sh', ['-c', `env -u NODE_OPTIONS node bin/lkl fs2tar "$1" - | env -u NODE_OPTIONS node bin/lkl cptofs -i "$2" --tar - /`, 'sh', from, fresh()],
 		{ cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', timeout: 120_000 });
 	t.equal(sh.status, 0, `a shell pipeline works too${sh.stderr ? `: ${sh.stderr}` : ''}`);
