@@ -122,17 +122,30 @@ static bool cpu_must_yield(void)
 
 void lkl_cpu_put(void)
 {
-	for (;;) {
-		if (READ_ONCE(lkl_irqs_pending))
-			lkl_run_pending_irqs();
+	bool ran_irqs = false;
 
-		if (cpu_must_yield()) {
-			if (is_idle_task(current)) {
+	for (;;) {
+		if (READ_ONCE(lkl_irqs_pending)) {
+			lkl_run_pending_irqs();
+			ran_irqs = true;
+		}
+
+		/*
+		 * An interrupt ends the idle task's wait, as it ends a halt
+		 * instruction on real hardware, even if nothing is runnable:
+		 * the idle loop must look at the timers again.  With the tick
+		 * stopped, a timer that the handler added is only programmed
+		 * into the clockevent by tick_nohz_idle_stop_tick() when the
+		 * idle loop comes round once more.
+		 */
+		if (is_idle_task(current)) {
+			if (ran_irqs || need_resched()) {
 				lkl_cpu_wake_idle();
 				return;
 			}
-			if (current->thread.host_task && cpu_detach_current())
-				return;
+		} else if (cpu_must_yield() && current->thread.host_task &&
+			   cpu_detach_current()) {
+			return;
 		}
 
 		lkl_ops->mutex_lock(cpu.lock);

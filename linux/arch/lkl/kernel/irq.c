@@ -8,6 +8,7 @@
 #include <linux/irq.h>
 #include <linux/hardirq.h>
 #include <linux/bitops.h>
+#include <asm/irq_regs.h>
 #include <asm/host_ops.h>
 #include <asm/cpu.h>
 
@@ -15,6 +16,7 @@ static DECLARE_BITMAP(irqs_used, NR_IRQS);
 
 void lkl_run_pending_irqs(void)
 {
+	struct pt_regs regs = { 0 }, *old_regs;
 	unsigned long flags, bits;
 	int irq;
 
@@ -24,6 +26,12 @@ void lkl_run_pending_irqs(void)
 
 	flags = lkl_irq_flags;
 	lkl_irq_flags = ARCH_IRQ_DISABLED;
+	/*
+	 * There are no interrupted registers, but the tick handler only
+	 * runs the timer wheel and the scheduler tick when get_irq_regs()
+	 * says it is in interrupt context.
+	 */
+	old_regs = set_irq_regs(&regs);
 	while ((bits = lkl_cpu_take_pending())) {
 		for_each_set_bit(irq, &bits, BITS_PER_LONG) {
 			irq_enter();
@@ -31,6 +39,7 @@ void lkl_run_pending_irqs(void)
 			irq_exit();
 		}
 	}
+	set_irq_regs(old_regs);
 	lkl_irq_flags = flags;
 }
 
