@@ -5,7 +5,9 @@
  * that their children do not change their times.
  */
 import type { Readable } from 'node:stream';
+import { aclFromText, type IdResolver } from '../tar/acl.js';
 import { readTar, type TarReadEntry } from '../tar/reader.js';
+import { hostIdResolver } from './host-ids.js';
 import { CopyError, joinPath } from './engine.js';
 import type { CopyEvents, NodeKind, NodeMeta, SinkTree } from './tree.js';
 
@@ -39,9 +41,26 @@ function metaOf(e: TarReadEntry, kind: NodeKind): NodeMeta {
 	};
 }
 
+/**
+ * The entry's xattrs, with its text ACLs in the kernel's binary form.
+ * Where an archive has both (fs2tar writes both), the binary xattr is
+ * the exact one and wins.
+ */
+function xattrsOf(e: TarReadEntry, resolve: IdResolver): Map<string, Buffer> {
+	const xattrs = new Map(e.xattrs);
+	for (const which of ['access', 'default'] as const) {
+		const text = e.acls[which];
+		const name = `system.posix_acl_${which}`;
+		if (text !== undefined && !xattrs.has(name))
+			xattrs.set(name, aclFromText(text, resolve));
+	}
+	return xattrs;
+}
+
 export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, events: CopyEvents = {}): Promise<void> {
 	const dirs: { path: Buffer; meta: NodeMeta; xattrs: Map<string, Buffer> }[] = [];
 	const made = new Set<string>();
+	const resolve = hostIdResolver();
 	const now = { sec: BigInt(Math.floor(Date.now() / 1000)), nsec: 0 };
 	const implicit: NodeMeta = {
 		kind: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0n, mtime: now, atime: now, ctime: now,
@@ -101,23 +120,24 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 		if (!kind)
 			throw new Error(`tar entries of type ${JSON.stringify(entry.type)} are not supported`);
 		const meta = metaOf(entry, kind);
+		const xattrs = xattrsOf(entry, resolve);
 		events.entry?.(to, meta);
 		switch (kind) {
 		case 'directory':
 			made.add(to.toString('latin1'));
-			await sink.mkdir(to, meta, entry.xattrs);
-			dirs.push({ path: to, meta, xattrs: entry.xattrs });
+			await sink.mkdir(to, meta, xattrs);
+			dirs.push({ path: to, meta, xattrs });
 			return;
 		case 'file':
-			await sink.file(to, meta, entry.xattrs, counted(data));
+			await sink.file(to, meta, xattrs, counted(data));
 			break;
 		case 'symlink':
-			await sink.symlink(to, entry.linkPath, meta, entry.xattrs);
+			await sink.symlink(to, entry.linkPath, meta, xattrs);
 			break;
 		default:
-			await sink.special(to, meta, entry.xattrs);
+			await sink.special(to, meta, xattrs);
 		}
-		await sink.finish(to, meta, entry.xattrs);
+		await sink.finish(to, meta, xattrs);
 	}
 
 	async function* counted(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {

@@ -23,6 +23,8 @@ export interface TarReadEntry {
 	devMajor: number;
 	devMinor: number;
 	xattrs: Map<string, Buffer>;
+	/** POSIX ACLs as text (SCHILY.acl.access / .default), as GNU tar --acls keeps them. */
+	acls: { access?: string; default?: string };
 }
 
 /** Pulls exact byte counts out of a stream. */
@@ -198,6 +200,7 @@ export async function* readTar(input: Readable): AsyncGenerator<{ entry: TarRead
 			devMajor: Number(text('SCHILY.devmajor') ?? number(block, 329, 8)),
 			devMinor: Number(text('SCHILY.devminor') ?? number(block, 337, 8)),
 			xattrs,
+			acls: { access: text('SCHILY.acl.access'), default: text('SCHILY.acl.default') },
 		};
 		pax = new Map();
 		longName = longLink = undefined;

@@ -132,16 +132,38 @@ t.test('--tar takes GNU tar\'s default (gnu) format, long names and all', async 
 	same(t, source, mounted(t, img), { ...rules, normalize: seconds }, 'gnu format, xattrs aside, times in seconds');
 });
 
-t.test('--tar restores ACLs archived by GNU tar --acls alone (text records only)', async (t) => {
-	const archive = join(dir, 'acls.tar');
-	run('tar', ['--acls', '--numeric-owner', '--format=posix', '-cf', archive, '-C', tree, 'acl']);
+for (const numeric of [true, false]) {
+	// Without --numeric-owner GNU tar names the qualifiers it can (group 100 is "users").
+	t.test(`--tar restores ACLs archived by GNU tar --acls alone (text records only, ${numeric ? 'numeric ids' : 'names'})`, async (t) => {
+		const archive = join(dir, `acls-${numeric}.tar`);
+		run('tar', ['--acls', ...(numeric ? ['--numeric-owner'] : []), '--format=posix', '-cf', archive, '-C', tree, 'acl']);
+		if (!numeric)
+			t.match(python('import tarfile, sys; print([m.pax_headers for m in tarfile.open(sys.argv[1])])', [archive]), /group:users:/, 'GNU tar wrote a name');
+		const img = fresh();
+		ok(t, lkl(['cptofs', '-i', img, '--tar', archive, '/']), 'cptofs --tar');
+		const view = mounted(t, img);
+		for (const p of ['/acl/file', '/acl/dir']) {
+			for (const name of ['system.posix_acl_access', 'system.posix_acl_default'])
+				t.equal(view.get(p)?.xattrs[name], source.get(p).xattrs[name], `${p} ${name}`);
+		}
+	});
+}
+
+t.test('--tar refuses an ACL naming a user this machine does not know, naming the entry', async (t) => {
+	const archive = join(dir, 'unknown-acl.tar');
+	python(`
+import tarfile, io, sys
+with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tf:
+    ti = tarfile.TarInfo('f'); ti.size = 2
+    ti.pax_headers = {'SCHILY.acl.access': 'user::rw-,user:no-such-user-here:r--,group::r--,mask::r--,other::---'}
+    tf.addfile(ti, io.BytesIO(b'hi'))
+`, [archive]);
 	const img = fresh();
-	ok(t, lkl(['cptofs', '-i', img, '--tar', archive, '/']), 'cptofs --tar');
-	const view = mounted(t, img);
-	for (const p of ['/acl/file', '/acl/dir']) {
-		for (const name of ['system.posix_acl_access', 'system.posix_acl_default'])
-			t.equal(view.get(p)?.xattrs[name], source.get(p).xattrs[name], `${p} ${name}`);
-	}
+	const r = lkl(['cptofs', '-i', img, '--tar', archive, '/']);
+	t.not(r.status, 0, 'cptofs fails');
+	t.match(r.stderr, /^lkl: .*\bf\b.*no user named "no-such-user-here"/, 'one line naming the entry and the name');
+	t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+	t.ok(fsck('ext4', img).ok, 'the image is still fsck-clean');
 });
 
 t.test('--tar unpacks GNU tar -S sparse files as the files they are', async (t) => {
