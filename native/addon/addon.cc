@@ -45,6 +45,17 @@ long long ArgInt64(const Napi::CallbackInfo &info, size_t i)
 	return info[i].As<Napi::Number>().Int64Value();
 }
 
+// A path: a string, or a Buffer for names that are not UTF-8.
+std::string ArgPath(const Napi::CallbackInfo &info, size_t i)
+{
+	if (info[i].IsBuffer()) {
+		auto b = info[i].As<Napi::Buffer<char>>();
+
+		return std::string(b.Data(), b.Length());
+	}
+	return ArgString(info, i);
+}
+
 bool ArgBool(const Napi::CallbackInfo &info, size_t i)
 {
 	return info[i].ToBoolean().Value();
@@ -72,6 +83,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports)
 	lkl::InitFs(env, exports);
 	lkl::InitFd(env, exports);
 	lkl::InitHost(env, exports);
+	lkl::InitScan(env, exports);
 	return exports;
 }
 

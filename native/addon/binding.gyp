@@ -8,7 +8,8 @@
         "fs.cc",
         "fd.cc",
         "stat.cc",
-        "host.cc"
+        "host.cc",
+        "scan.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -17,16 +17,6 @@ extern "C" {
 
 namespace lkl {
 
-static std::string ArgPath(const Napi::CallbackInfo &info, size_t i)
-{
-	if (info[i].IsBuffer()) {
-		auto b = info[i].As<Napi::Buffer<char>>();
-
-		return std::string(b.Data(), b.Length());
-	}
-	return ArgString(info, i);
-}
-
 static Napi::Value StatxOp(const Napi::CallbackInfo &info, bool async)
 {
 	int root = ArgInt(info, 0);

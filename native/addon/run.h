@@ -81,6 +81,7 @@ inline Napi::Value Number(Napi::Env env, long ret)
 
 // Arguments, checked at the boundary; src/lkl validates before calling.
 std::string ArgString(const Napi::CallbackInfo &info, size_t i);
+std::string ArgPath(const Napi::CallbackInfo &info, size_t i);
 int ArgInt(const Napi::CallbackInfo &info, size_t i);
 long long ArgInt64(const Napi::CallbackInfo &info, size_t i);
 bool ArgBool(const Napi::CallbackInfo &info, size_t i);
@@ -93,6 +94,7 @@ void InitKernel(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
 void InitFd(Napi::Env env, Napi::Object exports);
 void InitHost(Napi::Env env, Napi::Object exports);
+void InitScan(Napi::Env env, Napi::Object exports);
 
 } // namespace lkl
 

@@ -1,8 +1,10 @@
 /**
  * The progress line: entries and bytes done of the total, with throughput.
- * Shown with ora on a terminal; silent otherwise or with -q.
+ * Shown with ora on a terminal; silent otherwise or with -q.  ora and its
+ * dependencies load only when shown: in a pipeline they would add a tenth
+ * of a second to every run for nothing.
  */
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 export interface ProgressOptions {
 	quiet?: boolean;
@@ -28,15 +30,22 @@ export class Progress {
 	totalEntries: number | undefined;
 	totalBytes: number | undefined;
 
-	constructor(label: string, options: ProgressOptions = {}) {
+	private constructor(spinner: Ora | undefined) {
+		this.#spinner = spinner;
+		if (!spinner)
+			return;
+		this.#timer = setInterval(() => this.#render(), 200);
+		this.#timer.unref();
+	}
+
+	static async open(label: string, options: ProgressOptions = {}): Promise<Progress> {
 		const stream = options.stream ?? process.stderr;
 		// A terminal of zero columns (a pty nobody sized) makes ora loop.
 		if (options.quiet || !stream.isTTY || !stream.columns)
-			return;
+			return new Progress(undefined);
+		const { default: ora } = await import('ora');
 		// discardStdin would put a terminal's stdin in raw mode, which cptofs --tar - reads.
-		this.#spinner = ora({ text: label, stream, discardStdin: false }).start();
-		this.#timer = setInterval(() => this.#render(), 200);
-		this.#timer.unref();
+		return new Progress(ora({ text: label, stream, discardStdin: false }).start());
 	}
 
 	/** Whether anything is shown (so a total is worth computing). */

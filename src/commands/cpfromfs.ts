@@ -41,7 +41,7 @@ function rel(p: string): Buffer {
 
 export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 	const session = await openImage({ ...opts, readOnly: true });
-	const progress = new Progress(`copying out of ${opts.image}`, { quiet: opts.quiet });
+	const progress = await Progress.open(`copying out of ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const result: CpfromfsResult = { entries: 0, bytes: 0, warnings: { chown: 0, mknod: 0, xattr: 0 } };
 	try {

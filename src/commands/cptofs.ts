@@ -44,7 +44,7 @@ function imagePath(p: string): string {
 
 export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	const session = await openImage({ ...opts, readOnly: false });
-	const progress = new Progress(`copying into ${opts.image}`, { quiet: opts.quiet });
+	const progress = await Progress.open(`copying into ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const result: CopyResult = { entries: 0, bytes: 0 };
 	const events = {

@@ -101,7 +101,7 @@ function openOutput(opts: Fs2tarOptions, target: Writable): { stream: Writable; 
 export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 	const from = rootPath(opts.root);
 	const patterns = opts.exclude ?? [];
-	const progress = new Progress(`archiving ${opts.image}`, { quiet: opts.quiet });
+	const progress = await Progress.open(`archiving ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const session = await openImage({ ...opts, readOnly: true });
 	const result: Fs2tarResult = { entries: 0, bytes: 0, skipped: 0 };

@@ -3,7 +3,7 @@
  * names (so the same tree always gives the same archive), and recreates
  * each node in the sink, hard links as links.
  */
-import type { CopyEvents, NodeMeta, SinkTree, SourceTree } from './tree.js';
+import type { CopyEvents, NodeMeta, ScannedNode, SinkTree, SourceTree } from './tree.js';
 
 export interface CopyOptions {
 	/** Where to start in the source ("" for its top). */
@@ -41,16 +41,16 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 	const transform = options.transform ?? ((m: NodeMeta) => m);
 	const events = options.events ?? {};
 
-	async function visit(from: Buffer, to: Buffer): Promise<void> {
+	async function visit(from: Buffer, to: Buffer, known?: ScannedNode): Promise<void> {
 		try {
-			await visitNode(from, to);
+			await visitNode(from, to, known);
 		} catch (err) {
 			throw err instanceof CopyError ? err : new CopyError(from, err);
 		}
 	}
 
-	async function visitNode(from: Buffer, to: Buffer): Promise<void> {
-		const original = await source.meta(from);
+	async function visitNode(from: Buffer, to: Buffer, known?: ScannedNode): Promise<void> {
+		const original = known?.meta ?? await source.meta(from);
 		if (options.exclude?.(from, original))
 			return;
 		const meta = transform(original);
@@ -70,23 +70,23 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 			events.skipped?.(to, meta, 'sockets cannot be archived');
 			return;
 		}
-		const xattrs = await source.xattrs(from, original);
+		const xattrs = known?.xattrs ?? await source.xattrs(from, original);
 		events.xattrs?.(to, xattrs);
 
 		switch (meta.kind) {
 		case 'directory': {
 			await sink.mkdir(to, meta, xattrs);
-			const names = await source.list(from);
-			names.sort(Buffer.compare);
-			for (const name of names)
-				await visit(joinPath(from, name), joinPath(to, name));
+			for (const child of await childrenOf(source, from, true))
+				await visit(joinPath(from, child.name), joinPath(to, child.name), child);
 			break;
 		}
-		case 'file':
-			await sink.file(to, meta, xattrs, counted(source.read(from, original)));
+		case 'file': {
+			const data = known?.contents ? [known.contents] : source.read(from, original);
+			await sink.file(to, meta, xattrs, counted(data));
 			break;
+		}
 		case 'symlink':
-			await sink.symlink(to, await source.readlink(from), meta, xattrs);
+			await sink.symlink(to, known?.target ?? await source.readlink(from), meta, xattrs);
 			break;
 		default:
 			await sink.special(to, meta, xattrs);
@@ -94,7 +94,7 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 		await sink.finish(to, meta, xattrs);
 	}
 
-	async function* counted(data: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+	async function* counted(data: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncIterable<Buffer> {
 		for await (const chunk of data) {
 			events.bytes?.(chunk.length);
 			yield chunk;
@@ -104,20 +104,26 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 	await visit(options.from, options.to);
 }
 
+/** A directory's entries in byte order of their names, with what the source could fetch at once. */
+async function childrenOf(source: SourceTree, dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
+	const nodes = source.scan ? await source.scan(dir, contents) : (await source.list(dir)).map((name) => ({ name }));
+	return nodes.sort((a, b) => Buffer.compare(a.name, b.name));
+}
+
 /**
  * Counts the nodes and file bytes below @from, for a progress line's
  * totals: a walk of metadata only, far cheaper than the copy itself.
  */
 export async function measureTree(source: SourceTree, from: Buffer): Promise<{ entries: number; bytes: number }> {
 	const total = { entries: 0, bytes: 0 };
-	async function walk(path: Buffer): Promise<void> {
-		const meta = await source.meta(path);
+	async function walk(path: Buffer, known?: NodeMeta): Promise<void> {
+		const meta = known ?? await source.meta(path);
 		total.entries++;
 		if (meta.kind === 'file')
 			total.bytes += Number(meta.size);
 		else if (meta.kind === 'directory')
-			for (const name of await source.list(path))
-				await walk(joinPath(path, name));
+			for (const child of await childrenOf(source, path, false))
+				await walk(joinPath(path, child.name), child.meta);
 	}
 	await walk(from);
 	return total;

@@ -4,9 +4,14 @@
  */
 import { constants as fsc } from 'node:fs';
 import { native, type NativeStatx } from '../lkl/native.js';
-import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
+import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 
 const CHUNK = 1 << 20;
+// scan() reads files this small along with their metadata, up to BUDGET
+// bytes per directory, so that a tree of small files costs one trip
+// through the thread pool per directory rather than several per file.
+const INLINE_MAX = 256 << 10;
+const INLINE_BUDGET = 8 << 20;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NOFOLLOW = 0o400000;
 
 
@@ -53,6 +58,24 @@ export class ImageSource implements SourceTree {
 
 	async meta(path: Buffer): Promise<NodeMeta> {
 		return metaFromStatx(await native.statx(this.#root, abs(path), false), this.#device);
+	}
+
+	async scan(dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
+		const entries = await native.scan(this.#root, abs(dir), contents ? INLINE_MAX : 0, contents ? INLINE_BUDGET : 0);
+		return entries.map(([name, st, xattrs, target, contents]) => {
+			const node: ScannedNode = { name };
+			if (st)
+				node.meta = metaFromStatx(st, this.#device);
+			if (xattrs) {
+				const keep = new Set(withoutAclAliases(xattrs.map(([n]) => n)));
+				node.xattrs = new Map(xattrs.filter(([n]) => keep.has(n)));
+			}
+			if (target)
+				node.target = target;
+			if (contents)
+				node.contents = contents;
+			return node;
+		});
 	}
 
 	async readlink(path: Buffer): Promise<Buffer> {

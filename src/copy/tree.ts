@@ -75,6 +75,22 @@ export interface SourceTree {
 	xattrs(path: Buffer, meta: NodeMeta): Promise<Map<string, Buffer>>;
 	/** A regular file's contents, in large chunks. */
 	read(path: Buffer, meta: NodeMeta): AsyncIterable<Buffer>;
+	/**
+	 * A directory's entries with whatever of their details the source can
+	 * fetch together, cheaper than one call each; what is left out is
+	 * fetched through the calls above.  Small files' contents come along
+	 * only if @contents is true.
+	 */
+	scan?(dir: Buffer, contents: boolean): Promise<ScannedNode[]>;
+}
+
+/** One entry of SourceTree.scan(); an absent part is fetched separately. */
+export interface ScannedNode {
+	name: Buffer;
+	meta?: NodeMeta;
+	xattrs?: Map<string, Buffer>;
+	target?: Buffer;
+	contents?: Buffer;
 }
 
 /**

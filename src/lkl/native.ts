@@ -11,6 +11,9 @@ export type NativePath = string | Buffer;
 export type NativeTime = readonly [sec: number, nsec: number];
 
 /** `struct statx` of the kernel, as the addon hands it over. */
+/** [name, status, xattrs, symlink target, small file contents] */
+export type NativeScanEntry = [Buffer, NativeStatx | null, [string, Buffer][] | null, Buffer | null, Buffer | null];
+
 export interface NativeStatx {
 	/** STATX_* bits saying which fields the filesystem filled in. */
 	readonly mask: number;
@@ -80,6 +83,8 @@ export interface NativeOps {
 
 	statx(root: number, path: NativePath, follow: boolean): NativeStatx;
 	readdir(root: number, path: NativePath): NativeDirent[];
+	/** A directory's entries with their details; null parts were not fetched (see native/addon/scan.cc). */
+	scan(root: number, path: NativePath, inlineMax: number, budget: number): NativeScanEntry[];
 	readlink(root: number, path: NativePath): Buffer;
 	realpath(root: number, path: NativePath): Buffer;
 	open(root: number, path: NativePath, flags: number, mode: number): number;

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { buildGpt, run, tempDir } from '../helpers/tree.mjs';
+import { buildGpt, pattern, run, tempDir } from '../helpers/tree.mjs';
 import {
 	emptyImage, gnuExtract, lkl, lklOk, loopMount, makeFullTree, python, rulesFor,
 	sha256File, sortedWalk, tarEntries, tarNames, treeView, SELINUX_LABEL, ok, same,
@@ -189,6 +189,28 @@ t.test('an ext4 image whose journal needs recovery is read, and not written', as
 	t.equal(sha256File(jimg), before, 'the image is unchanged');
 	t.equal(fs.statSync(jimg).mtimeMs, stat.mtimeMs, 'and its file not even touched');
 	t.match(run('dumpe2fs', ['-h', jimg], { stdio: ['ignore', 'pipe', 'ignore'] }), /needs_recovery/, 'still needing recovery');
+});
+
+t.test('a directory of small files larger than one batched read, and files either side of the batch limit', async (t) => {
+	// fs2tar reads a directory's files of up to 256 KiB along with their
+	// metadata, 8 MiB at most per directory; the rest are read one by one.
+	const many = join(dir, 'many');
+	fs.mkdirSync(join(many, 'd'), { recursive: true });
+	for (let i = 0; i < 48; i++)
+		fs.writeFileSync(join(many, 'd', `f${String(i).padStart(2, '0')}`), pattern(200 << 10, i));
+	fs.writeFileSync(join(many, 'd', 'at-limit'), pattern(256 << 10, 100));
+	fs.writeFileSync(join(many, 'd', 'over-limit'), pattern((256 << 10) + 1, 101));
+	fs.writeFileSync(join(many, 'd', 'empty'), '');
+	const mimg = join(dir, 'many.img');
+	run('truncate', ['-s', '64M', mimg]);
+	run('mkfs.ext4', ['-q', '-F', '-d', many, mimg]);
+	const archive = join(dir, 'many.tar');
+	ok(t, lkl(['fs2tar', mimg, archive]), 'fs2tar');
+	const out = gnuExtract(archive, join(dir, 'many-out'));
+	const want = treeView(many), got = treeView(out);
+	t.equal(got.size, want.size, 'every entry');
+	for (const [path, e] of want)
+		t.equal(got.get(path)?.sha256, e.sha256, `${path} contents`);
 });
 
 t.test('no fs2tar run wrote to the image', async (t) => {

@@ -37,8 +37,8 @@ void __init lkl_bootmem_init(void)
 	memory_end = memory_start + mem_size;
 	memblock_add(__pa(memory_start), mem_size);
 
-	min_low_pfn = PFN_UP(memory_start);
-	max_low_pfn = PFN_DOWN(memory_end);
+	min_low_pfn = PFN_UP(__pa(memory_start));
+	max_low_pfn = PFN_DOWN(__pa(memory_end));
 	max_pfn = max_low_pfn;
 	set_max_mapnr(max_low_pfn - ARCH_PFN_OFFSET);
 	high_memory = (void *)memory_end;

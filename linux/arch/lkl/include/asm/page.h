@@ -13,15 +13,18 @@
 #include <linux/pfn.h>
 
 /*
- * The kernel's RAM is one block the host allocated at boot.  Virtual and
- * "physical" addresses are the same host addresses; page frame numbers
- * count from the start of the block.
+ * The kernel's RAM is one block the host allocated at boot, at some host
+ * address.  "Physical" addresses are offsets into that block, so page
+ * frame numbers start at 0: with the host address itself as the physical
+ * one, boot walked the memory map's hole below it (tens of billions of
+ * frames on a 64-bit host) a page block at a time, for tens of
+ * milliseconds.
  */
 extern unsigned long memory_start;
 extern unsigned long memory_end;
 
 #define PAGE_OFFSET		memory_start
-#define ARCH_PFN_OFFSET		(memory_start >> PAGE_SHIFT)
+#define ARCH_PFN_OFFSET		0UL
 
 typedef struct { unsigned long pte; } pte_t;
 typedef struct { unsigned long pgd; } pgd_t;
@@ -40,8 +43,8 @@ typedef struct page *pgtable_t;
 #define clear_user_page(page, vaddr, pg)	clear_page(page)
 #define copy_user_page(to, from, vaddr, pg)	copy_page(to, from)
 
-#define __pa(vaddr)		((unsigned long)(vaddr))
-#define __va(paddr)		((void *)((unsigned long)(paddr)))
+#define __pa(vaddr)		((unsigned long)(vaddr) - memory_start)
+#define __va(paddr)		((void *)((unsigned long)(paddr) + memory_start))
 
 static inline unsigned long virt_to_pfn(const void *kaddr)
 {

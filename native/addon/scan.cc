@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// scan(root, path, inlineMax, budget): a directory's entries with their
+// status, xattrs, link targets and small files' contents, from one trip
+// through the thread pool (native/lib/lkl_scan.c).  Each entry is
+// [name, statx | null, [[xattrName, value]...] | null, target | null,
+// contents | null]; a null part is one the caller must fetch itself.
+#include <memory>
+#include <napi.h>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "../lib/lkl_scan.h"
+}
+
+#include "run.h"
+#include "stat.h"
+
+namespace lkl {
+
+struct ScanEntry {
+	std::string name;
+	bool have_stat;
+	struct lkl_statx st;
+	bool have_xattrs;
+	std::string xattrs;
+	bool have_link;
+	std::string link;
+	bool have_data;
+	std::string data;
+};
+
+static int collect(void *ctx, const struct lkl_scan_entry *e)
+{
+	auto *out = static_cast<std::vector<ScanEntry> *>(ctx);
+	ScanEntry s;
+
+	s.name = e->name;
+	s.have_stat = !e->stat_err;
+	s.st = e->st;
+	s.have_xattrs = s.have_stat && !e->xattrs_err;
+	if (s.have_xattrs)
+		s.xattrs.assign(e->xattrs, e->xattrs_len);
+	s.have_link = s.have_stat && !e->link_err;
+	if (s.have_link)
+		s.link.assign(e->link, e->link_len);
+	s.have_data = s.have_stat && !e->data_err;
+	if (s.have_data)
+		s.data.assign(e->data, e->data_len);
+	out->push_back(std::move(s));
+	return 0;
+}
+
+static Napi::Value Bytes(Napi::Env env, const std::string &s)
+{
+	return Napi::Buffer<char>::Copy(env, s.data(), s.size());
+}
+
+// The packed "name\0", 4-byte little-endian length, value list.
+static Napi::Value XattrsToJs(Napi::Env env, const std::string &packed)
+{
+	Napi::Array a = Napi::Array::New(env);
+	size_t off = 0;
+	uint32_t i = 0;
+
+	while (off < packed.size()) {
+		size_t end = packed.find('\0', off);
+		const unsigned char *le;
+		size_t len;
+
+		if (end == std::string::npos || end + 5 > packed.size())
+			break;
+		le = reinterpret_cast<const unsigned char *>(packed.data() + end + 1);
+		len = le[0] | le[1] << 8 | le[2] << 16 | (size_t)le[3] << 24;
+		if (end + 5 + len > packed.size())
+			break;
+		Napi::Array pair = Napi::Array::New(env, 2);
+		pair.Set(0u, Napi::String::New(env, packed.data() + off, end - off));
+		pair.Set(1u, Napi::Buffer<char>::Copy(env, packed.data() + end + 5, len));
+		a.Set(i++, pair);
+		off = end + 5 + len;
+	}
+	return a;
+}
+
+static Napi::Value Scan(const Napi::CallbackInfo &info, bool async)
+{
+	int root = ArgInt(info, 0);
+	std::string path = ArgPath(info, 1);
+	size_t inline_max = ArgInt64(info, 2);
+	size_t budget = ArgInt64(info, 3);
+	auto entries = std::make_shared<std::vector<ScanEntry>>();
+
+	return Run(info.Env(), async,
+		   [=] {
+			   return lkl_fs_scan(root, path.c_str(), inline_max,
+					      budget, collect, entries.get());
+		   },
+		   [entries](Napi::Env env, long) -> Napi::Value {
+			   Napi::Array a = Napi::Array::New(env, entries->size());
+			   uint32_t i = 0;
+
+			   for (const ScanEntry &e : *entries) {
+				   Napi::Array item = Napi::Array::New(env, 5);
+
+				   item.Set(0u, Bytes(env, e.name));
+				   item.Set(1u, e.have_stat ? StatxToJs(env, e.st) : env.Null());
+				   item.Set(2u, e.have_xattrs ? XattrsToJs(env, e.xattrs) : env.Null());
+				   item.Set(3u, e.have_link ? Bytes(env, e.link) : env.Null());
+				   item.Set(4u, e.have_data ? Bytes(env, e.data) : env.Null());
+				   a.Set(i++, item);
+			   }
+			   return a;
+		   });
+}
+
+void InitScan(Napi::Env env, Napi::Object exports)
+{
+	Export(env, exports, "scan", Scan);
+}
+
+} // namespace lkl
