@@ -84,6 +84,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports)
 	lkl::InitFd(env, exports);
 	lkl::InitHost(env, exports);
 	lkl::InitScan(env, exports);
+	lkl::InitPut(env, exports);
 	return exports;
 }
 

@@ -9,7 +9,8 @@
         "fd.cc",
         "stat.cc",
         "host.cc",
-        "scan.cc"
+        "scan.cc",
+        "put.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -95,6 +95,7 @@ void InitFs(Napi::Env env, Napi::Object exports);
 void InitFd(Napi::Env env, Napi::Object exports);
 void InitHost(Napi::Env env, Napi::Object exports);
 void InitScan(Napi::Env env, Napi::Object exports);
+void InitPut(Napi::Env env, Napi::Object exports);
 
 } // namespace lkl
 

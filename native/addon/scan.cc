@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// scan(root, path, inlineMax, budget): a directory's entries with their
-// status, xattrs, link targets and small files' contents, from one trip
-// through the thread pool (native/lib/lkl_scan.c).  Each entry is
+// scan(root, path, inlineMax, budget) inside a mount, and
+// hostScan(path, inlineMax, budget) on the host: a directory's entries
+// with their status, xattrs, link targets and small files' contents, from
+// one trip through the thread pool (native/lib/scan.c).  Each entry is
 // [name, statx | null, [[xattrName, value]...] | null, target | null,
 // contents | null]; a null part is one the caller must fetch itself.
 #include <memory>
@@ -11,7 +12,7 @@
 #include <vector>
 
 extern "C" {
-#include "../lib/lkl_scan.h"
+#include "../lib/scan.h"
 }
 
 #include "run.h"
@@ -31,7 +32,7 @@ struct ScanEntry {
 	std::string data;
 };
 
-static int collect(void *ctx, const struct lkl_scan_entry *e)
+static int collect(void *ctx, const struct scan_entry *e)
 {
 	auto *out = static_cast<std::vector<ScanEntry> *>(ctx);
 	ScanEntry s;
@@ -84,6 +85,24 @@ static Napi::Value XattrsToJs(Napi::Env env, const std::string &packed)
 	return a;
 }
 
+static Napi::Value EntriesToJs(Napi::Env env, const std::vector<ScanEntry> &entries)
+{
+	Napi::Array a = Napi::Array::New(env, entries.size());
+	uint32_t i = 0;
+
+	for (const ScanEntry &e : entries) {
+		Napi::Array item = Napi::Array::New(env, 5);
+
+		item.Set(0u, Bytes(env, e.name));
+		item.Set(1u, e.have_stat ? StatxToJs(env, e.st) : env.Null());
+		item.Set(2u, e.have_xattrs ? XattrsToJs(env, e.xattrs) : env.Null());
+		item.Set(3u, e.have_link ? Bytes(env, e.link) : env.Null());
+		item.Set(4u, e.have_data ? Bytes(env, e.data) : env.Null());
+		a.Set(i++, item);
+	}
+	return a;
+}
+
 static Napi::Value Scan(const Napi::CallbackInfo &info, bool async)
 {
 	int root = ArgInt(info, 0);
@@ -97,27 +116,28 @@ static Napi::Value Scan(const Napi::CallbackInfo &info, bool async)
 			   return lkl_fs_scan(root, path.c_str(), inline_max,
 					      budget, collect, entries.get());
 		   },
-		   [entries](Napi::Env env, long) -> Napi::Value {
-			   Napi::Array a = Napi::Array::New(env, entries->size());
-			   uint32_t i = 0;
+		   [entries](Napi::Env env, long) { return EntriesToJs(env, *entries); });
+}
 
-			   for (const ScanEntry &e : *entries) {
-				   Napi::Array item = Napi::Array::New(env, 5);
+static Napi::Value HostScan(const Napi::CallbackInfo &info, bool async)
+{
+	std::string path = ArgPath(info, 0);
+	size_t inline_max = ArgInt64(info, 1);
+	size_t budget = ArgInt64(info, 2);
+	auto entries = std::make_shared<std::vector<ScanEntry>>();
 
-				   item.Set(0u, Bytes(env, e.name));
-				   item.Set(1u, e.have_stat ? StatxToJs(env, e.st) : env.Null());
-				   item.Set(2u, e.have_xattrs ? XattrsToJs(env, e.xattrs) : env.Null());
-				   item.Set(3u, e.have_link ? Bytes(env, e.link) : env.Null());
-				   item.Set(4u, e.have_data ? Bytes(env, e.data) : env.Null());
-				   a.Set(i++, item);
-			   }
-			   return a;
-		   });
+	return Run(info.Env(), async,
+		   [=] {
+			   return host_scan(path.c_str(), inline_max, budget,
+					    collect, entries.get());
+		   },
+		   [entries](Napi::Env env, long) { return EntriesToJs(env, *entries); });
 }
 
 void InitScan(Napi::Env env, Napi::Object exports)
 {
 	Export(env, exports, "scan", Scan);
+	Export(env, exports, "hostScan", HostScan);
 }
 
 } // namespace lkl

@@ -2,7 +2,7 @@
  * The addon's calls on the host's own filesystem (native/addon/host.cc):
  * what node:fs lacks for lossless copies.
  */
-import { native } from '../lkl/native.js';
+import { native, type NativePutMeta, type NativeScanEntry } from '../lkl/native.js';
 
 export interface HostNative {
 	hostListxattr(path: Buffer, follow: boolean): Promise<Buffer>;
@@ -10,6 +10,14 @@ export interface HostNative {
 	hostSetxattr(path: Buffer, name: string, value: Buffer, flags: number, follow: boolean): Promise<void>;
 	hostUtimens(path: Buffer, aSec: number, aNsec: number, mSec: number, mNsec: number, follow: boolean): Promise<void>;
 	hostMknod(path: Buffer, mode: number, major: number, minor: number): Promise<void>;
+	/** A directory's entries with their details (native/addon/scan.cc). */
+	hostScan(path: Buffer, inlineMax: number, budget: number): Promise<NativeScanEntry[]>;
+	/**
+	 * A small file made whole under @base, never through a symlink
+	 * (native/lib/host_put.c); refused xattrs are counted, and so are
+	 * refused chowns if lenient.
+	 */
+	hostPutFile(base: Buffer, rel: Buffer, contents: Buffer, meta: NativePutMeta, lenient: boolean): Promise<{ chown: number; xattrs: number }>;
 }
 
 export const host = native as unknown as HostNative;

@@ -8,10 +8,23 @@
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
-import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type SinkTree, type SourceTree } from './tree.js';
+import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { host } from './host-native.js';
+import { metaFromStatx } from './image-tree.js';
 
 const CHUNK = 1 << 20;
+// As for images (image-tree.ts): small files come with their directory's scan.
+const INLINE_MAX = 256 << 10;
+const INLINE_BUDGET = 8 << 20;
+
+/** glibc's dev_t encoding (what node:fs reports) split into major and minor. */
+function major(dev: bigint): number {
+	return Number((dev >> 8n) & 0xfffn) | Number((dev >> 32n) & ~0xfffn);
+}
+
+function minor(dev: bigint): number {
+	return Number(dev & 0xffn) | Number((dev >> 12n) & ~0xffn);
+}
 
 function timeOf(ns: bigint): TarTime {
 	const sec = ns / 1000000000n;
@@ -50,9 +63,10 @@ export class HostSource implements SourceTree {
 			atime: timeOf(st.atimeNs),
 			mtime: timeOf(st.mtimeNs),
 			ctime: timeOf(st.ctimeNs),
-			rdevMajor: Number((st.rdev >> 8n) & 0xfffn) | Number((st.rdev >> 32n) & ~0xfffn),
-			rdevMinor: Number(st.rdev & 0xffn) | Number((st.rdev >> 12n) & ~0xffn),
-			dev: st.dev.toString(),
+			rdevMajor: major(st.rdev),
+			rdevMinor: minor(st.rdev),
+			// As scan() names it, so that hard links match whichever gave the metadata.
+			dev: `${major(st.dev)}:${minor(st.dev)}`,
 			ino: st.ino,
 			nlink: Number(st.nlink),
 		};
@@ -60,6 +74,24 @@ export class HostSource implements SourceTree {
 
 	async readlink(path: Buffer): Promise<Buffer> {
 		return fsp.readlink(this.#abs(path), { encoding: 'buffer' });
+	}
+
+	async scan(dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
+		const entries = await host.hostScan(this.#abs(dir), contents ? INLINE_MAX : 0, contents ? INLINE_BUDGET : 0);
+		return entries.map(([name, st, xattrs, target, data]) => {
+			const node: ScannedNode = { name };
+			if (st)
+				node.meta = metaFromStatx(st, `${st.devMajor}:${st.devMinor}`);
+			if (xattrs) {
+				const keep = new Set(withoutAclAliases(xattrs.map(([n]) => n)));
+				node.xattrs = new Map(xattrs.filter(([n]) => keep.has(n)));
+			}
+			if (target)
+				node.target = target;
+			if (data)
+				node.contents = data;
+			return node;
+		});
 	}
 
 	async xattrs(path: Buffer): Promise<Map<string, Buffer>> {
@@ -100,23 +132,32 @@ export class HostSink implements SinkTree {
 	readonly warnings: HostSinkWarnings = { chown: 0, mknod: 0, xattr: 0 };
 	/** Device nodes not made (not root): no metadata for them, no links to them. */
 	readonly #skipped = new Set<string>();
+	/** Files hostPutFile() made whole: finish() has nothing left to do for them. */
+	readonly #finished = new Set<string>();
 
 	constructor(base: string) {
 		this.#base = base;
 	}
 
-	/**
-	 * The host path for @path, refusing anything that could leave the base:
-	 * empty, "." or ".." components, and existing symlinks on the way.
-	 */
-	async #safe(path: Buffer): Promise<Buffer> {
+	/** Refuses names that could leave the base: empty, "." or "..". */
+	#checkNames(path: Buffer): string[] {
 		const parts = path.length ? path.toString('latin1').split('/') : [];
-		let abs = Buffer.from(this.#base);
-		for (let i = 0; i < parts.length; i++) {
-			const part = parts[i];
+		for (const part of parts) {
 			if (part === '' || part === '.' || part === '..' || part.includes('\0'))
 				throw Object.assign(new Error(`refusing unsafe path ${JSON.stringify(path.toString())}`), { code: 'EPERM' });
-			abs = Buffer.concat([abs, Buffer.from('/'), Buffer.from(part, 'latin1')]);
+		}
+		return parts;
+	}
+
+	/**
+	 * The host path for @path, refusing anything that could leave the base:
+	 * unsafe names, and existing symlinks on the way.
+	 */
+	async #safe(path: Buffer): Promise<Buffer> {
+		const parts = this.#checkNames(path);
+		let abs = Buffer.from(this.#base);
+		for (let i = 0; i < parts.length; i++) {
+			abs = Buffer.concat([abs, Buffer.from('/'), Buffer.from(parts[i], 'latin1')]);
 			if (i < parts.length - 1) {
 				const st = await fsp.lstat(abs).catch(() => null);
 				if (st && !st.isDirectory())
@@ -143,7 +184,34 @@ export class HostSink implements SinkTree {
 		await fsp.mkdir(abs, { mode: 0o700 });
 	}
 
-	async file(path: Buffer, _meta: NodeMeta, _x: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
+	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
+		// A small file is made whole, metadata and all, in one call.
+		if (meta.size <= BigInt(INLINE_MAX) && path.length > 0) {
+			this.#checkNames(path);
+			const chunks: Buffer[] = [];
+			for await (const chunk of data)
+				chunks.push(chunk);
+			const putMeta = {
+				uid: meta.uid, gid: meta.gid, mode: meta.mode,
+				atime: [Number(meta.atime.sec), meta.atime.nsec] as const,
+				mtime: [Number(meta.mtime.sec), meta.mtime.nsec] as const,
+				xattrs: [...xattrs],
+			};
+			try {
+				const lost = await host.hostPutFile(Buffer.from(this.#base), path, Buffer.concat(chunks), putMeta, !this.#root);
+				this.warnings.chown += lost.chown;
+				this.warnings.xattr += lost.xattrs;
+			} catch (err) {
+				const e = err as { errno?: number; code?: string; message?: string };
+				if (e.errno === -20)	// ENOTDIR
+					throw Object.assign(new Error(`refusing to write through a non-directory on the way to ${path.toString()}`), { code: 'ENOTDIR' });
+				// Named by its host path, as node:fs names what it cannot write.
+				const where = Buffer.concat([Buffer.from(this.#base), Buffer.from('/'), path]).toString();
+				throw Object.assign(new Error(`${e.message ?? String(err)}, writing '${where}'`), { code: e.code, errno: e.errno, cause: err });
+			}
+			this.#finished.add(path.toString('latin1'));
+			return;
+		}
 		const abs = await this.#safe(path);
 		await this.#clear(abs);
 		// O_EXCL|O_NOFOLLOW: never reuse or follow what is already there.
@@ -187,7 +255,7 @@ export class HostSink implements SinkTree {
 	}
 
 	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
-		if (this.#skipped.has(path.toString('latin1')))
+		if (this.#skipped.has(path.toString('latin1')) || this.#finished.delete(path.toString('latin1')))
 			return;
 		const abs = await this.#safe(path);
 		const isLink = meta.kind === 'symlink';

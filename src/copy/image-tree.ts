@@ -3,7 +3,7 @@
  * descriptor through the addon, so every path stays inside the mount.
  */
 import { constants as fsc } from 'node:fs';
-import { native, type NativeStatx } from '../lkl/native.js';
+import { native, type NativePutMeta, type NativeStatx } from '../lkl/native.js';
 import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 
 const CHUNK = 1 << 20;
@@ -127,6 +127,8 @@ export interface ImageSinkOptions {
 export class ImageSink implements SinkTree {
 	readonly #root: number;
 	readonly #options: ImageSinkOptions;
+	/** Files putFile() made whole: finish() has nothing left to do for them. */
+	readonly #finished = new Set<string>();
 
 	constructor(root: number, options: ImageSinkOptions = {}) {
 		this.#root = root;
@@ -164,7 +166,16 @@ export class ImageSink implements SinkTree {
 		}
 	}
 
-	async file(path: Buffer, _meta: NodeMeta, _x: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
+	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
+		// A small file is made whole, metadata and all, in one call.
+		if (meta.size <= BigInt(INLINE_MAX)) {
+			const chunks: Buffer[] = [];
+			for await (const chunk of data)
+				chunks.push(chunk);
+			await native.putFile(this.#root, abs(path), Buffer.concat(chunks), this.#putMeta(meta, xattrs));
+			this.#finished.add(path.toString('latin1'));
+			return;
+		}
 		await this.#clear(path);
 		const fd = await native.open(this.#root, abs(path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
 		try {
@@ -193,28 +204,25 @@ export class ImageSink implements SinkTree {
 		await native.mknod(this.#root, abs(path), S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor);
 	}
 
-	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
-		const p = abs(path);
-		const isLink = meta.kind === 'symlink';
-		const follow = path.length === 0;
-		const uid = this.#options.uid ?? meta.uid;
-		const gid = this.#options.gid ?? meta.gid;
-		await native.chown(this.#root, p, uid, gid, follow);
+	#putMeta(meta: NodeMeta, xattrs: Map<string, Buffer>): NativePutMeta {
 		const all = new Map(xattrs);
 		if (this.#options.selinux !== undefined)
 			all.set('security.selinux', Buffer.from(`${this.#options.selinux}\0`));
-		for (const [name, value] of all) {
-			try {
-				await native.setxattr(this.#root, p, name, value, 0, follow);
-			} catch (err) {
-				// A filesystem without xattrs (vfat) keeps what it can.
-				if ((err as { errno?: number }).errno !== -95)
-					throw err;
-			}
-		}
-		if (!isLink)
-			await native.chmod(this.#root, p, meta.mode, follow);
-		await native.utimes(this.#root, p, meta.atime.sec, meta.atime.nsec, meta.mtime.sec, meta.mtime.nsec, follow);
+		return {
+			uid: this.#options.uid ?? meta.uid,
+			gid: this.#options.gid ?? meta.gid,
+			mode: meta.kind === 'symlink' ? -1 : meta.mode,
+			atime: [Number(meta.atime.sec), meta.atime.nsec],
+			mtime: [Number(meta.mtime.sec), meta.mtime.nsec],
+			xattrs: [...all],
+		};
+	}
+
+	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
+		if (this.#finished.delete(path.toString('latin1')))
+			return;
+		// The top of the copy may be the mount's root, which has no name to not follow.
+		await native.setMeta(this.#root, abs(path), path.length === 0, this.#putMeta(meta, xattrs));
 	}
 
 	async close(): Promise<void> {

@@ -14,6 +14,16 @@ export type NativeTime = readonly [sec: number, nsec: number];
 /** [name, status, xattrs, symlink target, small file contents] */
 export type NativeScanEntry = [Buffer, NativeStatx | null, [string, Buffer][] | null, Buffer | null, Buffer | null];
 
+/** What setMeta and putFile set; mode -1 leaves the mode (symlinks). */
+export interface NativePutMeta {
+	uid: number;
+	gid: number;
+	mode: number;
+	atime: NativeTime;
+	mtime: NativeTime;
+	xattrs: [string, Buffer][];
+}
+
 export interface NativeStatx {
 	/** STATX_* bits saying which fields the filesystem filled in. */
 	readonly mask: number;
@@ -85,6 +95,10 @@ export interface NativeOps {
 	readdir(root: number, path: NativePath): NativeDirent[];
 	/** A directory's entries with their details; null parts were not fetched (see native/addon/scan.cc). */
 	scan(root: number, path: NativePath, inlineMax: number, budget: number): NativeScanEntry[];
+	/** Owner, xattrs, mode and times of a node in one call (native/addon/put.cc). */
+	setMeta(root: number, path: NativePath, follow: boolean, meta: NativePutMeta): void;
+	/** A new regular file with its contents and metadata in one call. */
+	putFile(root: number, path: NativePath, contents: Buffer, meta: NativePutMeta): void;
 	readlink(root: number, path: NativePath): Buffer;
 	realpath(root: number, path: NativePath): Buffer;
 	open(root: number, path: NativePath, flags: number, mode: number): number;

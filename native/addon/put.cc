@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Whole nodes in one trip through the thread pool (native/lib/lkl_put.c):
+//   setMeta(root, path, follow, meta)
+//   putFile(root, path, contents, meta)
+// and on the host (native/lib/host_put.c), for cpfromfs:
+//   hostPutFile(base, relativePath, contents, meta, lenient)
+//     -> { chown: 0 | 1, xattrs: count not kept }
+// where meta is { uid, gid, mode (-1 to leave it), atime: [s, ns],
+// mtime: [s, ns], xattrs: [[name, Buffer]...] }.
+#include <memory>
+#include <napi.h>
+#include <string>
+
+extern "C" {
+#include "../lib/host_put.h"
+#include "../lib/lkl_put.h"
+}
+
+#include "run.h"
+
+namespace lkl {
+
+// The meta object, with its xattrs packed as lkl_put.h wants them; the
+// strings outlive the call because the shared_ptr holds them.
+struct PutMeta {
+	struct lkl_put_meta m;
+	std::string xattrs;
+};
+
+static void ArgTime(Napi::Env env, Napi::Value v, struct lkl___kernel_timespec *ts)
+{
+	if (!v.IsArray() || v.As<Napi::Array>().Length() != 2)
+		throw Napi::TypeError::New(env, "times must be [sec, nsec]");
+	Napi::Array a = v.As<Napi::Array>();
+	ts->tv_sec = a.Get(0u).As<Napi::Number>().Int64Value();
+	ts->tv_nsec = a.Get(1u).As<Napi::Number>().Int64Value();
+}
+
+static std::shared_ptr<PutMeta> ArgMeta(const Napi::CallbackInfo &info, size_t i)
+{
+	Napi::Env env = info.Env();
+	if (!info[i].IsObject())
+		throw Napi::TypeError::New(env, "argument " + std::to_string(i) +
+					   " must be an object");
+	Napi::Object o = info[i].As<Napi::Object>();
+	auto pm = std::make_shared<PutMeta>();
+
+	pm->m.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
+	pm->m.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
+	pm->m.mode = o.Get("mode").As<Napi::Number>().Int32Value();
+	ArgTime(env, o.Get("atime"), &pm->m.times[0]);
+	ArgTime(env, o.Get("mtime"), &pm->m.times[1]);
+	Napi::Array xattrs = o.Get("xattrs").As<Napi::Array>();
+	for (uint32_t k = 0; k < xattrs.Length(); k++) {
+		Napi::Array pair = xattrs.Get(k).As<Napi::Array>();
+		std::string name = pair.Get(0u).As<Napi::String>().Utf8Value();
+		auto value = pair.Get(1u).As<Napi::Buffer<char>>();
+		uint32_t n = value.Length();
+		unsigned char le[4] = {
+			(unsigned char)n, (unsigned char)(n >> 8),
+			(unsigned char)(n >> 16), (unsigned char)(n >> 24),
+		};
+
+		pm->xattrs.append(name);
+		pm->xattrs.push_back('\0');
+		pm->xattrs.append(reinterpret_cast<char *>(le), 4);
+		pm->xattrs.append(value.Data(), n);
+	}
+	return pm;
+}
+
+static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
+{
+	int root = ArgInt(info, 0);
+	std::string path = ArgPath(info, 1);
+	bool follow = ArgBool(info, 2);
+	auto pm = ArgMeta(info, 3);
+
+	return Run(info.Env(), async,
+		   [=] {
+			   pm->m.xattrs = pm->xattrs.data();
+			   pm->m.xattrs_len = pm->xattrs.size();
+			   return lkl_fs_set_meta(root, path.c_str(), follow, &pm->m);
+		   },
+		   Undefined);
+}
+
+static Napi::Value PutFile(const Napi::CallbackInfo &info, bool async)
+{
+	int root = ArgInt(info, 0);
+	std::string path = ArgPath(info, 1);
+	if (!info[2].IsBuffer())
+		throw Napi::TypeError::New(info.Env(), "argument 2 must be a Buffer");
+	auto b = info[2].As<Napi::Buffer<char>>();
+	auto data = std::make_shared<std::string>(b.Data(), b.Length());
+	auto pm = ArgMeta(info, 3);
+
+	return Run(info.Env(), async,
+		   [=] {
+			   pm->m.xattrs = pm->xattrs.data();
+			   pm->m.xattrs_len = pm->xattrs.size();
+			   return lkl_fs_put_file(root, path.c_str(), data->data(),
+						  data->size(), &pm->m);
+		   },
+		   Undefined);
+}
+
+static Napi::Value HostPutFile(const Napi::CallbackInfo &info, bool async)
+{
+	std::string base = ArgPath(info, 0);
+	std::string rel = ArgPath(info, 1);
+	if (!info[2].IsBuffer())
+		throw Napi::TypeError::New(info.Env(), "argument 2 must be a Buffer");
+	auto b = info[2].As<Napi::Buffer<char>>();
+	auto data = std::make_shared<std::string>(b.Data(), b.Length());
+	auto pm = ArgMeta(info, 3);
+	bool lenient = ArgBool(info, 4);
+	auto res = std::make_shared<struct host_put_result>();
+
+	return Run(info.Env(), async,
+		   [=] {
+			   pm->m.xattrs = pm->xattrs.data();
+			   pm->m.xattrs_len = pm->xattrs.size();
+			   return host_put_file(base.c_str(), rel.c_str(),
+						data->data(), data->size(),
+						&pm->m, lenient, res.get());
+		   },
+		   [res](Napi::Env env, long) -> Napi::Value {
+			   Napi::Object o = Napi::Object::New(env);
+
+			   o.Set("chown", res->chown_failed);
+			   o.Set("xattrs", res->xattrs_failed);
+			   return o;
+		   });
+}
+
+void InitPut(Napi::Env env, Napi::Object exports)
+{
+	Export(env, exports, "hostPutFile", HostPutFile);
+	Export(env, exports, "setMeta", SetMeta);
+	Export(env, exports, "putFile", PutFile);
+}
+
+} // namespace lkl

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Whole nodes in one call (see lkl_put.h). */
+#include <string.h>
+
+#include "lkl_fs.h"
+#include "lkl_put.h"
+
+static long set_xattrs(int root, const char *path, int follow,
+		       const char *packed, size_t len)
+{
+	size_t off = 0;
+	long ret;
+
+	while (off < len) {
+		const char *name = packed + off;
+		size_t name_len = strnlen(name, len - off);
+		const unsigned char *le;
+		size_t value_len;
+
+		if (name_len == len - off || len - off - name_len - 1 < 4)
+			return -LKL_EINVAL;
+		le = (const unsigned char *)name + name_len + 1;
+		value_len = le[0] | le[1] << 8 | le[2] << 16 |
+			    (size_t)le[3] << 24;
+		if (len - off - name_len - 5 < value_len)
+			return -LKL_EINVAL;
+		ret = lkl_fs_setxattr(root, path, name, le + 4, value_len, 0,
+				      follow);
+		/* A filesystem without this kind of xattr keeps the rest. */
+		if (ret && ret != -LKL_EOPNOTSUPP)
+			return ret;
+		off += name_len + 5 + value_len;
+	}
+	return 0;
+}
+
+long lkl_fs_set_meta(int root, const char *path, int follow,
+		     const struct lkl_put_meta *m)
+{
+	long ret;
+
+	ret = lkl_fs_chown(root, path, m->uid, m->gid, follow);
+	if (!ret)
+		ret = set_xattrs(root, path, follow, m->xattrs, m->xattrs_len);
+	if (!ret && m->mode >= 0)
+		ret = lkl_fs_chmod(root, path, m->mode, follow);
+	if (!ret)
+		ret = lkl_fs_utimens(root, path, m->times, follow);
+	return ret;
+}
+
+static long create_excl(int root, const char *path)
+{
+	struct lkl_statx st;
+	long fd, ret;
+
+	fd = lkl_fs_open(root, path, LKL_O_WRONLY | LKL_O_CREAT | LKL_O_EXCL |
+			 LKL_O_NOFOLLOW, 0600);
+	if (fd != -LKL_EEXIST)
+		return fd;
+	ret = lkl_fs_statx(root, path, 0, &st);
+	if (ret)
+		return ret;
+	if ((st.stx_mode & LKL_S_IFMT) == LKL_S_IFDIR)
+		return -LKL_EEXIST;
+	ret = lkl_fs_unlink(root, path);
+	if (ret)
+		return ret;
+	return lkl_fs_open(root, path, LKL_O_WRONLY | LKL_O_CREAT | LKL_O_EXCL |
+			   LKL_O_NOFOLLOW, 0600);
+}
+
+long lkl_fs_put_file(int root, const char *path, const void *data, size_t len,
+		     const struct lkl_put_meta *m)
+{
+	size_t done = 0;
+	long fd, n, ret = 0;
+
+	fd = create_excl(root, path);
+	if (fd < 0)
+		return fd;
+	while (done < len) {
+		n = lkl_sys3(LKL___NR_write, fd, (const char *)data + done,
+			     len - done);
+		if (n <= 0) {
+			ret = n ? n : -LKL_EIO;
+			break;
+		}
+		done += n;
+	}
+	n = lkl_sys1(LKL___NR_close, fd);
+	if (!ret)
+		ret = n;
+	if (ret)
+		return ret;
+	return lkl_fs_set_meta(root, path, 0, m);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Whole nodes written in one call, for copies into an image: a small
+ * file with its contents and metadata, or the metadata of a node already
+ * made.  Each is a row of the calls in lkl_fs.h, made from one host thread
+ * so that a copy costs one trip through Node's thread pool per node.
+ */
+#ifndef LKL_NATIVE_LKL_PUT_H
+#define LKL_NATIVE_LKL_PUT_H
+
+#include <stddef.h>
+#include "lkl_host.h"
+
+struct lkl_put_meta {
+	unsigned int uid;
+	unsigned int gid;
+	int mode;			/* permission bits; -1 leaves them (symlinks) */
+	struct lkl___kernel_timespec times[2];	/* atime, mtime */
+	/* "name\0", a 4-byte little-endian length, the value; repeated */
+	const char *xattrs;
+	size_t xattrs_len;
+};
+
+/*
+ * Owner, xattrs (those a filesystem does not support, such as all of
+ * them on vfat, are let be),
+ * mode and times, in that order: chown clears set-id bits and chmod
+ * would not restore them after it, and times go last because every
+ * other change touches them.
+ */
+long lkl_fs_set_meta(int root, const char *path, int follow,
+		     const struct lkl_put_meta *m);
+
+/*
+ * Create the regular file @path with @len bytes of @data, replacing a
+ * non-directory of that name (never writing through a symlink), then
+ * set its metadata.
+ */
+long lkl_fs_put_file(int root, const char *path, const void *data, size_t len,
+		     const struct lkl_put_meta *m);
+
+#endif
