@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // The few host filesystem calls node:fs lacks, for copies between the
-// host and an image: extended attributes, nanosecond times, device nodes.
+// host and an image: extended attributes, nanosecond times, device nodes,
+// where a sparse file's data is.
 // Errors carry the host's errno, shaped like the kernel ones.
 #include <cerrno>
 #include <fcntl.h>
@@ -11,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "run.h"
@@ -144,6 +147,56 @@ static Napi::Value HostMknod(const Napi::CallbackInfo &info, bool async)
 		   Undefined);
 }
 
+// hostDataMap(path, size) -> [[offset, length]...] (BigInts): the data
+// regions of a regular file, by SEEK_DATA/SEEK_HOLE, never following a
+// symlink.  A filesystem that cannot tell reports one region.
+static Napi::Value HostDataMap(const Napi::CallbackInfo &info, bool async)
+{
+	std::string path = ArgHostPath(info, 0);
+	long long size = ArgInt64(info, 1);
+	auto map = std::make_shared<std::vector<std::pair<long long, long long>>>();
+
+	return Run(info.Env(), async,
+		   [=] {
+			   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			   long long off = 0, data, hole;
+			   long ret = 0;
+
+			   if (fd < 0)
+				   return -(long)errno;
+			   while (off < size) {
+				   data = lseek(fd, off, SEEK_DATA);
+				   if (data < 0) {
+					   /* ENXIO: only a hole is left */
+					   ret = errno == ENXIO ? 0 : -errno;
+					   break;
+				   }
+				   hole = lseek(fd, data, SEEK_HOLE);
+				   if (hole < 0) {
+					   ret = -errno;
+					   break;
+				   }
+				   map->push_back({ data, hole - data });
+				   off = hole;
+			   }
+			   close(fd);
+			   return ret;
+		   },
+		   [map](Napi::Env env, long) -> Napi::Value {
+			   Napi::Array a = Napi::Array::New(env, map->size());
+			   uint32_t i = 0;
+
+			   for (const auto &r : *map) {
+				   Napi::Array pair = Napi::Array::New(env, 2);
+
+				   pair.Set(0u, Napi::BigInt::New(env, (int64_t)r.first));
+				   pair.Set(1u, Napi::BigInt::New(env, (int64_t)r.second));
+				   a.Set(i++, pair);
+			   }
+			   return a;
+		   });
+}
+
 void InitHost(Napi::Env env, Napi::Object exports)
 {
 	Export(env, exports, "hostListxattr", HostListxattr);
@@ -151,6 +204,7 @@ void InitHost(Napi::Env env, Napi::Object exports)
 	Export(env, exports, "hostSetxattr", HostSetxattr);
 	Export(env, exports, "hostUtimens", HostUtimens);
 	Export(env, exports, "hostMknod", HostMknod);
+	Export(env, exports, "hostDataMap", HostDataMap);
 }
 
 } // namespace lkl

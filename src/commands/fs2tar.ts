@@ -176,8 +176,9 @@ export function register(program: Command): void {
 		.description('Write every file of a filesystem image (or of one partition of a disk image) to a\n' +
 			'POSIX pax archive that GNU tar and bsdtar extract faithfully: owners, modes,\n' +
 			'nanosecond times, all xattrs (ACLs, SELinux labels, capabilities) byte for byte,\n' +
-			'hard links, symlinks, devices and fifos.  Entries are sorted, so the same image\n' +
-			'always gives the same archive.'), 'archive')
+			'hard links, symlinks, devices and fifos.  Files with holes are archived as GNU tar\n' +
+			'sparse entries (extract with tar -xS to keep the holes).  Entries are sorted, so\n' +
+			'the same image always gives the same archive.'), 'archive')
 		.argument('<image>', 'the filesystem or disk image')
 		.argument('<archive>', 'the tar file to write, or - for standard output')
 		.option('-s, --selinux-contexts <file>', 'also write "path context" lines for SELinux-labelled entries')

@@ -41,6 +41,9 @@ function serverArgs(o: LklfuseOptions): string[] {
 	return args;
 }
 
+const EXITED = 'error: the FUSE server exited before the mount was ready';
+const LOST = 'error: lost contact with the FUSE server';
+
 /** Reads the readiness line: "ready", or "error: <why>". */
 function readiness(pipe: Readable): Promise<string> {
 	return new Promise((resolve) => {
@@ -52,8 +55,8 @@ function readiness(pipe: Readable): Promise<string> {
 			if (nl >= 0)
 				resolve(text.slice(0, nl));
 		});
-		pipe.on('end', () => resolve(text.trim() || 'error: the FUSE server exited before the mount was ready'));
-		pipe.on('error', () => resolve('error: lost contact with the FUSE server'));
+		pipe.on('end', () => resolve(text.trim() || EXITED));
+		pipe.on('error', () => resolve(LOST));
 	});
 }
 
@@ -76,6 +79,11 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 		const ready = readiness(child.stdio[3] as Readable);
 		const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 : 1))));
 		const line = await ready;
+		// The server has said it on the stderr it shares with us: once
+		// is enough (one line per error, like every lkl command).
+		if (code !== 0 && line.startsWith('error: ') && line !== EXITED && line !== LOST &&
+		    line !== 'error: exited before the mount was ready')
+			return code;
 		if (code !== 0 && line.startsWith('error: '))
 			throw new CliError(line.slice(7));
 		return code;

@@ -3,7 +3,7 @@
  * names (so the same tree always gives the same archive), and recreates
  * each node in the sink, hard links as links.
  */
-import type { CopyEvents, NodeMeta, ScannedNode, SinkTree, SourceTree } from './tree.js';
+import type { CopyEvents, DataMap, NodeMeta, ScannedNode, SinkTree, SourceTree } from './tree.js';
 
 export interface CopyOptions {
 	/** Where to start in the source ("" for its top). */
@@ -81,8 +81,15 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 			break;
 		}
 		case 'file': {
-			const data = known?.contents ? [known.contents] : source.read(from, original);
-			await sink.file(to, meta, xattrs, counted(data));
+			if (known?.contents) {
+				await sink.file(to, meta, xattrs, counted([known.contents]));
+				break;
+			}
+			const map = await holes(from, original);
+			if (map && sink.sparseFile && source.readMap)
+				await sink.sparseFile(to, meta, xattrs, map, counted(source.readMap(from, map)));
+			else
+				await sink.file(to, meta, xattrs, counted(source.read(from, original)));
 			break;
 		}
 		case 'symlink':
@@ -92,6 +99,13 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 			await sink.special(to, meta, xattrs);
 		}
 		await sink.finish(to, meta, xattrs);
+	}
+
+	/** A file's data map, asked for only when its blocks say it may have holes. */
+	async function holes(path: Buffer, meta: NodeMeta): Promise<DataMap | undefined> {
+		if (!sink.sparseFile || !source.dataMap || meta.blocks === undefined || meta.blocks * 512n >= meta.size)
+			return undefined;
+		return source.dataMap(path, meta);
 	}
 
 	async function* counted(data: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncIterable<Buffer> {

@@ -10,6 +10,8 @@ export interface HostNative {
 	hostSetxattr(path: Buffer, name: string, value: Buffer, flags: number, follow: boolean): Promise<void>;
 	hostUtimens(path: Buffer, aSec: number, aNsec: number, mSec: number, mNsec: number, follow: boolean): Promise<void>;
 	hostMknod(path: Buffer, mode: number, major: number, minor: number): Promise<void>;
+	/** A regular file's data regions, [offset, length] (SEEK_DATA/SEEK_HOLE). */
+	hostDataMap(path: Buffer, size: bigint): Promise<[bigint, bigint][]>;
 	/** A directory's entries with their details (native/addon/scan.cc). */
 	hostScan(path: Buffer, inlineMax: number, budget: number): Promise<NativeScanEntry[]>;
 	/**

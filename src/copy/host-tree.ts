@@ -8,8 +8,9 @@
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
-import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
+import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { host } from './host-native.js';
+import { writeRegions } from './sparse.js';
 import { metaFromStatx } from './image-tree.js';
 
 const CHUNK = 1 << 20;
@@ -69,6 +70,7 @@ export class HostSource implements SourceTree {
 			dev: `${major(st.dev)}:${minor(st.dev)}`,
 			ino: st.ino,
 			nlink: Number(st.nlink),
+			blocks: st.blocks,
 		};
 	}
 
@@ -100,6 +102,32 @@ export class HostSource implements SourceTree {
 		for (const name of withoutAclAliases(splitXattrNames(await host.hostListxattr(abs, false))))
 			out.set(name, await host.hostGetxattr(abs, name, false));
 		return out;
+	}
+
+	async dataMap(path: Buffer, meta: NodeMeta): Promise<DataMap | undefined> {
+		const map = (await host.hostDataMap(this.#abs(path), meta.size)).map(([offset, length]) => ({ offset, length }));
+		// One region from the start to the end is no hole at all.
+		if (map.length === 1 && map[0].offset === 0n && map[0].length === meta.size)
+			return undefined;
+		return map;
+	}
+
+	async *readMap(path: Buffer, map: DataMap): AsyncIterable<Buffer> {
+		const fh = await fsp.open(this.#abs(path), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+		try {
+			for (const { offset, length } of map) {
+				for (let done = 0n; done < length;) {
+					const want = Number(length - done < BigInt(CHUNK) ? length - done : BigInt(CHUNK));
+					const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(want), 0, want, Number(offset + done));
+					if (bytesRead === 0)
+						return;	// shrank while read: the sink pads
+					yield buffer.subarray(0, bytesRead);
+					done += BigInt(bytesRead);
+				}
+			}
+		} finally {
+			await fh.close();
+		}
 	}
 
 	async *read(path: Buffer): AsyncIterable<Buffer> {
@@ -219,6 +247,18 @@ export class HostSink implements SinkTree {
 		try {
 			for await (const chunk of data)
 				await fh.write(chunk);
+		} finally {
+			await fh.close();
+		}
+	}
+
+	async sparseFile(path: Buffer, meta: NodeMeta, _x: Map<string, Buffer>, map: DataMap, data: AsyncIterable<Buffer>): Promise<void> {
+		const abs = await this.#safe(path);
+		await this.#clear(abs);
+		const fh = await fsp.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+		try {
+			await writeRegions(map, data, async (buf, off, n, pos) => (await fh.write(buf, off, n, pos)).bytesWritten);
+			await fh.truncate(Number(meta.size));
 		} finally {
 			await fh.close();
 		}

@@ -4,7 +4,8 @@
  */
 import { constants as fsc } from 'node:fs';
 import { native, type NativePutMeta, type NativeStatx } from '../lkl/native.js';
-import { kindOfMode, S_IF, withoutAclAliases, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
+import { writeRegions } from './sparse.js';
+import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 
 const CHUNK = 1 << 20;
 // scan() reads files this small along with their metadata, up to BUDGET
@@ -13,6 +14,28 @@ const CHUNK = 1 << 20;
 const INLINE_MAX = 256 << 10;
 const INLINE_BUDGET = 8 << 20;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NOFOLLOW = 0o400000;
+const SEEK_DATA = 3, SEEK_HOLE = 4, ENXIO = -6;
+
+/** The data regions of the open file @fd of @size bytes, by SEEK_DATA/SEEK_HOLE. */
+async function dataRegions(fd: number, size: bigint): Promise<DataMap> {
+	const map: DataMap = [];
+	let off = 0n;
+	while (off < size) {
+		let data: number;
+		try {
+			data = await native.lseek(fd, off, SEEK_DATA);
+		} catch (err) {
+			if ((err as { errno?: number }).errno === ENXIO)
+				break;	// only a hole is left
+			throw err;
+		}
+		const hole = BigInt(await native.lseek(fd, data, SEEK_HOLE));
+		map.push({ offset: BigInt(data), length: hole - BigInt(data) });
+		off = hole;
+	}
+	return map;
+}
+
 
 
 export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
@@ -30,6 +53,7 @@ export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
 		dev: device,
 		ino: st.ino,
 		nlink: st.nlink,
+		blocks: st.blocks,
 	};
 }
 
@@ -97,6 +121,38 @@ export class ImageSource implements SourceTree {
 		for (const name of withoutAclAliases(splitXattrNames(list)))
 			out.set(name, await native.getxattr(this.#root, abs(path), name, follow));
 		return out;
+	}
+
+	async dataMap(path: Buffer, meta: NodeMeta): Promise<DataMap | undefined> {
+		const fd = await native.open(this.#root, abs(path), O_RDONLY | O_NOFOLLOW, 0);
+		try {
+			const map = await dataRegions(fd, meta.size);
+			// One region from the start to the end is no hole at all.
+			if (map.length === 1 && map[0].offset === 0n && map[0].length === meta.size)
+				return undefined;
+			return map;
+		} finally {
+			await native.close(fd);
+		}
+	}
+
+	async *readMap(path: Buffer, map: DataMap): AsyncIterable<Buffer> {
+		const fd = await native.open(this.#root, abs(path), O_RDONLY | O_NOFOLLOW, 0);
+		try {
+			for (const { offset, length } of map) {
+				for (let done = 0n; done < length;) {
+					const want = Number(length - done < BigInt(CHUNK) ? length - done : BigInt(CHUNK));
+					const buf = Buffer.allocUnsafe(want);
+					const n = await native.read(fd, buf, 0, want, Number(offset + done));
+					if (n === 0)
+						return;	// shrank while read: the sink pads
+					yield buf.subarray(0, n);
+					done += BigInt(n);
+				}
+			}
+		} finally {
+			await native.close(fd);
+		}
 	}
 
 	async *read(path: Buffer): AsyncIterable<Buffer> {
@@ -184,6 +240,17 @@ export class ImageSink implements SinkTree {
 				while (off < chunk.length)
 					off += await native.write(fd, chunk, off, chunk.length - off, -1);
 			}
+		} finally {
+			await native.close(fd);
+		}
+	}
+
+	async sparseFile(path: Buffer, meta: NodeMeta, _x: Map<string, Buffer>, map: DataMap, data: AsyncIterable<Buffer>): Promise<void> {
+		await this.#clear(path);
+		const fd = await native.open(this.#root, abs(path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+		try {
+			await writeRegions(map, data, (buf, off, n, pos) => native.write(fd, buf, off, n, pos));
+			await native.ftruncate(fd, meta.size);
 		} finally {
 			await native.close(fd);
 		}

@@ -5,7 +5,8 @@
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { encodeHeader, dataPadding, END_OF_ARCHIVE, TarType, type TarEntry } from '../tar/header.js';
-import type { NodeMeta, SinkTree } from './tree.js';
+import { encodeSparseMap } from '../tar/sparse.js';
+import type { DataMap, NodeMeta, SinkTree } from './tree.js';
 
 const TYPES: Record<NodeMeta['kind'], TarType | undefined> = {
 	file: TarType.file,
@@ -100,10 +101,16 @@ export class TarSink implements SinkTree {
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
 		await this.#write(encodeHeader(this.#entry(path, meta, xattrs)));
+		await this.#body(data, meta.size);
+		await this.#write(dataPadding(meta.size));
+	}
+
+	/** Exactly @size bytes of @data. */
+	async #body(data: AsyncIterable<Buffer>, size: bigint): Promise<void> {
 		let written = 0n;
 		for await (const chunk of data) {
 			// A file that grew while being read is cut at its header's size.
-			const room = meta.size - written;
+			const room = size - written;
 			if (room <= 0n)
 				break;
 			const part = BigInt(chunk.length) > room ? chunk.subarray(0, Number(room)) : chunk;
@@ -111,12 +118,39 @@ export class TarSink implements SinkTree {
 			written += BigInt(part.length);
 		}
 		// ...and one that shrank is padded with zeros, as GNU tar does.
-		while (written < meta.size) {
-			const n = meta.size - written > 1048576n ? 1048576 : Number(meta.size - written);
+		while (written < size) {
+			const n = size - written > 1048576n ? 1048576 : Number(size - written);
 			await this.#write(Buffer.alloc(n));
 			written += BigInt(n);
 		}
-		await this.#write(dataPadding(meta.size));
+	}
+
+	/**
+	 * A file with holes, as GNU tar --sparse writes it in pax archives: the
+	 * entry holds the map and the regions' bytes; its header's name is a
+	 * stand-in, which tars that do not know the format extract as a plain
+	 * file rather than as a wrong copy of the real one.
+	 */
+	async sparseFile(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, map: DataMap, data: AsyncIterable<Buffer>): Promise<void> {
+		const mapBlocks = encodeSparseMap(map, meta.size);
+		const dataSize = map.reduce((sum, r) => sum + r.length, 0n);
+		const stored = BigInt(mapBlocks.length) + dataSize;
+		const real = Buffer.concat([this.#prefix, path]);
+		const slash = real.lastIndexOf(0x2f);
+		const stand = Buffer.concat([
+			slash >= 0 ? real.subarray(0, slash) : Buffer.from('.'),
+			Buffer.from('/GNUSparseFile.0/'),
+			slash >= 0 ? real.subarray(slash + 1) : real,
+		]);
+		const entry = this.#entry(path, meta, xattrs, {
+			path: stand,
+			size: stored,
+			pax: [['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', real], ['GNU.sparse.realsize', meta.size.toString()]],
+		});
+		await this.#write(encodeHeader(entry));
+		await this.#write(mapBlocks);
+		await this.#body(data, dataSize);
+		await this.#write(dataPadding(stored));
 	}
 
 	async symlink(path: Buffer, target: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {

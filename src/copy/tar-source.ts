@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { aclFromText, type IdResolver } from '../tar/acl.js';
 import { readTar, type TarReadEntry } from '../tar/reader.js';
 import { hostIdResolver } from './host-ids.js';
+import { filled } from './sparse.js';
 import { CopyError, joinPath } from './engine.js';
 import type { CopyEvents, NodeKind, NodeMeta, SinkTree } from './tree.js';
 
@@ -129,7 +130,12 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 			dirs.push({ path: to, meta, xattrs });
 			return;
 		case 'file':
-			await sink.file(to, meta, xattrs, counted(data));
+			if (!entry.sparse)
+				await sink.file(to, meta, xattrs, counted(data));
+			else if (sink.sparseFile)
+				await sink.sparseFile(to, meta, xattrs, entry.sparse, counted(data));
+			else
+				await sink.file(to, meta, xattrs, counted(filled(entry.sparse, meta.size, data)));
 			break;
 		case 'symlink':
 			await sink.symlink(to, entry.linkPath, meta, xattrs);

@@ -63,7 +63,12 @@ export interface NodeMeta {
 	dev: string;
 	ino: bigint;
 	nlink: number;
+	/** 512-byte blocks allocated, where the source knows: fewer than the size needs hints at holes. */
+	blocks?: bigint;
 }
+
+/** Where a sparse file's data is: regions in order; the rest are holes. */
+export type DataMap = { offset: bigint; length: bigint }[];
 
 export interface SourceTree {
 	/** Names in a directory, in any order. */
@@ -82,6 +87,10 @@ export interface SourceTree {
 	 * only if @contents is true.
 	 */
 	scan?(dir: Buffer, contents: boolean): Promise<ScannedNode[]>;
+	/** A regular file's data regions if it has holes; undefined if it has none. */
+	dataMap?(path: Buffer, meta: NodeMeta): Promise<DataMap | undefined>;
+	/** The bytes of those regions, one after the other. */
+	readMap?(path: Buffer, map: DataMap): AsyncIterable<Buffer>;
 }
 
 /** One entry of SourceTree.scan(); an absent part is fetched separately. */
@@ -102,6 +111,8 @@ export interface SinkTree {
 	/** Create a directory (or adopt an existing one). */
 	mkdir(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void>;
 	file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void>;
+	/** A file with holes, where the sink can keep them: @data is the regions' bytes in order. */
+	sparseFile?(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, map: DataMap, data: AsyncIterable<Buffer>): Promise<void>;
 	symlink(path: Buffer, target: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void>;
 	/** A hard link to @existing, already written by this copy. */
 	link(path: Buffer, existing: Buffer, meta: NodeMeta): Promise<void>;

@@ -46,6 +46,8 @@ export interface TarEntry {
 	gname?: string;
 	/** Extended attributes, values kept byte for byte. */
 	xattrs?: Map<string, Buffer>;
+	/** More pax records, written first (GNU.sparse.* for sparse files). */
+	pax?: [string, string | Buffer][];
 }
 
 export const BLOCK = 512;
@@ -146,6 +148,8 @@ export function encodeHeader(e: TarEntry): Buffer {
 		records.push(paxRecord(key, typeof value === 'string' ? Buffer.from(value, 'utf8') : value));
 
 	const size = e.type === TarType.file ? e.size : 0n;
+	for (const [key, value] of e.pax ?? [])
+		add(key, value);
 	if (!splitUstar(e.path) || !isPortable(e.path))
 		add('path', e.path);
 	if (e.linkPath && (e.linkPath.length > 100 || !isPortable(e.linkPath)))

@@ -6,6 +6,7 @@
  * ACLs), and it drops atime/ctime.  Values are kept as raw bytes here.
  */
 import type { Readable } from 'node:stream';
+import { decodeSparseMap, type SparseRegion } from './sparse.js';
 import { BLOCK, type TarTime } from './header.js';
 
 export interface TarReadEntry {
@@ -25,6 +26,8 @@ export interface TarReadEntry {
 	xattrs: Map<string, Buffer>;
 	/** POSIX ACLs as text (SCHILY.acl.access / .default), as GNU tar --acls keeps them. */
 	acls: { access?: string; default?: string };
+	/** A sparse file's data regions; its data is their bytes in order, and size its real size. */
+	sparse?: SparseRegion[];
 }
 
 /** Pulls exact byte counts out of a stream. */
@@ -172,11 +175,13 @@ export async function* readTar(input: Readable): AsyncGenerator<{ entry: TarRead
 		}
 
 		const all = new Map([...global, ...pax]);
-		// GNU tar -S: the data holds a map of the file's holes.  Unpacked
-		// as it stands, it would be a file under a made-up name with the
-		// map in it: refuse rather than write that.
-		if (type === 'S' || [...all.keys()].some((k) => k.startsWith('GNU.sparse.')))
-			throw Object.assign(new Error('sparse files in GNU tar\'s format (tar -S) are not supported yet'), { code: 'ERR_TAR_SPARSE' });
+		// GNU tar -S: the data holds a map of the file's holes.  Its 1.0
+		// format (the one of --format=posix) is read; the older ones would
+		// unpack as a file under a made-up name with the map in it, so they
+		// are refused rather than written wrong.
+		const sparse1 = all.get('GNU.sparse.major')?.toString() === '1' && all.get('GNU.sparse.minor')?.toString() === '0';
+		if (!sparse1 && (type === 'S' || [...all.keys()].some((k) => k.startsWith('GNU.sparse.'))))
+			throw Object.assign(new Error('sparse files in GNU tar\'s older formats are not supported (tar -S --format=posix writes one that is)'), { code: 'ERR_TAR_SPARSE' });
 		const prefix = field(block, 345, 155);
 		const name = field(block, 0, 100);
 		const text = (k: string) => all.get(k)?.toString('utf8');
@@ -205,8 +210,24 @@ export async function* readTar(input: Readable): AsyncGenerator<{ entry: TarRead
 		pax = new Map();
 		longName = longLink = undefined;
 
-		const dataSize = entry.type === '0' ? entrySize : 0n;
-		const dataPadded = (dataSize + BigInt(BLOCK - 1)) / BigInt(BLOCK) * BigInt(BLOCK);
+		const stored = entry.type === '0' ? entrySize : 0n;
+		const padding = (stored + BigInt(BLOCK - 1)) / BigInt(BLOCK) * BigInt(BLOCK) - stored;
+		let dataSize = stored;
+		if (sparse1 && entry.type === '0') {
+			const name = all.get('GNU.sparse.name');
+			const real = text('GNU.sparse.realsize');
+			if (!name || real === undefined || !/^\d+$/.test(real))
+				throw new Error('a sparse file without its name or size');
+			const { map, bytes } = await decodeSparseMap(() => reader.read(BLOCK));
+			if (BigInt(bytes) > dataSize || map.some((r) => r.offset + r.length > BigInt(real)))
+				throw new Error('a damaged sparse file map');
+			entry.path = name;
+			entry.size = BigInt(real);
+			entry.sparse = map;
+			dataSize -= BigInt(bytes);
+			if (map.reduce((sum, r) => sum + r.length, 0n) !== dataSize)
+				throw new Error('a sparse file whose map does not match its data');
+		}
 		let consumed = false;
 		const data = (async function* () {
 			consumed = true;
@@ -216,7 +237,7 @@ export async function* readTar(input: Readable): AsyncGenerator<{ entry: TarRead
 		if (!consumed)
 			for await (const _ of reader.chunks(dataSize))
 				void _;
-		for await (const _ of reader.chunks(dataPadded - dataSize))
+		for await (const _ of reader.chunks(padding))
 			void _;
 	}
 }
