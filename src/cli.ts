@@ -10,6 +10,14 @@ import { register as cptofs } from './commands/cptofs.js';
 import { register as cpfromfs } from './commands/cpfromfs.js';
 import { register as lklfuse } from './commands/lklfuse.js';
 
+// A reader that goes away (lkl --help | head) ends us quietly, as SIGPIPE
+// ends tar or cat, rather than with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+	if (err.code === 'EPIPE')
+		process.exit(141);
+	throw err;
+});
+
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('lkl')

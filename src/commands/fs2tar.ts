@@ -173,12 +173,12 @@ export function register(program: Command): void {
 	addImageOptions(program
 		.command('fs2tar')
 		.summary('archive a filesystem image as a POSIX tar stream')
-		.description('Write every file of a filesystem image (or of one partition of a disk image) to a\n' +
-			'POSIX pax archive that GNU tar and bsdtar extract faithfully: owners, modes,\n' +
-			'nanosecond times, all xattrs (ACLs, SELinux labels, capabilities) byte for byte,\n' +
-			'hard links, symlinks, devices and fifos.  Files with holes are archived as GNU tar\n' +
-			'sparse entries (extract with tar -xS to keep the holes).  Entries are sorted, so\n' +
-			'the same image always gives the same archive.'), 'archive')
+		.description('Write every file of a filesystem image (or of one partition of a disk\n' +
+			'image) to a POSIX pax archive that GNU tar and bsdtar extract faithfully:\n' +
+			'owners, modes, nanosecond times, all xattrs (ACLs, SELinux labels,\n' +
+			'capabilities) byte for byte, hard links, symlinks, devices and fifos.  Files\n' +
+			'with holes are archived as GNU tar sparse entries (tar -xS keeps the holes).\n' +
+			'Entries are sorted, so the same image always gives the same archive.'), 'archive')
 		.argument('<image>', 'the filesystem or disk image')
 		.argument('<archive>', 'the tar file to write, or - for standard output')
 		.option('-s, --selinux-contexts <file>', 'also write "path context" lines for SELinux-labelled entries')

@@ -3,6 +3,7 @@
 // mistake on the command line), and the image left as it was.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { fsck, tempDir } from '../helpers/tree.mjs';
 import { emptyImage, lkl, lklOk, sha256File, tarNames } from '../helpers/cli.mjs';
@@ -97,6 +98,16 @@ t.test('a destination that cannot be written', async (t) => {
 	const r = fails(t, ['cpfromfs', '-i', img, '/file', join(dir, 'no-dir/file')], 1, /no-dir/);
 	t.match(r.stderr, /no such file or directory/i);
 	fails(t, ['cptofs', '-i', img, join(src, 'file'), '/file/below'], 1, /file\/below|not a directory/i);
+});
+
+t.test('a reader that goes away early ends the command quietly', async (t) => {
+	const cwd = new URL('../..', import.meta.url).pathname;
+	for (const cmd of ['node bin/lkl fs2tar --help | head -1', `node bin/lkl fs2tar ${img} - | head -c 100`]) {
+		const r = spawnSync('bash', ['-c', `set -o pipefail; env -u NODE_OPTIONS ${cmd} >/dev/null`], { cwd, encoding: 'utf8' });
+		t.equal(r.stderr, '', `${cmd}: nothing on stderr`);
+		// (A small archive may fit in the pipe before head leaves.)
+		t.ok(r.status === 141 || (r.status === 0 && cmd.includes('head -c')), `${cmd}: the status of a process ended by SIGPIPE (${r.status})`);
+	}
 });
 
 t.test('after all that, the image holds what it held, fsck-clean', async (t) => {
