@@ -6,7 +6,8 @@
  *   lklfuse-server IMAGE MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]
  *
  * Options of our own (the rest go to libfuse: allow_other,
- * default_permissions, max_read=, fsname=, ...):
+ * default_permissions, max_read=, fsname=, ...; allow_other implies
+ * default_permissions):
  *   type=FS     the filesystem (default: recognised from the superblock)
  *   part=N      partition N of the image (default: the whole image)
  *   ro          read-only, in the kernel and for FUSE; the image is never
@@ -52,6 +53,8 @@ enum {
 	KEY_VERSION,
 	KEY_FSNAME,
 	KEY_SUBTYPE,
+	KEY_ALLOW_OTHER,
+	KEY_DEFAULT_PERMISSIONS,
 };
 
 /* What option parsing learns: the options and a little more. */
@@ -59,6 +62,7 @@ struct parse_state {
 	struct lklfuse_opts opts;
 	int extra_args;		/* more than two non-option arguments */
 	bool fsname, subtype;	/* given by the user */
+	bool allow_other, default_permissions;
 };
 
 #define OPT(t, field, v) { t, offsetof(struct parse_state, opts.field), v }
@@ -80,6 +84,8 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
 	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
 	FUSE_OPT_END
 };
 
@@ -148,6 +154,12 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 1;
 	case KEY_SUBTYPE:
 		ps->subtype = true;
+		return 1;
+	case KEY_ALLOW_OTHER:
+		ps->allow_other = true;
+		return 1;
+	case KEY_DEFAULT_PERMISSIONS:
+		ps->default_permissions = true;
 		return 1;
 	default:
 		return 1;	/* libfuse's, or an error it will report */
@@ -430,12 +442,76 @@ static void free_opts(struct lklfuse_opts *o)
 	free(o->log);
 }
 
+/*
+ * fuse_session_mount(), keeping what it prints on stderr.  For a user who
+ * may not mount, libfuse runs fusermount3, whose reason to refuse (such as
+ * allow_other without user_allow_other in /etc/fuse.conf) goes straight
+ * to stderr, where the launcher does not look: @why gets its last line,
+ * for the one line that explains the failure; any other output is passed
+ * on.  The pipe is non-blocking, so a long message cannot hang us.
+ */
+static int mount_fuse(struct lklfuse *lf, char *why, size_t size)
+{
+	char buf[1024], *line;
+	int p[2], saved = -1, r;
+	ssize_t n, len = 0;
+
+	why[0] = '\0';
+	if (!pipe2(p, O_CLOEXEC | O_NONBLOCK)) {
+		fflush(stderr);
+		saved = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (saved < 0 || dup2(p[1], 2) < 0) {
+			if (saved >= 0)
+				close(saved);
+			saved = -1;
+			close(p[0]);
+		}
+		close(p[1]);
+	}
+	r = fuse_session_mount(lf->se, lf->opts.mountpoint);
+	if (saved < 0)
+		return r;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	while (len < (ssize_t)sizeof(buf) - 1) {
+		n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(p[0]);
+	buf[len] = '\0';
+	if (!r) {
+		n = len ? write(2, buf, len) : 0;
+		(void)n;	/* if it fails, there is nowhere to say so */
+		return 0;
+	}
+	/* The last non-empty line, without its program's name. */
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	if (!strncmp(line, "fuse: ", 6))
+		line += 6;
+	else if (!strncmp(line, "fusermount3: ", 13))
+		line += 13;
+	n = strlen(line);
+	if ((size_t)n >= size)
+		n = size - 1;
+	memcpy(why, line, n);
+	why[n] = '\0';
+	return r;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct lklfuse lf_storage, *lf = &lf_storage;
 	struct parse_state ps;
-	char *image_abs = NULL;
+	char *image_abs = NULL, why[256] = "";
 	bool fuse_mounted = false, signals = false;
 	int status = 1, r;
 
@@ -491,7 +567,14 @@ int main(int argc, char *argv[])
 	if ((!ps.fsname &&
 	     add_escaped_opt(&args, "fsname=",
 			     image_abs ? image_abs : lf->opts.image)) ||
-	    (!ps.subtype && add_escaped_opt(&args, "subtype=", lf->fstype))) {
+	    (!ps.subtype && add_escaped_opt(&args, "subtype=", lf->fstype)) ||
+	    /*
+	     * Every request runs as root in the kernel, which checks no
+	     * permission for us: with allow_other, the host kernel must,
+	     * or any user could read and change every file of the image.
+	     */
+	    (ps.allow_other && !ps.default_permissions &&
+	     fuse_opt_add_arg(&args, "-odefault_permissions"))) {
 		setup_error(lf, "out of memory");
 		goto out;
 	}
@@ -523,9 +606,9 @@ int main(int argc, char *argv[])
 	}
 	signals = true;
 	fuse_last_msg[0] = '\0';
-	if (fuse_session_mount(lf->se, lf->opts.mountpoint)) {
+	if (mount_fuse(lf, why, sizeof(why))) {
 		setup_error(lf, "%s: cannot mount: %s", lf->opts.mountpoint,
-			    fuse_last_msg[0] ? fuse_last_msg :
+			    why[0] ? why : fuse_last_msg[0] ? fuse_last_msg :
 			    "FUSE mount failed");
 		goto out;
 	}
@@ -544,8 +627,21 @@ int main(int argc, char *argv[])
 out:
 	if (fuse_mounted)
 		fuse_session_unmount(lf->se);
-	if (signals)
+	if (signals) {
 		fuse_remove_signal_handlers(lf->se);
+		/*
+		 * The kernel has yet to write back and unmount the image: a
+		 * second SIGINT (a terminal's Ctrl-C reaches the launcher
+		 * too, which passes it on; or an impatient user) must not
+		 * kill us half-way, leaving the journal to replay and the
+		 * last writes lost.  Nor may a closed stderr.  SIGKILL still
+		 * works.
+		 */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+	}
 	if (lf->se)
 		fuse_session_destroy(lf->se);
 	if (stop_kernel(lf))

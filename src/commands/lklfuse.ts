@@ -109,8 +109,10 @@ export function register(program: Command): void {
 			'filesystem code, journal included.  Unmount with fusermount3 -u <mountpoint>.\n\n' +
 			'Options (-o, comma-separated): type=<fs> (default: detected), part=<n>, ro,\n' +
 			'mb=<MiB of kernel memory>, opts=<kernel mount options, \\ escapes , and =>,\n' +
-			'log=<file for kernel messages>, and FUSE\'s own: allow_other,\n' +
-			'default_permissions, uid=, gid=, umask=, max_read=...')
+			'log=<file for kernel messages>, and FUSE\'s own: allow_other (implies\n' +
+			'default_permissions), default_permissions, uid=, gid=, umask=, max_read=...\n' +
+			'fusermount3 -u returns before the image is written back: wait for the\n' +
+			'server to exit (fuser <image>) before copying or checking the image.')
 		.argument('<image>', 'the filesystem or disk image')
 		.argument('<mountpoint>', 'an existing directory')
 		.option('-o, --options <opts>', 'mount options (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])

@@ -174,3 +174,133 @@ export function compareTrees(src, mnt, {
   walk('')
   return diffs
 }
+
+// ---------------------------------------------------------------------
+// Real users and the launcher, for users.test.mjs and launcher.test.mjs.
+
+export const LKL = join(ROOT, 'bin', 'lkl')
+
+/** A user's PATH: the system's directories, none of root's own. */
+export const USER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin'
+
+/**
+ * The user @name, made if missing (useradd: no home, no login shell):
+ * { name, uid, gid }.  Idempotent, and safe when another test makes the
+ * same user at the same time.
+ */
+export function ensureUser(name) {
+  if (tryRun('id', ['-u', name]).status !== 0) {
+    const add = tryRun('useradd', [
+      '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name,
+    ])
+    // 9: the name is taken, by a run that made it meanwhile
+    if (add.status !== 0 && add.status !== 9)
+      throw new Error(`useradd ${name}: status ${add.status}\n${add.output}`)
+  }
+  return {
+    name,
+    uid: Number(run('id', ['-u', name])),
+    gid: Number(run('id', ['-g', name])),
+  }
+}
+
+/**
+ * Run @cmd as the user @name (runuser, then env -i: a user's PATH and
+ * nothing of our environment, not even the NODE_OPTIONS that tap adds to
+ * every child): { status, signal, stdout, stderr, output }.
+ */
+export function runAs(name, cmd, args, options = {}) {
+  const r = spawnSync('runuser', [
+    '-u', name, '--', 'env', '-i', `PATH=${USER_PATH}`, 'LANG=C.UTF-8', `USER=${name}`,
+    `LOGNAME=${name}`, 'HOME=/nonexistent', cmd, ...args,
+  ], { encoding: 'utf8', ...options })
+  return {
+    status: r.status ?? -1,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    output: `${r.error ?? ''}${r.stdout ?? ''}${r.stderr ?? ''}`,
+  }
+}
+
+/** The line of /proc/mounts for @mnt, or undefined. */
+export function mountLine(mnt) {
+  return fs.readFileSync('/proc/mounts', 'utf8').split('\n')
+    .find(l => l.split(' ')[1] === mnt)
+}
+
+/**
+ * The processes that have the file @path open, as fuser(1) tells (a
+ * zombie has nothing open): their pids.
+ */
+export function openers(path) {
+  const want = fs.realpathSync(path)
+  const pids = []
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid))
+      continue
+    let fds
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`)
+    } catch {
+      continue // gone, or a kernel thread
+    }
+    for (const fd of fds) {
+      let target
+      try {
+        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`)
+      } catch {
+        continue
+      }
+      if (target === want) {
+        pids.push(Number(pid))
+        break
+      }
+    }
+  }
+  return pids
+}
+
+/**
+ * Wait until nothing has @image open: after fusermount3 -u the server
+ * still writes the image back and halts its kernel (FUSE's unmount does
+ * not wait for the server), and only then may a checker read it.  True
+ * once released, false after @timeoutMs.
+ */
+export async function released(image, timeoutMs = 60000) {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    if (openers(image).length === 0)
+      return true
+    if (Date.now() > end)
+      return false
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+/** The uid a process runs as (its real uid), or undefined. */
+export function processUid(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+    return Number(/^Uid:\s+(\d+)/m.exec(status)[1])
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * For a teardown: unmount @mnt lazily if a test left it mounted, then
+ * wait for the server of @image to end, killing it after 20 s.
+ */
+export async function cleanUp(mnt, image) {
+  if (mountLine(mnt))
+    tryRun('fusermount3', ['-u', '-z', mnt])
+  if (!fs.existsSync(image) || await released(image, 20000))
+    return
+  for (const pid of openers(image)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {}
+  }
+  await released(image, 5000)
+}

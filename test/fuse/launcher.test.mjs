@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The launcher, `lkl lklfuse` (src/commands/lklfuse.ts), as a user meets
+// it: in the background it returns 0 only once the mount serves; an error
+// before then is exit status 1 and one line naming the file and the
+// cause; in the foreground (-f) SIGTERM and SIGINT, even a Ctrl-C
+// pressed again and again, end it cleanly, the image written back; and
+// the `lklfuse` command of package.json takes the classic command line.
+// After every write, e2fsck must find the image clean.
+import t from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  LKL, ROOT, cannotRun, cleanUp, mountLine, openers, released, run, sha256, tryRun,
+} from './server.mjs'
+
+t.setTimeout(5 * 60 * 1000)
+
+const NODE = process.execPath
+
+// tap's plugins add themselves to every child's NODE_OPTIONS.
+const CLEAN = ['-u', 'NODE_OPTIONS']
+
+/** node bin/lkl ARGS, to its end: { status, stdout, stderr }. */
+function lkl(args, options = {}) {
+  const r = spawnSync('env', [...CLEAN, NODE, LKL, ...args], { encoding: 'utf8', ...options })
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+}
+
+function pattern(size, seed) {
+  const buf = Buffer.alloc(Math.ceil(size / 16) * 16)
+  for (let i = 0; i < buf.length / 16; i++)
+    buf.write(`${String(i * 16 + seed).padStart(15, '0')}\n`, i * 16, 'latin1')
+  return buf.subarray(0, size)
+}
+
+function e2fsck(t, image) {
+  const r = tryRun('e2fsck', ['-fn', image])
+  t.equal(r.status, 0, 'e2fsck -fn finds the image clean', { output: r.output })
+}
+
+/** Waits until @mnt is mounted and answers; false after @timeoutMs. */
+async function serving(mnt, timeoutMs = 60000) {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) {
+    if (mountLine(mnt)) {
+      try {
+        fs.statSync(join(mnt, 'hello.txt'))
+        return true
+      } catch {}
+    }
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  return false
+}
+
+/** `lkl lklfuse -f IMAGE MNT` as a child: { child, exited, output() }. */
+function foreground(image, mnt, options = {}) {
+  const child = spawn('env', [...CLEAN, NODE, LKL, 'lklfuse', '-f', image, mnt], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...options,
+  })
+  let output = ''
+  child.stdout.on('data', d => (output += d))
+  child.stderr.on('data', d => (output += d))
+  const exited = new Promise(resolve =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
+  return { child, exited, output: () => output }
+}
+
+/** The child's end, or { code: 'timeout' } after @timeoutMs. */
+async function end(exited, timeoutMs = 60000) {
+  let timer
+  const timeout = new Promise(resolve => {
+    timer = setTimeout(() => resolve({ code: 'timeout' }), timeoutMs)
+  })
+  const r = await Promise.race([exited, timeout])
+  clearTimeout(timer)
+  return r
+}
+
+/** Mount @image read-only in the background and check @files' contents. */
+async function persisted(t, image, mnt, files) {
+  const r = lkl(['lklfuse', '-o', 'ro', image, mnt])
+  t.equal(r.status, 0, 'remounted read-only', { stderr: r.stderr })
+  if (r.status !== 0)
+    return
+  for (const [name, data] of Object.entries(files))
+    t.ok(fs.readFileSync(join(mnt, name)).equals(data), `${name} has what was written`)
+  t.equal(tryRun('fusermount3', ['-u', mnt]).status, 0, 'fusermount3 -u')
+  t.ok(await released(image), 'the server exits')
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'lklfuse-launcher-'))
+  const mnt = join(dir, 'mnt')
+  const tree = join(dir, 'tree')
+  const image = join(dir, 'test.img')
+  t.teardown(async () => {
+    await cleanUp(mnt, image)
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  fs.mkdirSync(mnt)
+  fs.mkdirSync(join(tree, 'dir'), { recursive: true })
+  fs.writeFileSync(join(tree, 'hello.txt'), 'Hello, world!\n')
+  fs.writeFileSync(join(tree, 'dir', 'a.txt'), 'a is for apple\n')
+  run('truncate', ['-s', '64M', image])
+  run('mkfs.ext4', ['-q', '-F', '-d', tree, image])
+
+  await t.test('lkl lklfuse IMAGE MNT returns 0 once the mount serves, and leaves it serving', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const written = {}
+    for (let i = 0; i < 3; i++) {
+      const r = lkl(['lklfuse', image, mnt])
+      t.equal(r.status, 0, `mount ${i + 1}: exit status 0`, { stderr: r.stderr })
+      t.equal(r.stdout + r.stderr, '', 'nothing said')
+      // At once, no waiting: the mount must already serve.
+      let st
+      try {
+        st = fs.statSync(join(mnt, 'hello.txt'))
+      } catch (e) {
+        t.fail(`a stat right after the launcher returned: ${e.code}`)
+        return
+      }
+      t.equal(st.size, 14, 'a stat inside works right after it returns')
+      t.equal(fs.readFileSync(join(mnt, 'dir', 'a.txt'), 'utf8'), 'a is for apple\n', 'and a read')
+      t.match(mountLine(mnt), new RegExp(`^${image} ${mnt} fuse\\.ext4 rw,`), 'in /proc/mounts')
+      t.equal(openers(image).length, 1, 'one server holds the image, the launcher gone')
+      for (const [name, data] of Object.entries(written))
+        t.ok(fs.readFileSync(join(mnt, name)).equals(data), `${name}, from an earlier mount`)
+      const name = `file-${i}`
+      written[name] = pattern(1000000 + i, i)
+      fs.writeFileSync(join(mnt, name), written[name])
+      const u = tryRun('fusermount3', ['-u', mnt])
+      t.equal(u.status, 0, 'fusermount3 -u', { output: u.output })
+      t.ok(await released(image), 'the server writes the image back and exits')
+      e2fsck(t, image)
+    }
+  })
+
+  await t.test('an error before the mount is ready: exit status 1, one line naming the file and the cause', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const before = sha256(image)
+    const missing = join(dir, 'missing.img')
+    const nodir = join(dir, 'no-such-dir')
+    const cases = [
+      { args: [missing, mnt], want: `^lkl: cannot open ${missing}: no such file or directory$` },
+      {
+        args: [image, mnt, '-o', 'type=xfs'],
+        want: `^lkl: ${image}: cannot mount as xfs: not that filesystem.*Invalid superblock magic number`,
+      },
+      {
+        args: [image, mnt, '-o', 'type=nosuchfs'],
+        want: `^lkl: ${image}: cannot mount as nosuchfs: the kernel has no such filesystem type$`,
+      },
+      { args: [image, nodir], want: `^lkl: cannot mount on ${nodir}: no such directory$` },
+      // In the foreground the server's stderr is the launcher's: still once.
+      { args: ['-f', missing, mnt], want: `^lkl: cannot open ${missing}: no such file or directory$` },
+      {
+        args: ['-f', image, mnt, '-o', 'type=xfs'],
+        want: `^lklfuse-server: ${image}: cannot mount as xfs: not that filesystem.*Invalid superblock magic number`,
+      },
+    ]
+    for (const c of cases) {
+      const r = lkl(['lklfuse', ...c.args])
+      const lines = r.stderr.split('\n').filter(l => l !== '')
+      t.equal(r.status, 1, `lkl lklfuse ${c.args.join(' ')}: exit status 1`)
+      t.equal(lines.length, 1, 'one line on stderr', { stderr: r.stderr })
+      t.match(lines[0], new RegExp(c.want), 'naming the file and the cause')
+      t.equal(r.stdout, '', 'nothing on stdout')
+      t.equal(mountLine(mnt), undefined, 'nothing mounted')
+      t.ok(await released(image, 10000), 'no server left')
+    }
+    t.equal(sha256(image), before, 'the image is unchanged')
+  })
+
+  for (const sig of ['SIGTERM', 'SIGINT']) {
+    await t.test(`${sig} to lkl lklfuse -f: exit status 0, unmounted, the image clean with its data`, async t => {
+      t.teardown(() => cleanUp(mnt, image))
+      const fg = foreground(image, mnt)
+      t.ok(await serving(mnt), 'the mount serves', { output: fg.output() })
+      const data = pattern(4 * 1024 * 1024 + 5, sig.length)
+      fs.writeFileSync(join(mnt, `by-${sig}`), data)
+      fs.writeFileSync(join(mnt, `log-${sig}`), 'one\n')
+      fs.appendFileSync(join(mnt, `log-${sig}`), 'two\n')
+      fg.child.kill(sig)
+      const r = await end(fg.exited)
+      t.same(r, { code: 0, signal: null }, `exit status 0 after ${sig}`, { output: fg.output() })
+      t.equal(fg.output(), '', 'nothing said')
+      t.equal(mountLine(mnt), undefined, 'the mount is gone from /proc/mounts')
+      t.same(openers(image), [], 'nothing holds the image any more')
+      e2fsck(t, image)
+      await persisted(t, image, mnt, {
+        [`by-${sig}`]: data,
+        [`log-${sig}`]: Buffer.from('one\ntwo\n'),
+      })
+    })
+  }
+
+  await t.test('Ctrl-C pressed again and again in the foreground: exit status 0, the image clean with its data', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    // A process group of its own, as a terminal's foreground job: each
+    // SIGINT reaches the launcher and the server, and the launcher passes
+    // it on too.  The server must finish writing the image back however
+    // many come while it does; its exit status is the launcher's.
+    const fg = foreground(image, mnt, { detached: true })
+    t.ok(await serving(mnt), 'the mount serves', { output: fg.output() })
+    const [server] = openers(image)
+    const data = pattern(24 * 1024 * 1024 + 3, 5)
+    fs.writeFileSync(join(mnt, 'ctrl-c.bin'), data)
+    let sent = 0
+    const flood = setInterval(() => {
+      try {
+        if (!/^\d+ \(.*\) [^Z]/.test(fs.readFileSync(`/proc/${server}/stat`, 'utf8')))
+          throw new Error('the server has exited')
+        process.kill(-fg.child.pid, 'SIGINT')
+        sent++
+      } catch {
+        clearInterval(flood)
+      }
+    }, 2)
+    const r = await end(fg.exited)
+    clearInterval(flood)
+    t.ok(sent > 1, `SIGINT sent ${sent} times`)
+    t.same(r, { code: 0, signal: null }, 'exit status 0', { output: fg.output() })
+    t.equal(mountLine(mnt), undefined, 'the mount is gone from /proc/mounts')
+    t.same(openers(image), [], 'nothing holds the image any more')
+    e2fsck(t, image)
+    await persisted(t, image, mnt, { 'ctrl-c.bin': data })
+  })
+
+  await t.test('the lklfuse command of package.json: lklfuse IMAGE MNT -o type=ext4', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const pkg = JSON.parse(fs.readFileSync(join(ROOT, 'package.json'), 'utf8'))
+    t.equal(pkg.bin?.lklfuse, 'bin/lklfuse', 'package.json names bin/lklfuse')
+    const target = join(ROOT, pkg.bin?.lklfuse ?? 'bin/lklfuse')
+    t.doesNotThrow(() => fs.accessSync(target, fs.constants.X_OK), 'executable')
+    // As npm installs it: a symlink in a bin directory on PATH.
+    const bin = join(dir, 'bin')
+    fs.mkdirSync(bin, { recursive: true })
+    fs.rmSync(join(bin, 'lklfuse'), { force: true })
+    fs.symlinkSync(target, join(bin, 'lklfuse'))
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` }
+    const r = spawnSync('env', [...CLEAN, 'lklfuse', image, mnt, '-o', 'type=ext4'],
+      { encoding: 'utf8', env })
+    t.equal(r.status, 0, 'exit status 0', { stderr: r.stderr })
+    t.equal(`${r.stdout}${r.stderr}`, '', 'nothing said')
+    t.match(mountLine(mnt), new RegExp(`^${image} ${mnt} fuse\\.ext4 rw,`), 'mounted as ext4')
+    if (!mountLine(mnt))
+      return
+    t.equal(fs.readFileSync(join(mnt, 'hello.txt'), 'utf8').split('\n')[0], 'Hello, world!',
+      'serving')
+    fs.writeFileSync(join(mnt, 'classic'), 'classic\n')
+    t.equal(tryRun('fusermount3', ['-u', mnt]).status, 0, 'fusermount3 -u')
+    t.ok(await released(image), 'the server exits')
+    e2fsck(t, image)
+    const bad = spawnSync('env', [...CLEAN, 'lklfuse', image, mnt, '-o', 'type=btrfs'],
+      { encoding: 'utf8', env })
+    t.equal(bad.status, 1, 'a wrong -o type=: exit status 1')
+    t.match(bad.stderr, new RegExp(`^lkl: ${image}: cannot mount as btrfs: [^\\n]*\\n$`),
+      'one line naming the file and the cause')
+    await persisted(t, image, mnt, { classic: Buffer.from('classic\n') })
+  })
+}
+
+const why = cannotRun()
+if (why)
+  t.plan(0, why)
+else
+  await main()
