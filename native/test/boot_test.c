@@ -1798,6 +1798,7 @@ static void test_fs(const struct fs_case *fs, unsigned char *buf,
 /* Defaults; BOOT_TEST_THREADS and BOOT_TEST_ITERATIONS may change them. */
 #define THREADS		8
 #define MAX_THREADS	64
+#define SHORT_LIVED	200
 #define ITERATIONS	300
 #define THREAD_BUF	20000
 
@@ -1993,6 +1994,64 @@ static void test_threads(void)
 	report("threads: the ext4 copy is clean afterwards (e2fsck -fn)");
 }
 
+/* Tasks in the kernel: the numeric names in /proc. */
+static long count_tasks(void)
+{
+	struct dlist l;
+	long n = 0;
+	size_t i;
+
+	if (k_list("/proc", &l, 8192, false) < 0)
+		return -1;
+	for (i = 0; i < l.n; i++)
+		n += l.v[i].name[0] >= '0' && l.v[i].name[0] <= '9';
+	dlist_free(&l);
+	return n;
+}
+
+static void *short_lived(void *arg)
+{
+	long *ret = arg;
+
+	*ret = lkl_sys0(LKL___NR_getpid);
+	return NULL;
+}
+
+/*
+ * A thread pool that grows and shrinks (libfuse's) starts host threads
+ * all the time: each ended thread's host task must serve the next new
+ * one, not stay behind.
+ */
+static void test_short_lived_threads(void)
+{
+	long before = count_tasks(), after, ret;
+	int i, bad = 0;
+
+	for (i = 0; i < SHORT_LIVED; i++) {
+		pthread_t th;
+		int err = pthread_create(&th, NULL, short_lived, &ret);
+
+		if (err) {
+			fail("pthread_create: %s", strerror(err));
+			break;
+		}
+		err = pthread_join(th, NULL);
+		if (err)
+			fail("pthread_join: %s", strerror(err));
+		bad += ret <= 0;
+	}
+	after = count_tasks();
+	if (bad)
+		fail("%d of the threads' getpid calls failed", bad);
+	if (before < 0 || after < 0)
+		fail("cannot list /proc");
+	else if (after > before + 1)
+		fail("%ld tasks before, %ld after: host tasks of ended threads stay behind",
+		     before, after);
+	report("threads: %d short-lived host threads one after another leave the task count at %ld (was %ld)",
+	       SHORT_LIVED, after, before);
+}
+
 /* -------------------------------------------------------------- main */
 
 static void on_alarm(int sig)
@@ -2070,6 +2129,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(fs_cases); i++)
 		test_fs(&fs_cases[i], buf, hbuf, &w);
 	test_threads();
+	test_short_lived_threads();
 
 	if (clock_gettime(CLOCK_MONOTONIC, &start))
 		return 2;

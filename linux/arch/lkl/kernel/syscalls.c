@@ -6,6 +6,13 @@
  * created on its first call by pid 1 and remembered in a host
  * thread-local slot.  Host tasks share pid 1's open files and filesystem
  * context, so a file descriptor opened on one host thread works on all.
+ *
+ * A host task cannot exit when its host thread does: exiting means
+ * running do_exit() on the task, and the thread is gone.  Instead the
+ * slot's destructor puts the task on a list of spares, and the next new
+ * host thread takes it rather than a new one.  A server whose thread pool
+ * grows and shrinks (libfuse's) so holds as many host tasks as it ever
+ * had threads at once, not as many as it ever started.
  */
 #include <linux/syscalls.h>
 #include <linux/sched.h>
@@ -46,11 +53,25 @@ struct host_task_request {
 };
 
 static LIST_HEAD(requests);
+static LIST_HEAD(spares);
 static struct task_struct *factory;
+
+/* The slot's destructor: the host thread that ran @data has ended. */
+static void host_task_release(void *data)
+{
+	struct task_struct *task = data;
+
+	if (READ_ONCE(halted))
+		return;
+	lkl_cpu_get();
+	if (!halted)
+		list_add(&task->thread.spare, &spares);
+	lkl_cpu_put();
+}
 
 int __init lkl_syscalls_init(void)
 {
-	task_key = lkl_ops->tls_alloc(NULL);
+	task_key = lkl_ops->tls_alloc(host_task_release);
 	return task_key ? 0 : -ENOMEM;
 }
 
@@ -92,13 +113,40 @@ void __noreturn lkl_host_task_factory(void)
 	}
 }
 
+/* A spare host task for this host thread, with the CPU owned, or NULL. */
+static struct task_struct *host_task_reuse(void)
+{
+	struct task_struct *task;
+
+	task = list_first_entry_or_null(&spares, struct task_struct,
+					thread.spare);
+	if (!task)
+		return NULL;
+	if (lkl_ops->tls_set(task_key, task))
+		return NULL;
+	list_del(&task->thread.spare);
+	return task;
+}
+
 /*
- * First call on this host thread: ask pid 1 for a task, then wait to be
- * scheduled as it.  Returns with the CPU owned and the task current.
+ * First call on this host thread: take a spare host task, or ask pid 1
+ * for a new one and wait to be scheduled as it.  Returns with the CPU
+ * owned and the task current.
  */
 static long host_task_create(void)
 {
 	struct host_task_request req = { .task = NULL };
+	struct task_struct *spare;
+
+	lkl_cpu_get();
+	if (!halted) {
+		spare = host_task_reuse();
+		if (spare) {
+			lkl_cpu_switch_to_host_task(spare);
+			return 0;
+		}
+	}
+	lkl_cpu_put();
 
 	req.done = lkl_ops->sem_alloc(0);
 	if (!req.done)

@@ -18,6 +18,8 @@
  * @detach: the task is being switched out by a host thread that is not
  *	its own; __switch_to() jumps back to @jb instead of waiting
  * @exiting: the kernel is halting: the host thread must end when woken
+ * @spare: on the list of host tasks whose host threads have ended, to be
+ *	given to the next new host thread
  */
 struct thread_struct {
 	struct lkl_sem *sched_sem;
@@ -28,6 +30,7 @@ struct thread_struct {
 	bool detach;
 	bool exiting;
 	struct lkl_jmp_buf jb;
+	struct list_head spare;
 };
 
 #define INIT_THREAD { }
