@@ -9,6 +9,7 @@ import { register as fs2tar } from './commands/fs2tar.js';
 import { register as cptofs } from './commands/cptofs.js';
 import { register as cpfromfs } from './commands/cpfromfs.js';
 import { register as lklfuse } from './commands/lklfuse.js';
+import { register as unmount } from './commands/unmount.js';
 
 // A reader that goes away (lkl --help | head) ends us quietly, as SIGPIPE
 // ends tar or cat, rather than with a stack trace.
@@ -31,12 +32,14 @@ const program = new Command('lkl')
 		'  lkl cptofs -i disk.img out/. /opt      copy host files in\n' +
 		'  lkl cpfromfs -i disk.img /etc ./etc    copy files out\n' +
 		'  lkl lklfuse disk.img ~/mnt             mount it with FUSE, as any user\n' +
+		'  lkl unmount ~/mnt                      unmount it once the image is written back\n' +
 		'  lkl <command> --help                   every option of a command');
 
 fs2tar(program);
 cptofs(program);
 cpfromfs(program);
 lklfuse(program);
+unmount(program);
 
 try {
 	await program.parseAsync(process.argv);

@@ -111,8 +111,8 @@ export function register(program: Command): void {
 			'mb=<MiB of kernel memory>, opts=<kernel mount options, \\ escapes , and =>,\n' +
 			'log=<file for kernel messages>, and FUSE\'s own: allow_other (implies\n' +
 			'default_permissions), default_permissions, uid=, gid=, umask=, max_read=...\n' +
-			'fusermount3 -u returns before the image is written back: wait for the\n' +
-			'server to exit (fuser <image>) before copying or checking the image.')
+			'fusermount3 -u returns before the image is written back: lkl unmount <mountpoint>\n' +
+			'returns after, so that the image can be copied or checked at once.')
 		.argument('<image>', 'the filesystem or disk image')
 		.argument('<mountpoint>', 'an existing directory')
 		.option('-o, --options <opts>', 'mount options (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])

@@ -232,6 +232,30 @@ async function main() {
     await persisted(t, image, mnt, { 'ctrl-c.bin': data })
   })
 
+  await t.test('lkl unmount MNT returns once the image is written back', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const r = lkl(['lklfuse', image, mnt])
+    t.equal(r.status, 0, 'mounted', { stderr: r.stderr })
+    if (r.status !== 0)
+      return
+    // Enough to take the server a moment to write back after the unmount.
+    const big = pattern(40 * 1024 * 1024, 3)
+    fs.writeFileSync(join(mnt, 'big.bin'), big)
+    for (let i = 0; i < 200; i++)
+      fs.writeFileSync(join(mnt, `small-${i}`), `small ${i}\n`)
+    const u = lkl(['unmount', mnt])
+    t.equal(u.status, 0, 'lkl unmount: exit status 0', { stderr: u.stderr })
+    t.equal(u.stdout + u.stderr, '', 'nothing said')
+    // At once, no waiting: nothing may hold the image any more.
+    t.same(openers(image), [], 'no process has the image open when it returns')
+    t.notOk(mountLine(mnt), 'unmounted')
+    e2fsck(t, image)
+    await persisted(t, image, mnt, { 'big.bin': big, 'small-199': Buffer.from('small 199\n') })
+    const again = lkl(['unmount', mnt])
+    t.equal(again.status, 1, 'lkl unmount of what is not mounted: status 1')
+    t.match(again.stderr, /^lkl: cannot unmount .*mnt: [^\n]+\n$/, 'one line naming it and the cause')
+  })
+
   await t.test('the lklfuse command of package.json: lklfuse IMAGE MNT -o type=ext4', async t => {
     t.teardown(() => cleanUp(mnt, image))
     const pkg = JSON.parse(fs.readFileSync(join(ROOT, 'package.json'), 'utf8'))
