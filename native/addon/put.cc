@@ -15,13 +15,14 @@
 extern "C" {
 #include "../lib/host_put.h"
 #include "../lib/lkl_put.h"
+#include "../lib/xattr_pack.h"
 }
 
 #include "run.h"
 
 namespace lkl {
 
-// The meta object, with its xattrs packed as lkl_put.h wants them; the
+// The meta object, with its xattrs packed (xattr_pack.h); the
 // strings outlive the call because the shared_ptr holds them.
 struct PutMeta {
 	struct lkl_put_meta m;
@@ -57,10 +58,9 @@ static std::shared_ptr<PutMeta> ArgMeta(const Napi::CallbackInfo &info, size_t i
 		std::string name = pair.Get(0u).As<Napi::String>().Utf8Value();
 		auto value = pair.Get(1u).As<Napi::Buffer<char>>();
 		uint32_t n = value.Length();
-		unsigned char le[4] = {
-			(unsigned char)n, (unsigned char)(n >> 8),
-			(unsigned char)(n >> 16), (unsigned char)(n >> 24),
-		};
+		unsigned char le[4];
+
+		xattr_pack_len(le, n);
 
 		pm->xattrs.append(name);
 		pm->xattrs.push_back('\0');

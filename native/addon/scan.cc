@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "../lib/scan.h"
+#include "../lib/xattr_pack.h"
 }
 
 #include "run.h"
@@ -58,29 +59,20 @@ static Napi::Value Bytes(Napi::Env env, const std::string &s)
 	return Napi::Buffer<char>::Copy(env, s.data(), s.size());
 }
 
-// The packed "name\0", 4-byte little-endian length, value list.
+// The packed list (native/lib/xattr_pack.h) as [[name, value]...].
 static Napi::Value XattrsToJs(Napi::Env env, const std::string &packed)
 {
 	Napi::Array a = Napi::Array::New(env);
+	struct xattr_pack_item x;
 	size_t off = 0;
 	uint32_t i = 0;
 
-	while (off < packed.size()) {
-		size_t end = packed.find('\0', off);
-		const unsigned char *le;
-		size_t len;
-
-		if (end == std::string::npos || end + 5 > packed.size())
-			break;
-		le = reinterpret_cast<const unsigned char *>(packed.data() + end + 1);
-		len = le[0] | le[1] << 8 | le[2] << 16 | (size_t)le[3] << 24;
-		if (end + 5 + len > packed.size())
-			break;
+	while (xattr_pack_next(packed.data(), packed.size(), &off, &x) > 0) {
 		Napi::Array pair = Napi::Array::New(env, 2);
-		pair.Set(0u, Napi::String::New(env, packed.data() + off, end - off));
-		pair.Set(1u, Napi::Buffer<char>::Copy(env, packed.data() + end + 5, len));
+
+		pair.Set(0u, Napi::String::New(env, x.name));
+		pair.Set(1u, Napi::Buffer<char>::Copy(env, static_cast<const char *>(x.value), x.len));
 		a.Set(i++, pair);
-		off = end + 5 + len;
 	}
 	return a;
 }

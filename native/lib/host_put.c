@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host_put.h"
+#include "xattr_pack.h"
 
 /* The directory holding @rel's last component; *@name points at it. */
 static int open_parent(const char *base, char *rel, const char **name)
@@ -87,30 +88,18 @@ static int write_all(int fd, const char *data, size_t len)
 static int set_xattrs(int fd, const struct lkl_put_meta *m,
 		      struct host_put_result *res)
 {
-	size_t off = 0, len = m->xattrs_len;
-	const char *packed = m->xattrs;
+	struct xattr_pack_item x;
+	size_t off = 0;
+	int more;
 
-	while (off < len) {
-		const char *name = packed + off;
-		size_t name_len = strnlen(name, len - off);
-		const unsigned char *le;
-		size_t value_len;
-
-		if (name_len == len - off || len - off - name_len - 1 < 4)
-			return -EINVAL;
-		le = (const unsigned char *)name + name_len + 1;
-		value_len = le[0] | le[1] << 8 | le[2] << 16 |
-			    (size_t)le[3] << 24;
-		if (len - off - name_len - 5 < value_len)
-			return -EINVAL;
-		if (fsetxattr(fd, name, le + 4, value_len, 0)) {
+	while ((more = xattr_pack_next(m->xattrs, m->xattrs_len, &off, &x)) > 0) {
+		if (fsetxattr(fd, x.name, x.value, x.len, 0)) {
 			if (errno != EPERM && errno != EOPNOTSUPP)
 				return -errno;
 			res->xattrs_failed++;
 		}
-		off += name_len + 5 + value_len;
 	}
-	return 0;
+	return more < 0 ? -EINVAL : 0;
 }
 
 long host_put_file(const char *base, const char *rel, const void *data,

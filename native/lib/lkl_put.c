@@ -4,34 +4,24 @@
 
 #include "lkl_fs.h"
 #include "lkl_put.h"
+#include "xattr_pack.h"
 
 static long set_xattrs(int root, const char *path, int follow,
 		       const char *packed, size_t len)
 {
+	struct xattr_pack_item x;
 	size_t off = 0;
 	long ret;
+	int more;
 
-	while (off < len) {
-		const char *name = packed + off;
-		size_t name_len = strnlen(name, len - off);
-		const unsigned char *le;
-		size_t value_len;
-
-		if (name_len == len - off || len - off - name_len - 1 < 4)
-			return -LKL_EINVAL;
-		le = (const unsigned char *)name + name_len + 1;
-		value_len = le[0] | le[1] << 8 | le[2] << 16 |
-			    (size_t)le[3] << 24;
-		if (len - off - name_len - 5 < value_len)
-			return -LKL_EINVAL;
-		ret = lkl_fs_setxattr(root, path, name, le + 4, value_len, 0,
+	while ((more = xattr_pack_next(packed, len, &off, &x)) > 0) {
+		ret = lkl_fs_setxattr(root, path, x.name, x.value, x.len, 0,
 				      follow);
 		/* A filesystem without this kind of xattr keeps the rest. */
 		if (ret && ret != -LKL_EOPNOTSUPP)
 			return ret;
-		off += name_len + 5 + value_len;
 	}
-	return 0;
+	return more < 0 ? -LKL_EINVAL : 0;
 }
 
 long lkl_fs_set_meta(int root, const char *path, int follow,

@@ -16,7 +16,7 @@ struct lkl_put_meta {
 	unsigned int gid;
 	int mode;			/* permission bits; -1 leaves them (symlinks) */
 	struct lkl___kernel_timespec times[2];	/* atime, mtime */
-	/* "name\0", a 4-byte little-endian length, the value; repeated */
+	/* packed as xattr_pack.h says */
 	const char *xattrs;
 	size_t xattrs_len;
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scan.h"
+#include "xattr_pack.h"
 
 #define XATTR_LIST_MAX		65536
 #define XATTR_VALUE_MAX		65536
@@ -69,7 +70,6 @@ static long scan_xattrs(const struct scan_sys *sys, struct scan_bufs *b,
 	for (off = 0; off < list_len; off += strlen(b->list + off) + 1) {
 		const char *name = b->list + off;
 		size_t name_len = strlen(name);
-		unsigned char le[4];
 
 		n = sys->lgetxattr(xpath, name, b->value, XATTR_VALUE_MAX);
 		if (n == -ENODATA)
@@ -82,11 +82,7 @@ static long scan_xattrs(const struct scan_sys *sys, struct scan_bufs *b,
 			return err;
 		memcpy(b->xattrs + used, name, name_len + 1);
 		used += name_len + 1;
-		le[0] = n & 0xff;
-		le[1] = (n >> 8) & 0xff;
-		le[2] = (n >> 16) & 0xff;
-		le[3] = (n >> 24) & 0xff;
-		memcpy(b->xattrs + used, le, 4);
+		xattr_pack_len((unsigned char *)b->xattrs + used, n);
 		used += 4;
 		memcpy(b->xattrs + used, b->value, n);
 		used += n;

@@ -43,7 +43,7 @@ struct scan_entry {
 	const char *name;
 	struct lkl_statx st;
 	long stat_err;
-	/* "name\0" followed by a 4-byte little-endian length and the value */
+	/* packed as xattr_pack.h says */
 	const char *xattrs;
 	size_t xattrs_len;
 	long xattrs_err;
