@@ -36,8 +36,6 @@ async function dataRegions(fd: number, size: bigint): Promise<DataMap> {
 	return map;
 }
 
-
-
 export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
 	return {
 		kind: kindOfMode(st.mode),
@@ -86,7 +84,7 @@ export class ImageSource implements SourceTree {
 
 	async scan(dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
 		const entries = await native.scan(this.#root, abs(dir), contents ? INLINE_MAX : 0, contents ? INLINE_BUDGET : 0);
-		return entries.map(([name, st, xattrs, target, contents]) => {
+		return entries.map(([name, st, xattrs, target, data]) => {
 			const node: ScannedNode = { name };
 			if (st)
 				node.meta = metaFromStatx(st, this.#device);
@@ -96,8 +94,8 @@ export class ImageSource implements SourceTree {
 			}
 			if (target)
 				node.target = target;
-			if (contents)
-				node.contents = contents;
+			if (data)
+				node.contents = data;
 			return node;
 		});
 	}
