@@ -30,10 +30,12 @@ struct ScanEntry {
 	bool have_link;
 	std::string link;
 	bool have_data;
-	std::string data;
+	// The scan's own buffer, kept: it becomes the JavaScript Buffer.
+	std::shared_ptr<char> data;
+	size_t data_len;
 };
 
-static int collect(void *ctx, const struct scan_entry *e)
+static int collect(void *ctx, struct scan_entry *e)
 {
 	auto *out = static_cast<std::vector<ScanEntry> *>(ctx);
 	ScanEntry s;
@@ -48,10 +50,24 @@ static int collect(void *ctx, const struct scan_entry *e)
 	if (s.have_link)
 		s.link.assign(e->link, e->link_len);
 	s.have_data = s.have_stat && !e->data_err;
-	if (s.have_data)
-		s.data.assign(e->data, e->data_len);
+	s.data_len = 0;
+	if (s.have_data) {
+		s.data = std::shared_ptr<char>(e->data, free);
+		s.data_len = e->data_len;
+		e->data = nullptr;
+	}
 	out->push_back(std::move(s));
 	return 0;
+}
+
+// Hands @data to a Buffer without a copy; the Buffer frees it.
+static Napi::Value Owned(Napi::Env env, const std::shared_ptr<char> &data, size_t len)
+{
+	auto *hold = new std::shared_ptr<char>(data);
+
+	return Napi::Buffer<char>::New(env, data.get(), len,
+				       [](Napi::Env, char *, std::shared_ptr<char> *h) { delete h; },
+				       hold);
 }
 
 static Napi::Value Bytes(Napi::Env env, const std::string &s)
@@ -89,7 +105,7 @@ static Napi::Value EntriesToJs(Napi::Env env, const std::vector<ScanEntry> &entr
 		item.Set(1u, e.have_stat ? StatxToJs(env, e.st) : env.Null());
 		item.Set(2u, e.have_xattrs ? XattrsToJs(env, e.xattrs) : env.Null());
 		item.Set(3u, e.have_link ? Bytes(env, e.link) : env.Null());
-		item.Set(4u, e.have_data ? Bytes(env, e.data) : env.Null());
+		item.Set(4u, e.have_data ? Owned(env, e.data, e.data_len) : env.Null());
 		a.Set(i++, item);
 	}
 	return a;

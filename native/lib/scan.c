@@ -28,8 +28,6 @@ struct scan_bufs {
 	char *xattrs;		/* the packed result */
 	size_t xattrs_cap;
 	char *link;
-	char *data;
-	size_t data_cap;
 };
 
 struct dirent64 {
@@ -91,28 +89,33 @@ static long scan_xattrs(const struct scan_sys *sys, struct scan_bufs *b,
 	return 0;
 }
 
-/* Read a prefetched file, whose descriptor the window holds. */
-static long scan_data(const struct scan_sys *sys, struct scan_bufs *b, long fd,
-		      size_t size, size_t *len)
+/*
+ * Read a prefetched file, whose descriptor the window holds, into a
+ * buffer of its own: the callback may keep it (scan.h), which spares
+ * Node a copy of every small file.
+ */
+static long scan_data(const struct scan_sys *sys, long fd, size_t size,
+		      char **data, size_t *len)
 {
 	size_t got = 0;
+	char *buf;
 	long n = 0;
-	int err;
 
-	err = grow(&b->data, &b->data_cap, size + 1);
-	if (err)
-		return err;
 	/* One byte more than the size: a file that grew is left to the slow path. */
+	buf = malloc(size + 1);
+	if (!buf)
+		return -ENOMEM;
 	while (got <= size) {
-		n = sys->pread(fd, b->data + got, size + 1 - got, got);
+		n = sys->pread(fd, buf + got, size + 1 - got, got);
 		if (n <= 0)
 			break;
 		got += n;
 	}
-	if (n < 0)
-		return n;
-	if (got != size)
-		return -EAGAIN;
+	if (n < 0 || got != size) {
+		free(buf);
+		return n < 0 ? n : -EAGAIN;
+	}
+	*data = buf;
 	*len = got;
 	return 0;
 }
@@ -183,14 +186,15 @@ static int scan_window(const struct scan_sys *sys, struct scan_bufs *b,
 				e->link_len = r < 0 ? 0 : r;
 			}
 			if (w[i].fd >= 0) {
-				e->data_err = scan_data(sys, b, w[i].fd,
+				e->data_err = scan_data(sys, w[i].fd,
 							e->st.stx_size,
+							&e->data,
 							&e->data_len);
-				e->data = b->data;
 			}
 		}
 		if (!ret)
 			ret = fn(ctx, e);
+		free(e->data);
 	}
 
 	for (i = 0; i < n; i++) {
@@ -256,6 +260,5 @@ out:
 	free(b.value);
 	free(b.xattrs);
 	free(b.link);
-	free(b.data);
 	return ret;
 }

@@ -37,7 +37,8 @@ struct scan_sys {
  * What the scan learnt about one entry.  Each part comes with its own
  * error (0, or a negative errno), so that one unreadable entry costs its
  * caller a second look at that entry only, through the usual calls that
- * report the error with its path.  Pointers are valid during the callback.
+ * report the error with its path.  Pointers are valid during the callback;
+ * the callback may keep @data (a malloc()ed buffer) by setting it to NULL.
  */
 struct scan_entry {
 	const char *name;
@@ -50,12 +51,12 @@ struct scan_entry {
 	const char *link;		/* a symlink's target */
 	size_t link_len;
 	long link_err;
-	const char *data;		/* a small regular file's contents */
+	char *data;			/* a small regular file's contents */
 	size_t data_len;
 	long data_err;			/* -EFBIG: not read, too large */
 };
 
-typedef int (*scan_fn)(void *ctx, const struct scan_entry *e);
+typedef int (*scan_fn)(void *ctx, struct scan_entry *e);
 
 /*
  * Scan the open directory @dir.  Regular files of up to @inline_max bytes
