@@ -17,7 +17,9 @@
  *   log=FILE    append the kernel console to FILE
  *   -f          accepted; the server always runs in the foreground
  *   -d          FUSE debug output
- *   -s          one thread serves every request
+ *   -s          one thread serves every request (by default one thread
+ *               serves them too, but a request that runs long lets
+ *               another thread serve the next ones: loop.c)
  *
  * If LKLFUSE_READY_FD=N is in the environment, the server writes to
  * descriptor N either "ready\n" once the mount serves requests, or
@@ -45,6 +47,12 @@
 #define DEFAULT_MB		128
 #define ENTRY_TIMEOUT		1.0
 #define NOFILE_LIMIT		(1024 * 1024)
+/*
+ * Threads serving requests (without -s): one reads and serves while the
+ * others wait, and each request that runs long lets one more read (loop.c);
+ * this many slow requests at once make the rest wait.
+ */
+#define LKLFUSE_THREADS		8
 
 enum {
 	KEY_RO,
@@ -418,19 +426,9 @@ static int stop_kernel(struct lklfuse *lf)
 
 static int serve(struct lklfuse *lf)
 {
-	struct fuse_loop_config *cfg;
-	int r;
-
 	if (lf->opts.single)
 		return fuse_session_loop(lf->se);
-	cfg = fuse_loop_cfg_create();
-	if (!cfg)
-		return -ENOMEM;
-	fuse_loop_cfg_set_clone_fd(cfg, 0);
-	fuse_loop_cfg_set_max_threads(cfg, 16);
-	r = fuse_session_loop_mt(lf->se, cfg);
-	fuse_loop_cfg_destroy(cfg);
-	return r;
+	return lklfuse_loop(lf->se, LKLFUSE_THREADS);
 }
 
 static void free_opts(struct lklfuse_opts *o)

@@ -109,6 +109,13 @@ void lklfuse_node_ref(struct lklfuse_inodes *t, struct lklfuse_node *node);
 void lklfuse_node_forget(struct lklfuse_inodes *t, struct lklfuse_node *node,
 			 uint64_t n);
 
+/* loop.c */
+/*
+ * Serve @se's requests on up to @nthreads threads, one reading at a time,
+ * until the session ends; then every thread has ended.  0 or -errno.
+ */
+int lklfuse_loop(struct fuse_session *se, unsigned int nthreads);
+
 /* ops.c */
 extern const struct fuse_lowlevel_ops lklfuse_ops;
 /* Tell the launcher: "ready" or "error: @msg", once. */
