@@ -238,8 +238,9 @@ async function main() {
     t.equal(r.status, 0, 'mounted', { stderr: r.stderr })
     if (r.status !== 0)
       return
-    // Enough to take the server a moment to write back after the unmount.
-    const big = pattern(40 * 1024 * 1024, 3)
+    // Enough to take the server a moment to write back after the unmount
+    // (and to fit beside what the tests above left in the 64 MiB image).
+    const big = pattern(16 * 1024 * 1024, 3)
     fs.writeFileSync(join(mnt, 'big.bin'), big)
     for (let i = 0; i < 200; i++)
       fs.writeFileSync(join(mnt, `small-${i}`), `small ${i}\n`)
