@@ -11,12 +11,9 @@ import type { TarTime } from '../tar/header.js';
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { host } from './host-native.js';
 import { writeRegions } from './sparse.js';
-import { metaFromStatx } from './image-tree.js';
+import { isSmall, scanLimits, scannedNodes } from './scanned.js';
 
 const CHUNK = 1 << 20;
-// As for images (image-tree.ts): small files come with their directory's scan.
-const INLINE_MAX = 256 << 10;
-const INLINE_BUDGET = 8 << 20;
 
 /** glibc's dev_t encoding (what node:fs reports) split into major and minor. */
 function major(dev: bigint): number {
@@ -79,21 +76,8 @@ export class HostSource implements SourceTree {
 	}
 
 	async scan(dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
-		const entries = await host.hostScan(this.#abs(dir), contents ? INLINE_MAX : 0, contents ? INLINE_BUDGET : 0);
-		return entries.map(([name, st, xattrs, target, data]) => {
-			const node: ScannedNode = { name };
-			if (st)
-				node.meta = metaFromStatx(st, `${st.devMajor}:${st.devMinor}`);
-			if (xattrs) {
-				const keep = new Set(withoutAclAliases(xattrs.map(([n]) => n)));
-				node.xattrs = new Map(xattrs.filter(([n]) => keep.has(n)));
-			}
-			if (target)
-				node.target = target;
-			if (data)
-				node.contents = data;
-			return node;
-		});
+		const entries = await host.hostScan(this.#abs(dir), ...scanLimits(contents));
+		return scannedNodes(entries, (st) => `${st.devMajor}:${st.devMinor}`);
 	}
 
 	async xattrs(path: Buffer): Promise<Map<string, Buffer>> {
@@ -214,7 +198,7 @@ export class HostSink implements SinkTree {
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
 		// A small file is made whole, metadata and all, in one call.
-		if (meta.size <= BigInt(INLINE_MAX) && path.length > 0) {
+		if (isSmall(meta.size) && path.length > 0) {
 			this.#checkNames(path);
 			const chunks: Buffer[] = [];
 			for await (const chunk of data)

@@ -3,16 +3,12 @@
  * descriptor through the addon, so every path stays inside the mount.
  */
 import { constants as fsc } from 'node:fs';
-import { native, type NativePutMeta, type NativeStatx } from '../lkl/native.js';
+import { native, type NativePutMeta } from '../lkl/native.js';
+import { isSmall, metaFromStatx, scanLimits, scannedNodes } from './scanned.js';
 import { writeRegions } from './sparse.js';
-import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
+import { S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 
 const CHUNK = 1 << 20;
-// scan() reads files this small along with their metadata, up to BUDGET
-// bytes per directory, so that a tree of small files costs one trip
-// through the thread pool per directory rather than several per file.
-const INLINE_MAX = 256 << 10;
-const INLINE_BUDGET = 8 << 20;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NOFOLLOW = 0o400000;
 const SEEK_DATA = 3, SEEK_HOLE = 4, ENXIO = -6;
 
@@ -34,25 +30,6 @@ async function dataRegions(fd: number, size: bigint): Promise<DataMap> {
 		off = hole;
 	}
 	return map;
-}
-
-export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
-	return {
-		kind: kindOfMode(st.mode),
-		mode: st.mode & 0o7777,
-		uid: st.uid,
-		gid: st.gid,
-		size: st.size,
-		atime: { sec: BigInt(st.atime[0]), nsec: st.atime[1] },
-		mtime: { sec: BigInt(st.mtime[0]), nsec: st.mtime[1] },
-		ctime: { sec: BigInt(st.ctime[0]), nsec: st.ctime[1] },
-		rdevMajor: st.rdevMajor,
-		rdevMinor: st.rdevMinor,
-		dev: device,
-		ino: st.ino,
-		nlink: st.nlink,
-		blocks: st.blocks,
-	};
 }
 
 function splitXattrNames(list: Buffer): string[] {
@@ -83,21 +60,8 @@ export class ImageSource implements SourceTree {
 	}
 
 	async scan(dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
-		const entries = await native.scan(this.#root, abs(dir), contents ? INLINE_MAX : 0, contents ? INLINE_BUDGET : 0);
-		return entries.map(([name, st, xattrs, target, data]) => {
-			const node: ScannedNode = { name };
-			if (st)
-				node.meta = metaFromStatx(st, this.#device);
-			if (xattrs) {
-				const keep = new Set(withoutAclAliases(xattrs.map(([n]) => n)));
-				node.xattrs = new Map(xattrs.filter(([n]) => keep.has(n)));
-			}
-			if (target)
-				node.target = target;
-			if (data)
-				node.contents = data;
-			return node;
-		});
+		const entries = await native.scan(this.#root, abs(dir), ...scanLimits(contents));
+		return scannedNodes(entries, () => this.#device);
 	}
 
 	async readlink(path: Buffer): Promise<Buffer> {
@@ -222,7 +186,7 @@ export class ImageSink implements SinkTree {
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
 		// A small file is made whole, metadata and all, in one call.
-		if (meta.size <= BigInt(INLINE_MAX)) {
+		if (isSmall(meta.size)) {
 			const chunks: Buffer[] = [];
 			for await (const chunk of data)
 				chunks.push(chunk);
