@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dirent64.h"
 #include "lkl_fs.h"
 
 #define PROC_FD_PATH_MAX	64
@@ -356,14 +357,6 @@ long lkl_fs_removexattr(int root, const char *path, const char *name,
 				LKL___NR_lremovexattr, xpath, name));
 }
 
-struct dirent64 {
-	unsigned long long d_ino;
-	long long d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 long lkl_fs_readdir(int root, const char *path, lkl_fs_dirent_fn fn,
 		    void *ctx)
 {
@@ -377,7 +370,7 @@ long lkl_fs_readdir(int root, const char *path, lkl_fs_dirent_fn fn,
 		long off = 0;
 
 		while (off < n) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
 
 			off += d->d_reclen;
 			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))

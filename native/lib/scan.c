@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dirent64.h"
 #include "scan.h"
 #include "xattr_pack.h"
 
@@ -28,14 +29,6 @@ struct scan_bufs {
 	char *xattrs;		/* the packed result */
 	size_t xattrs_cap;
 	char *link;
-};
-
-struct dirent64 {
-	unsigned long long d_ino;
-	long long d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
 };
 
 static int grow(char **buf, size_t *cap, size_t need)
@@ -228,7 +221,7 @@ long scan_dir(const struct scan_sys *sys, long dir, size_t inline_max,
 		long off = 0;
 
 		while (!ret && off < n) {
-			struct dirent64 *d = (struct dirent64 *)(dents + off);
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(dents + off);
 
 			off += d->d_reclen;
 			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
