@@ -19,6 +19,7 @@
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
+import { pattern } from '../helpers/tree.mjs'
 import { compareTrees } from './server.mjs'
 
 const checks = []
@@ -35,14 +36,6 @@ const t = {
       checks.push({ name, found: e.code ?? String(e), wanted: code })
     }
   },
-}
-
-// A buffer in which each 16-byte line differs, so misplaced data shows.
-function pattern(size, seed) {
-  const buf = Buffer.alloc(Math.ceil(size / 16) * 16)
-  for (let i = 0; i < buf.length / 16; i++)
-    buf.write(`${String(i * 16 + seed).padStart(15, '0')}\n`, i * 16, 'latin1')
-  return buf.subarray(0, size)
 }
 
 const BIG = pattern(3 * 1024 * 1024 + 123, 7)

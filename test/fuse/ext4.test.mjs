@@ -14,17 +14,10 @@ import {
   MAKE_TREE, cannotRun, compareTrees, run, sha256, startServer, stopServer,
   tryRun,
 } from './server.mjs'
+import { pattern } from '../helpers/tree.mjs'
 
 t.setTimeout(10 * 60 * 1000)
 
-
-// A buffer in which each 16-byte line differs, so misplaced data shows.
-function pattern(size, seed) {
-  const buf = Buffer.alloc(Math.ceil(size / 16) * 16)
-  for (let i = 0; i < buf.length / 16; i++)
-    buf.write(`${String(i * 16 + seed).padStart(15, '0')}\n`, i * 16, 'latin1')
-  return buf.subarray(0, size)
-}
 
 const BIG = pattern(3 * 1024 * 1024 + 123, 7)
 const MTIME = '@1500000000.123456789'

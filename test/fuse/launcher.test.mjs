@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import {
   LKL, ROOT, cannotRun, cleanUp, mountLine, openers, released, run, sha256, tryRun,
 } from './server.mjs'
+import { pattern } from '../helpers/tree.mjs'
 
 t.setTimeout(5 * 60 * 1000)
 
@@ -27,13 +28,6 @@ const CLEAN = ['-u', 'NODE_OPTIONS']
 function lkl(args, options = {}) {
   const r = spawnSync('env', [...CLEAN, NODE, LKL, ...args], { encoding: 'utf8', ...options })
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
-}
-
-function pattern(size, seed) {
-  const buf = Buffer.alloc(Math.ceil(size / 16) * 16)
-  for (let i = 0; i < buf.length / 16; i++)
-    buf.write(`${String(i * 16 + seed).padStart(15, '0')}\n`, i * 16, 'latin1')
-  return buf.subarray(0, size)
 }
 
 function e2fsck(t, image) {
