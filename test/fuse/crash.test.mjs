@@ -15,7 +15,7 @@ import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  cannotRun, run, startServer, stopServer, tryRun,
+  cannotRun, holders, run, startServer, stopServer, tryRun,
 } from './server.mjs'
 
 t.setTimeout(5 * 60 * 1000)
@@ -138,23 +138,6 @@ function checkWriterFiles(t, mnt, createdBeforeSync) {
     want += logLine(i)
   t.ok(writtenOrZero(log, Buffer.from(want)),
     `append.log (${log.length} bytes) holds what was appended or zeros`)
-}
-
-// Processes in other mount namespaces that still have @mnt mounted (a
-// copy made by unshare -m while it was mounted): while they live, the
-// unmount does not end the FUSE connection, nor the server.
-function holders(mnt) {
-  const found = []
-  const ours = fs.readlinkSync('/proc/self/ns/mnt')
-  for (const p of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
-    try {
-      if (fs.readlinkSync(`/proc/${p}/ns/mnt`) === ours)
-        continue
-      if (fs.readFileSync(`/proc/${p}/mountinfo`, 'utf8').split('\n').some(l => l.split(' ')[4] === mnt))
-        found.push(`${p} ${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ')}`)
-    } catch {}
-  }
-  return found
 }
 
 async function main() {

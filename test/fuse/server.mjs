@@ -304,3 +304,20 @@ export async function cleanUp(mnt, image) {
   }
   await released(image, 5000)
 }
+
+// Processes in other mount namespaces that still have @mnt mounted (a
+// copy made by unshare -m while it was mounted): while they live, the
+// unmount does not end the FUSE connection, nor the server.
+export function holders(mnt) {
+  const found = []
+  const ours = fs.readlinkSync('/proc/self/ns/mnt')
+  for (const p of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
+    try {
+      if (fs.readlinkSync(`/proc/${p}/ns/mnt`) === ours)
+        continue
+      if (fs.readFileSync(`/proc/${p}/mountinfo`, 'utf8').split('\n').some(l => l.split(' ')[4] === mnt))
+        found.push(`${p} ${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ')}`)
+    } catch {}
+  }
+  return found
+}

@@ -15,7 +15,7 @@ import * as fs from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  cannotRun, run, startServer, stopServer, tryRun,
+  cannotRun, holders, run, startServer, stopServer, tryRun,
 } from './server.mjs'
 
 t.setTimeout(8 * 60 * 1000)
@@ -134,23 +134,6 @@ function stress(mnt, cwd, args) {
     // Its stuck stressors, orphaned, keep its output open.
     child.on('exit', (code, signal) => timedOut && done(code, signal))
   })
-}
-
-// Processes in other mount namespaces that still have @mnt mounted (a
-// copy made by unshare -m while it was mounted): while they live, the
-// unmount does not end the FUSE connection, nor the server.
-function holders(mnt) {
-  const found = []
-  const ours = fs.readlinkSync('/proc/self/ns/mnt')
-  for (const p of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
-    try {
-      if (fs.readlinkSync(`/proc/${p}/ns/mnt`) === ours)
-        continue
-      if (fs.readFileSync(`/proc/${p}/mountinfo`, 'utf8').split('\n').some(l => l.split(' ')[4] === mnt))
-        found.push(`${p} ${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ')}`)
-    } catch {}
-  }
-  return found
 }
 
 async function main() {
