@@ -102,7 +102,17 @@ if command -v ccache >/dev/null; then
 	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
 fi
 obj="$work/obj"
+# Kbuild's dependency files cannot see a header that starts (or stops)
+# shadowing another -- an arch asm/ header replacing a generated
+# asm-generic wrapper, say -- so when the port's set of files changes,
+# the objects are rebuilt from scratch (through ccache: mostly hits).
+files=$(cd "$here" && find arch -type f | LC_ALL=C sort | sha256sum | cut -c1-24)
+if [ -d "$obj" ] && [ "$(cat "$obj/.lkl.files" 2>/dev/null)" != "$files" ]; then
+	say "the port's files changed: rebuilding from scratch"
+	rm -rf "$obj"
+fi
 mkdir -p "$obj"
+echo "$files" > "$obj/.lkl.files"
 mk=(make -C "$src" O="$obj" ARCH=lkl "CC=$cc" HOSTCC=gcc -j"$jobs" ${V:+V=$V})
 
 # Configure: allnoconfig, plus our fragment.

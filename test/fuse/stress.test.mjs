@@ -31,21 +31,15 @@ const EXCLUDED = {
   verity: 'fs-verity: neither the host kernel (no CONFIG_FS_VERITY: stress-ng skips it on ' +
     'a loop mount of an image made with -O verity too) nor ours ("fsverity=no") has it, ' +
     'and lklfuse-server passes no ioctls on',
-  // Not something the filesystem lacks: a bug of ours, left out so that
-  // one known hang does not stop every other check.  Take this out when
-  // linux/arch/lkl delivers a tick to a task looping in cond_resched().
-  'copy-file': 'BUG in our kernel port, to fix: its rmdir of 8192 directories livelocks in ' +
-    'shrink_dcache_parent(), which waits in cond_resched() for another task while the ' +
-    'timer interrupt stays pending (interrupts run only when the CPU owner re-enables them ' +
-    'or lets the CPU go); seen in 3 of 7 runs before the leader/follower loop, 0 of 9 after',
 }
 
 const STRESS_SECONDS = 3
 // stress-ng takes about 140 s here; past this it is stuck, and the test
 // fails with what each of its processes waits on and the server's
-// threads.  Seen in about 1 run of 4 (November 2026): copy-file's rmdir
-// never answered, a server thread spinning in the kernel's
-// shrink_dcache_parent() with the timer interrupt pending.
+// threads.  (copy-file's rmdir once hung this way: a server thread looped
+// in shrink_dcache_parent()'s cond_resched() with the tick pending, until
+// linux/arch/lkl/include/asm/preempt.h made a pending interrupt a reason
+// to reschedule.)
 const DEADLINE_MS = 240 * 1000
 
 // The filesystem class of this stress-ng.
