@@ -67,6 +67,29 @@ static inline long k_getdents64(int fd, void *buf, size_t len)
 	return lkl_sys3(LKL___NR_getdents64, fd, buf, len);
 }
 
+/* struct file_handle, as name_to_handle_at fills it. */
+struct k_file_handle {
+	uint32_t bytes;
+	int32_t type;
+	unsigned char f[];
+};
+
+#define K_MAX_HANDLE_SZ	128
+
+/* The file handle of what @fd refers to. */
+static inline long k_name_to_handle(int fd, struct k_file_handle *h,
+				    int *mount_id)
+{
+	return lkl_sys5(LKL___NR_name_to_handle_at, fd, "", h, mount_id,
+			LKL_AT_EMPTY_PATH);
+}
+
+static inline long k_open_by_handle(int mount_fd, struct k_file_handle *h,
+				    int flags)
+{
+	return lkl_sys3(LKL___NR_open_by_handle_at, mount_fd, h, flags);
+}
+
 /* prlimit64(): the uapi headers of the build leave resource.h out. */
 #define K_RLIMIT_NOFILE	7	/* asm-generic/resource.h */
 

@@ -301,6 +301,47 @@ static int check_paths(struct lklfuse *lf)
 }
 
 /* Boot, add the disk, mount it and open its root. */
+/*
+ * Whether @fstype's file handles find an inode that has left memory, so
+ * that the inode table may close descriptors and reopen them by handle
+ * (vfat's find only cached inodes unless mounted nfs=nostale_ro).
+ */
+static bool lasting_handles(const char *fstype)
+{
+	static const char *const yes[] = {
+		"ext2", "ext3", "ext4", "btrfs", "xfs",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(fstype, yes[i]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The kernel mount's options.  FAT has no owners: the kernel gives every
+ * file to uid 0 unless told.  Give them to the user who mounts, as
+ * desktop automounters do, so that ls shows their files and, with
+ * default_permissions, lets them write; uid= or gid= in opts= still win,
+ * coming later.  NULL if out of memory.
+ */
+static char *mount_data(struct lklfuse *lf, const char *fstype)
+{
+	const char *kopts = lf->opts.kopts;
+	char *data;
+	int n;
+
+	if (!fstype || getuid() == 0 ||
+	    (strcmp(fstype, "vfat") && strcmp(fstype, "msdos")))
+		return strdup(kopts ? kopts : "");
+	n = asprintf(&data, "uid=%u,gid=%u%s%s", (unsigned int)getuid(),
+		     (unsigned int)getgid(), kopts && *kopts ? "," : "",
+		     kopts ? kopts : "");
+	return n < 0 ? NULL : data;
+}
+
 static int start_kernel(struct lklfuse *lf)
 {
 	struct lklfuse_opts *o = &lf->opts;
@@ -309,7 +350,9 @@ static int start_kernel(struct lklfuse *lf)
 		.print = lklfuse_console_print,
 	};
 	struct k_rlimit64 lim = { NOFILE_LIMIT, NOFILE_LIMIT };
+	const char *type = o->type;
 	unsigned long long mark;
+	char found[32], *data;
 	struct lkl_statx stx;
 	char kmsg[200];
 	long r, fd;
@@ -349,9 +392,19 @@ static int start_kernel(struct lklfuse *lf)
 		return -1;
 	}
 	mark = lklfuse_console_mark();
-	r = lkl_host_mount(lf->disk, o->part, o->type,
-			   o->ro ? LKL_MS_RDONLY : 0, o->kopts, lf->kmnt,
-			   sizeof(lf->kmnt), lf->fstype, sizeof(lf->fstype));
+	/* Unrecognised: lkl_host_mount() says so, in its own words. */
+	if (!o->type && !lkl_host_fstype(lf->disk, o->part, found,
+					 sizeof(found)))
+		type = found;
+	data = mount_data(lf, type);
+	if (!data) {
+		setup_error(lf, "%s: %s", o->image, strerror(ENOMEM));
+		return -1;
+	}
+	r = lkl_host_mount(lf->disk, o->part, type, o->ro ? LKL_MS_RDONLY : 0,
+			   data, lf->kmnt, sizeof(lf->kmnt), lf->fstype,
+			   sizeof(lf->fstype));
+	free(data);
 	if (r) {
 		char part[32] = "";
 
@@ -374,7 +427,9 @@ static int start_kernel(struct lklfuse *lf)
 		      LKL_O_PATH | LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
 	r = fd < 0 ? fd : k_fstatx(fd, &stx);
 	if (!r)
-		r = lklfuse_inodes_init(&lf->inodes, fd, &stx);
+		r = lklfuse_inodes_init(&lf->inodes, fd, &stx,
+					lasting_handles(lf->fstype),
+					LKLFUSE_NODE_FDS);
 	if (r) {
 		if (fd >= 0)
 			k_close(fd);

@@ -21,18 +21,33 @@
 #define LKLFUSE_MAX_IO		(1024 * 1024)
 
 /*
- * A kernel inode FUSE knows about: an O_PATH descriptor of it and how many
- * lookups FUSE has not forgotten yet.  Its FUSE node ID is its address
- * (the root's is FUSE_ROOT_ID).  One node per kernel inode: a second name
- * of the same inode (a hard link) finds the same node.
+ * At most this many O_PATH descriptors of nodes stay open (see inodes.c):
+ * the kernel's descriptor table then stays within 8,192 slots, one
+ * 64 KiB allocation.
+ */
+#define LKLFUSE_NODE_FDS	4096
+
+struct k_file_handle;
+
+/*
+ * A kernel inode FUSE knows about, and how many lookups FUSE has not
+ * forgotten yet.  Its FUSE node ID is its address (the root's is
+ * FUSE_ROOT_ID).  One node per kernel inode: a second name of the same
+ * inode (a hard link) finds the same node.
  */
 struct lklfuse_node {
 	struct lklfuse_node *hash_next;
+	struct lklfuse_node *lru_prev, *lru_next; /* NULL: not on the list */
 	uint64_t ino;
 	uint64_t dev;
 	uint64_t nlookup;
 	uint64_t generation;
-	int fd;
+	struct k_file_handle *handle;	/* NULL until its fd is first closed */
+	int fd;				/* O_PATH; -1: closed, see handle */
+	unsigned int users;		/* requests using fd now */
+	unsigned int opens;		/* open files of it: fd stays open */
+	bool pinned;			/* fd never closed */
+	bool hashed;			/* false: forgotten, or stale */
 };
 
 struct lklfuse_inodes {
@@ -41,12 +56,18 @@ struct lklfuse_inodes {
 	size_t nbuckets;		/* a power of two */
 	size_t count;
 	uint64_t generation;		/* of the last node made */
+	struct lklfuse_node lru;	/* list head: idle nodes with an fd */
+	size_t nfds;			/* nodes' descriptors open */
+	size_t max_fds;
+	bool handles;			/* fds may be closed and reopened */
+	int mount_fd;			/* the root, for open_by_handle_at */
 	struct lklfuse_node root;
 };
 
 /* An open file or directory: fi->fh points at one. */
 struct lklfuse_file {
 	struct lklfuse_file *prev, *next;	/* lklfuse.files */
+	struct lklfuse_node *node;	/* of the inode it opened */
 	int fd;				/* kernel descriptor, really open */
 	/* Directories: getdents64 results not handed out yet. */
 	char *dbuf;
@@ -90,8 +111,13 @@ struct lklfuse {
 };
 
 /* inodes.c */
+/*
+ * @handles: the filesystem's file handles find inodes no longer in
+ * memory, so descriptors beyond @max_fds may be closed and reopened.
+ */
 int lklfuse_inodes_init(struct lklfuse_inodes *t, int root_fd,
-			const struct lkl_statx *stx);
+			const struct lkl_statx *stx, bool handles,
+			size_t max_fds);
 /* Close every descriptor and free every node, the root's fd included. */
 void lklfuse_inodes_destroy(struct lklfuse_inodes *t);
 struct lklfuse_node *lklfuse_node(struct lklfuse_inodes *t, fuse_ino_t ino);
@@ -99,7 +125,7 @@ fuse_ino_t lklfuse_node_id(struct lklfuse_inodes *t,
 			   const struct lklfuse_node *node);
 /*
  * One more lookup of the inode @fd (an O_PATH descriptor) refers to, whose
- * attributes are @stx.  Takes @fd over: it becomes the new node's or is
+ * attributes are @stx.  Takes @fd over: it becomes the node's or is
  * closed.  Returns 0 or a negative errno (and @fd is closed then too).
  */
 int lklfuse_inodes_add(struct lklfuse_inodes *t, int fd,
@@ -108,6 +134,16 @@ int lklfuse_inodes_add(struct lklfuse_inodes *t, int fd,
 void lklfuse_node_ref(struct lklfuse_inodes *t, struct lklfuse_node *node);
 void lklfuse_node_forget(struct lklfuse_inodes *t, struct lklfuse_node *node,
 			 uint64_t n);
+/*
+ * The node's O_PATH descriptor, reopened if it was closed, for one
+ * request: valid until lklfuse_node_put().  A descriptor, or -errno
+ * (-ESTALE: the inode is gone).
+ */
+int lklfuse_node_get(struct lklfuse_inodes *t, struct lklfuse_node *node);
+void lklfuse_node_put(struct lklfuse_inodes *t, struct lklfuse_node *node);
+/* A file of the node was opened, or released. */
+void lklfuse_node_open(struct lklfuse_inodes *t, struct lklfuse_node *node);
+void lklfuse_node_close(struct lklfuse_inodes *t, struct lklfuse_node *node);
 
 /* loop.c */
 /*

@@ -35,6 +35,21 @@ static struct lklfuse_node *node_of(fuse_req_t req, fuse_ino_t ino)
 	return lklfuse_node(&lf_of(req)->inodes, ino);
 }
 
+/*
+ * The O_PATH descriptor of @node for this request, or -errno; every
+ * descriptor got must be put.
+ */
+static int get_fd(struct lklfuse *lf, struct lklfuse_node *node)
+{
+	return lklfuse_node_get(&lf->inodes, node);
+}
+
+/* Takes @lf, not the request: a reply may have freed that already. */
+static void put_fd(struct lklfuse *lf, struct lklfuse_node *node)
+{
+	lklfuse_node_put(&lf->inodes, node);
+}
+
 static struct lklfuse_file *file_of(const struct fuse_file_info *fi)
 {
 	return (struct lklfuse_file *)(uintptr_t)fi->fh;
@@ -155,10 +170,11 @@ static long entry_of_fd(fuse_req_t req, int fd, bool made,
 	return 0;
 }
 
-static long do_lookup(fuse_req_t req, struct lklfuse_node *parent,
-		      const char *name, bool made, struct fuse_entry_param *e)
+/* @name in the directory @dirfd, as a FUSE entry. */
+static long lookup_at(fuse_req_t req, int dirfd, const char *name, bool made,
+		      struct fuse_entry_param *e)
 {
-	long fd = k_openat(parent->fd, name,
+	long fd = k_openat(dirfd, name,
 			   LKL_O_PATH | LKL_O_NOFOLLOW | LKL_O_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -226,6 +242,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	want(conn, FUSE_CAP_PARALLEL_DIROPS);
 	/* Only this server changes the image: symlinks may be cached. */
 	want(conn, FUSE_CAP_CACHE_SYMLINKS);
+	/* chattr and lsattr of directories too (see op_ioctl). */
+	want(conn, FUSE_CAP_IOCTL_DIR);
 	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_EXPORT_SUPPORT |
 			FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
 			FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
@@ -242,8 +260,15 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *p = node_of(req, parent);
 	struct fuse_entry_param e;
-	long r = do_lookup(req, node_of(req, parent), name, false, &e);
+	long r = get_fd(lf, p);
+
+	if (r >= 0) {
+		r = lookup_at(req, r, name, false, &e);
+		put_fd(lf, p);
+	}
 
 	if (r == -ENOENT) {
 		/* Cache the miss: no one else changes the image. */
@@ -295,8 +320,22 @@ static void reply_attr_of(fuse_req_t req, int fd)
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	(void)fi;
-	reply_attr_of(req, node_of(req, ino)->fd);
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node;
+	int fd;
+
+	if (fi) {
+		reply_attr_of(req, file_of(fi)->fd);
+		return;
+	}
+	node = node_of(req, ino);
+	fd = get_fd(lf, node);
+	if (fd < 0) {
+		reply_result(req, fd);
+		return;
+	}
+	reply_attr_of(req, fd);
+	put_fd(lf, node);
 }
 
 static void set_time(struct lkl___kernel_timespec *ts, int to_set,
@@ -316,9 +355,16 @@ static void set_time(struct lkl___kernel_timespec *ts, int to_set,
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
-	int fd = node_of(req, ino)->fd;
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
+	int fd = get_fd(lf, node);
 	char path[K_FDPATH_LEN];
 	long r;
+
+	if (fd < 0) {
+		reply_result(req, fd);
+		return;
+	}
 
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		long uid = to_set & FUSE_SET_ATTR_UID ? (long)attr->st_uid : -1;
@@ -361,17 +407,24 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			goto fail;
 	}
 	reply_attr_of(req, fd);
+	put_fd(lf, node);
 	return;
 fail:
 	reply_result(req, r);
+	put_fd(lf, node);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
 	char buf[PATH_MAX + 1];
-	long n = lkl_sys4(LKL___NR_readlinkat, node_of(req, ino)->fd, "", buf,
-			  PATH_MAX);
+	long n = get_fd(lf, node);
 
+	if (n >= 0) {
+		n = lkl_sys4(LKL___NR_readlinkat, n, "", buf, PATH_MAX);
+		put_fd(lf, node);
+	}
 	if (n < 0) {
 		reply_result(req, n);
 		return;
@@ -380,14 +433,31 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_readlink(req, buf);
 }
 
-/* The entry reply after @r, the result of making @name in @parent. */
-static void reply_made(fuse_req_t req, struct lklfuse_node *parent,
-		       const char *name, long r)
-{
-	struct fuse_entry_param e;
+/* What op_make() makes. */
+enum make_kind { MAKE_NODE, MAKE_DIR, MAKE_SYMLINK };
 
-	if (r >= 0)
-		r = do_lookup(req, parent, name, true, &e);
+/* Make @name in @parent, then reply with its entry. */
+static void op_make(fuse_req_t req, fuse_ino_t parent, const char *name,
+		    enum make_kind kind, mode_t mode, dev_t rdev,
+		    const char *link)
+{
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *p = node_of(req, parent);
+	struct fuse_entry_param e;
+	long pfd = get_fd(lf, p), r = pfd;
+
+	if (pfd >= 0) {
+		if (kind == MAKE_NODE)
+			r = lkl_sys4(LKL___NR_mknodat, pfd, name, mode,
+				     (unsigned int)rdev);
+		else if (kind == MAKE_DIR)
+			r = lkl_sys3(LKL___NR_mkdirat, pfd, name, mode);
+		else
+			r = lkl_sys3(LKL___NR_symlinkat, link, pfd, name);
+		if (r >= 0)
+			r = lookup_at(req, pfd, name, true, &e);
+		put_fd(lf, p);
+	}
 	if (r < 0) {
 		reply_result(req, r);
 		return;
@@ -398,50 +468,68 @@ static void reply_made(fuse_req_t req, struct lklfuse_node *parent,
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode, dev_t rdev)
 {
-	struct lklfuse_node *p = node_of(req, parent);
-
-	reply_made(req, p, name, lkl_sys4(LKL___NR_mknodat, p->fd, name, mode,
-					  (unsigned int)rdev));
+	op_make(req, parent, name, MAKE_NODE, mode, rdev, NULL);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
-	struct lklfuse_node *p = node_of(req, parent);
-
-	reply_made(req, p, name, lkl_sys3(LKL___NR_mkdirat, p->fd, name,
-					  mode));
+	op_make(req, parent, name, MAKE_DIR, mode, 0, NULL);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		       const char *name)
 {
-	struct lklfuse_node *p = node_of(req, parent);
+	op_make(req, parent, name, MAKE_SYMLINK, 0, 0, link);
+}
 
-	reply_made(req, p, name, lkl_sys3(LKL___NR_symlinkat, link, p->fd,
-					  name));
+static void do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      int flags)
+{
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *p = node_of(req, parent);
+	long r = get_fd(lf, p);
+
+	if (r >= 0) {
+		r = lkl_sys3(LKL___NR_unlinkat, r, name, flags);
+		put_fd(lf, p);
+	}
+	reply_result(req, r);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_result(req, lkl_sys3(LKL___NR_unlinkat, node_of(req, parent)->fd,
-				   name, 0));
+	do_unlink(req, parent, name, 0);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_result(req, lkl_sys3(LKL___NR_unlinkat, node_of(req, parent)->fd,
-				   name, LKL_AT_REMOVEDIR));
+	do_unlink(req, parent, name, LKL_AT_REMOVEDIR);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname,
 		      unsigned int flags)
 {
-	reply_result(req, lkl_sys5(LKL___NR_renameat2,
-				   node_of(req, parent)->fd, name,
-				   node_of(req, newparent)->fd, newname,
-				   flags));
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *p = node_of(req, parent);
+	struct lklfuse_node *np = node_of(req, newparent);
+	long pfd, npfd, r;
+
+	pfd = get_fd(lf, p);
+	if (pfd < 0) {
+		reply_result(req, pfd);
+		return;
+	}
+	npfd = get_fd(lf, np);
+	r = npfd;
+	if (npfd >= 0) {
+		r = lkl_sys5(LKL___NR_renameat2, pfd, name, npfd, newname,
+			     flags);
+		put_fd(lf, np);
+	}
+	put_fd(lf, p);
+	reply_result(req, r);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
@@ -449,14 +537,26 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 {
 	struct lklfuse *lf = lf_of(req);
 	struct lklfuse_node *node = node_of(req, ino);
+	struct lklfuse_node *np = node_of(req, newparent);
 	struct fuse_entry_param e;
 	struct lkl_statx stx;
-	long r;
+	long fd, npfd, r;
 
-	r = lkl_sys5(LKL___NR_linkat, node->fd, "", node_of(req, newparent)->fd,
-		     newname, LKL_AT_EMPTY_PATH);
+	fd = get_fd(lf, node);
+	if (fd < 0) {
+		reply_result(req, fd);
+		return;
+	}
+	npfd = get_fd(lf, np);
+	r = npfd;
+	if (npfd >= 0) {
+		r = lkl_sys5(LKL___NR_linkat, fd, "", npfd, newname,
+			     LKL_AT_EMPTY_PATH);
+		put_fd(lf, np);
+	}
 	if (r >= 0)
-		r = k_fstatx(node->fd, &stx);
+		r = k_fstatx(fd, &stx);
+	put_fd(lf, node);
 	if (r < 0) {
 		reply_result(req, r);
 		return;
@@ -468,7 +568,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 /* --------------------------------------------------------------- files */
 
-static struct lklfuse_file *file_new(struct lklfuse *lf, int fd, bool dir)
+/* An open file of @node, on the kernel descriptor @fd. */
+static struct lklfuse_file *file_new(struct lklfuse *lf,
+				     struct lklfuse_node *node, int fd,
+				     bool dir)
 {
 	struct lklfuse_file *f = calloc(1, sizeof(*f));
 
@@ -482,6 +585,8 @@ static struct lklfuse_file *file_new(struct lklfuse *lf, int fd, bool dir)
 		}
 	}
 	f->fd = fd;
+	f->node = node;
+	lklfuse_node_open(&lf->inodes, node);
 	pthread_mutex_lock(&lf->files_lock);
 	f->next = lf->files.next;
 	f->prev = &lf->files;
@@ -500,6 +605,7 @@ static long file_close(struct lklfuse *lf, struct lklfuse_file *f)
 	f->next->prev = f->prev;
 	pthread_mutex_unlock(&lf->files_lock);
 	r = k_close(f->fd);
+	lklfuse_node_close(&lf->inodes, f->node);
 	free(f->dbuf);
 	free(f);
 	return r;
@@ -526,17 +632,21 @@ static int open_flags(int flags)
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
 	char path[K_FDPATH_LEN];
 	struct lklfuse_file *f;
-	long fd;
+	long fd = get_fd(lf, node);
 
-	k_fd_path(path, node_of(req, ino)->fd);
-	fd = k_openat(LKL_AT_FDCWD, path, open_flags(fi->flags), 0);
+	if (fd >= 0) {
+		k_fd_path(path, fd);
+		fd = k_openat(LKL_AT_FDCWD, path, open_flags(fi->flags), 0);
+		put_fd(lf, node);
+	}
 	if (fd < 0) {
 		reply_result(req, fd);
 		return;
 	}
-	f = file_new(lf, fd, false);
+	f = file_new(lf, node, fd, false);
 	if (!f) {
 		k_close(fd);
 		fuse_reply_err(req, ENOMEM);
@@ -554,13 +664,21 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi)
 {
 	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *p = node_of(req, parent);
 	char path[K_FDPATH_LEN];
 	struct fuse_entry_param e;
 	struct lklfuse_file *f;
 	long fd, pfd, r;
 
-	fd = k_openat(node_of(req, parent)->fd, name,
-		      open_flags(fi->flags) | O_CREAT | O_NOFOLLOW, mode);
+	fd = get_fd(lf, p);
+	if (fd >= 0) {
+		long dirfd = fd;
+
+		fd = k_openat(dirfd, name,
+			      open_flags(fi->flags) | O_CREAT | O_NOFOLLOW,
+			      mode);
+		put_fd(lf, p);
+	}
 	if (fd < 0) {
 		reply_result(req, fd);
 		return;
@@ -573,7 +691,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		reply_result(req, r);
 		return;
 	}
-	f = file_new(lf, fd, false);
+	f = file_new(lf, lklfuse_node(&lf->inodes, e.ino), fd, false);
 	if (!f) {
 		k_close(fd);
 		lklfuse_node_forget(&lf->inodes,
@@ -705,16 +823,23 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
 	struct lklfuse_file *f;
-	long fd;
+	long fd = get_fd(lf, node);
 
-	fd = k_openat(node_of(req, ino)->fd, ".",
-		      LKL_O_RDONLY | LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
+	if (fd >= 0) {
+		long opath = fd;
+
+		fd = k_openat(opath, ".",
+			      LKL_O_RDONLY | LKL_O_DIRECTORY | LKL_O_CLOEXEC,
+			      0);
+		put_fd(lf, node);
+	}
 	if (fd < 0) {
 		reply_result(req, fd);
 		return;
 	}
-	f = file_new(lf, fd, true);
+	f = file_new(lf, node, fd, true);
 	if (!f) {
 		k_close(fd);
 		fuse_reply_err(req, ENOMEM);
@@ -734,11 +859,10 @@ static bool is_dot_or_dotdot(const char *name)
 	       (!name[1] || (name[1] == '.' && !name[2]));
 }
 
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-		       off_t off, struct fuse_file_info *fi, bool plus)
+static void do_readdir(fuse_req_t req, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
 {
 	struct lklfuse *lf = lf_of(req);
-	struct lklfuse_node *dir = node_of(req, ino);
 	struct lklfuse_file *f = file_of(fi);
 	char *out = scratch(lf, size);
 	size_t used = 0;
@@ -773,7 +897,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		d = (struct k_dirent64 *)(f->dbuf + f->dpos);
 		memset(&e, 0, sizeof(e));
 		if (plus && !is_dot_or_dotdot(d->d_name)) {
-			r = do_lookup(req, dir, d->d_name, false, &e);
+			/* The open directory serves as its O_PATH fd. */
+			r = lookup_at(req, f->fd, d->d_name, false, &e);
 			if (r < 0) {
 				if (r != -ENOENT)
 					break;
@@ -815,13 +940,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t off, struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, false);
+	(void)ino;
+	do_readdir(req, size, off, fi, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, true);
+	(void)ino;
+	do_readdir(req, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
@@ -843,12 +970,18 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
 	struct lkl_statfs64 k;
 	struct statvfs st;
 	long r;
 
 	memset(&k, 0, sizeof(k));
-	r = lkl_sys2(LKL___NR_fstatfs, node_of(req, ino)->fd, &k);
+	r = get_fd(lf, node);
+	if (r >= 0) {
+		r = lkl_sys2(LKL___NR_fstatfs, r, &k);
+		put_fd(lf, node);
+	}
 	if (r < 0) {
 		reply_result(req, r);
 		return;
@@ -868,20 +1001,45 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	reply_result(req, lkl_sys4(LKL___NR_faccessat2, node_of(req, ino)->fd,
-				   "", mask, LKL_AT_EMPTY_PATH));
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
+	long r = get_fd(lf, node);
+
+	if (r >= 0) {
+		r = lkl_sys4(LKL___NR_faccessat2, r, "", mask,
+			     LKL_AT_EMPTY_PATH);
+		put_fd(lf, node);
+	}
+	reply_result(req, r);
 }
 
 /* ------------------------------------------------------------- xattrs */
 
+/*
+ * An xattr system call on inode @ino, through its /proc/self/fd/ name:
+ * the f*xattr() calls refuse O_PATH descriptors.
+ */
+static long xattr_call(fuse_req_t req, fuse_ino_t ino, long nr, long a,
+		       long b, long c, long d)
+{
+	struct lklfuse *lf = lf_of(req);
+	struct lklfuse_node *node = node_of(req, ino);
+	char path[K_FDPATH_LEN];
+	long r = get_fd(lf, node);
+
+	if (r < 0)
+		return r;
+	k_fd_path(path, r);
+	r = lkl_sys6(nr, (long)path, a, b, c, d, 0);
+	put_fd(lf, node);
+	return r;
+}
+
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
-	char path[K_FDPATH_LEN];
-
-	k_fd_path(path, node_of(req, ino)->fd);
-	reply_result(req, lkl_sys5(LKL___NR_setxattr, path, name, value, size,
-				   flags));
+	reply_result(req, xattr_call(req, ino, LKL___NR_setxattr, (long)name,
+				     (long)value, size, flags));
 }
 
 /* getxattr and listxattr: a size query, or the value itself. */
@@ -899,7 +1057,6 @@ static void reply_xattr_result(fuse_req_t req, size_t size, const char *buf,
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			size_t size)
 {
-	char path[K_FDPATH_LEN];
 	char *buf = NULL;
 
 	if (size) {
@@ -909,14 +1066,13 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			return;
 		}
 	}
-	k_fd_path(path, node_of(req, ino)->fd);
 	reply_xattr_result(req, size, buf,
-			   lkl_sys4(LKL___NR_getxattr, path, name, buf, size));
+			   xattr_call(req, ino, LKL___NR_getxattr, (long)name,
+				      (long)buf, size, 0));
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	char path[K_FDPATH_LEN];
 	char *buf = NULL;
 
 	if (size) {
@@ -926,17 +1082,78 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 			return;
 		}
 	}
-	k_fd_path(path, node_of(req, ino)->fd);
 	reply_xattr_result(req, size, buf,
-			   lkl_sys3(LKL___NR_listxattr, path, buf, size));
+			   xattr_call(req, ino, LKL___NR_listxattr, (long)buf,
+				      size, 0, 0));
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	char path[K_FDPATH_LEN];
+	reply_result(req, xattr_call(req, ino, LKL___NR_removexattr,
+				     (long)name, 0, 0, 0));
+}
 
-	k_fd_path(path, node_of(req, ino)->fd);
-	reply_result(req, lkl_sys2(LKL___NR_removexattr, path, name));
+/* -------------------------------------------------------------- ioctls */
+
+/*
+ * The size of @cmd's argument if it is one of the ioctls passed on, or 0.
+ * Only those of chattr and lsattr (through the host kernel's fileattr
+ * calls), whose argument is a plain value: the kernel library has no
+ * user/kernel boundary, so an argument holding a pointer would let the
+ * caller point the kernel at the server's own memory.
+ */
+static size_t ioctl_arg_size(unsigned int cmd)
+{
+	switch (cmd) {
+	case LKL_FS_IOC_GETFLAGS:
+	case LKL_FS_IOC_SETFLAGS:
+		/* Declared long, but an int is what the kernels pass. */
+		return sizeof(int);
+	case LKL_FS_IOC_FSGETXATTR:
+	case LKL_FS_IOC_FSSETXATTR:
+		return sizeof(struct lkl_fsxattr);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The host kernel checked already that the caller may change the flags
+ * (owner, CAP_LINUX_IMMUTABLE for immutable and append-only).
+ */
+static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+		     void *arg, struct fuse_file_info *fi, unsigned int flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	size_t size = ioctl_arg_size(cmd);
+	union {
+		int flags;
+		struct lkl_fsxattr fsx;
+	} buf;
+	long r;
+
+	(void)ino;
+	(void)arg;
+	if (!size || (flags & FUSE_IOCTL_COMPAT)) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	memset(&buf, 0, sizeof(buf));
+	if (LKL__IOC_DIR(cmd) & LKL__IOC_WRITE) {
+		if (in_bufsz < size) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		memcpy(&buf, in_buf, size);
+	}
+	r = lkl_sys3(LKL___NR_ioctl, file_of(fi)->fd, cmd, &buf);
+	if (r < 0)
+		reply_result(req, r);
+	else if (LKL__IOC_DIR(cmd) & LKL__IOC_READ)
+		fuse_reply_ioctl(req, r, &buf, size < out_bufsz ? size :
+				 out_bufsz);
+	else
+		fuse_reply_ioctl(req, r, NULL, 0);
 }
 
 const struct fuse_lowlevel_ops lklfuse_ops = {
@@ -975,4 +1192,5 @@ const struct fuse_lowlevel_ops lklfuse_ops = {
 	.fallocate = op_fallocate,
 	.copy_file_range = op_copy_file_range,
 	.lseek = op_lseek,
+	.ioctl = op_ioctl,
 };

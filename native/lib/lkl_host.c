@@ -171,23 +171,54 @@ found_btrfs:
 	return "btrfs";
 }
 
+/* The kernel's device node of @disk, or of its partition @partition. */
+static int dev_path(struct lkl_host_disk *disk, int partition, char *dev,
+		    size_t len)
+{
+	int n;
+
+	if (partition < 0)
+		return -EINVAL;
+	if (partition)
+		n = snprintf(dev, len, "/dev/%s%d", disk->name, partition);
+	else
+		n = snprintf(dev, len, "/dev/%s", disk->name);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int lkl_host_fstype(struct lkl_host_disk *disk, int partition, char *buf,
+		    size_t len)
+{
+	const char *fstype;
+	char dev[48];
+	long err;
+
+	err = dev_path(disk, partition, dev, sizeof(dev));
+	if (err)
+		return err;
+	fstype = detect_fstype(dev, &err);
+	if (!fstype)
+		return err;
+	if (strlen(fstype) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, fstype);
+	return 0;
+}
+
 int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		   const char *fstype, unsigned long flags, const char *data,
 		   char *mnt, size_t mnt_len, char *used_fstype,
 		   size_t fstype_len)
 {
 	char dev[48], path[48];
-	long err = -LKL_EINVAL;
+	long err;
 	int n;
 
-	if (partition < 0)
-		return -EINVAL;
-	if (partition)
-		n = snprintf(dev, sizeof(dev), "/dev/%s%d", disk->name, partition);
-	else
-		n = snprintf(dev, sizeof(dev), "/dev/%s", disk->name);
-	if (n < 0 || (size_t)n >= sizeof(dev))
-		return -ENAMETOOLONG;
+	err = dev_path(disk, partition, dev, sizeof(dev));
+	if (err)
+		return err;
 	n = snprintf(path, sizeof(path), "/mnt/%s%s%.0d", disk->name,
 		     partition ? "p" : "", partition);
 	if (n < 0 || (size_t)n >= sizeof(path) || (size_t)n >= mnt_len)

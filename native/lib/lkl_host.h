@@ -50,6 +50,12 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		   char *mnt, size_t mnt_len, char *used_fstype,
 		   size_t fstype_len);
 int lkl_host_umount(const char *mnt);
+/*
+ * The filesystem lkl_host_mount() would recognise on the disk or one of
+ * its partitions, into @buf; -ENODEV when none.
+ */
+int lkl_host_fstype(struct lkl_host_disk *disk, int partition, char *buf,
+		    size_t len);
 
 /* System calls: arguments as longs, result or negative errno. */
 static inline long lkl_sys6(long nr, long a, long b, long c, long d, long e,

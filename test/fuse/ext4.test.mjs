@@ -94,6 +94,18 @@ function change(t, mnt) {
   fs.rmSync(p('dir', 'sub'), { recursive: true })
   fs.unlinkSync(p('exec.sh'))
 
+  // chattr and lsattr: the FS_IOC_[GS]ETFLAGS ioctls, as root.
+  fs.writeFileSync(p('new', 'locked'), 'keep\n')
+  run('chattr', ['+i', p('new', 'locked')])
+  t.throws(() => fs.appendFileSync(p('new', 'locked'), 'no\n'), { code: 'EPERM' },
+    'an immutable file refuses writes')
+  fs.writeFileSync(p('new', 'log'), 'one\n')
+  run('chattr', ['+a', p('new', 'log')])
+  fs.appendFileSync(p('new', 'log'), 'two\n')
+  t.throws(() => fs.writeFileSync(p('new', 'log'), 'over\n'), { code: 'EPERM' },
+    'an append-only file refuses overwrites')
+  run('chattr', ['+A', p('new', 'many')])
+
   const py = python(`
 import os, sys
 d = sys.argv[1]
@@ -166,6 +178,13 @@ function verify(t, mnt, tree) {
   t.notOk(fs.existsSync(p('new', 'tmpdir')), 'rmdir')
   t.notOk(fs.existsSync(p('dir', 'sub')), 'recursive removal')
   t.notOk(fs.existsSync(p('exec.sh')), 'unlink')
+  const attrs = name => run('lsattr', ['-d', p(...name.split('/'))]).split(' ')[0]
+  t.match(attrs('new/locked'), /i/, 'chattr +i')
+  t.equal(fs.readFileSync(p('new', 'locked'), 'utf8'), 'keep\n', 'the immutable file unchanged')
+  t.match(attrs('new/log'), /a/, 'chattr +a')
+  t.equal(fs.readFileSync(p('new', 'log'), 'utf8'), 'one\ntwo\n', 'appended to')
+  t.match(attrs('new/many'), /A/, 'chattr +A on a directory')
+  t.notMatch(attrs('new/small.txt'), /[iaA]/, 'other files keep their flags')
   t.equal(fs.statSync(p('new', 'alloc.bin')).size, 1 << 20, 'fallocate')
   t.ok(fs.readFileSync(p('new', 'copied.bin')).equals(fs.readFileSync(join(tree, 'sparse.bin'))),
     'copy_file_range')
