@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Command } from 'commander';
-import { packageRoot } from '../lkl/native.js';
+import { packageRoot } from '../lkl/package-root.js';
 import { CliError } from '../cli/errors.js';
 
 export interface LklfuseOptions {

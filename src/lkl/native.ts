@@ -2,7 +2,7 @@
 // this file talks to the kernel through `native` only, so the types here
 // are the contract with the C++ side.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from './package-root.js';
 
 /** A path as the addon takes it: UTF-8 text, or raw bytes for other names. */
 export type NativePath = string | Buffer;
@@ -165,8 +165,6 @@ export interface NativeAddon extends NativeAsync, NativeSync {
 	boot(memoryMiB: number, bootArgs: string, printk: boolean): void;
 }
 
-/** The package root: this file is dist/src/lkl/native.js. */
-export const packageRoot: string = fileURLToPath(new URL('../../../', import.meta.url));
 
 type GypBuild = (dir: string) => unknown;
 
