@@ -81,6 +81,9 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("mb=%lu", mb, 0),
 	OPT("opts=%s", kopts, 0),
 	OPT("log=%s", log, 0),
+	OPT("uid=%s", uid, 0),
+	OPT("gid=%s", gid, 0),
+	OPT("umask=%s", umask, 0),
 	OPT("-f", foreground, 1),
 	OPT("-s", single, 1),
 	FUSE_OPT_KEY("ro", KEY_RO),
@@ -185,11 +188,64 @@ static void usage(FILE *f)
 		"  -o mb=N        kernel memory in MiB (default %d)\n"
 		"  -o opts=OPTS   kernel mount options (\\, for a comma)\n"
 		"  -o log=FILE    append the kernel console to FILE\n"
+		"  -o uid=N       every file shows owner N\n"
+		"  -o gid=N       every file shows group N\n"
+		"  -o umask=M     every file shows mode 0777 & ~M (octal)\n"
 		"  -f             foreground (always)\n"
 		"  -d             FUSE debug output\n"
 		"  -s             single-threaded\n"
 		"  other -o options go to FUSE (allow_other, default_permissions, ...)\n",
 		DEFAULT_MB);
+}
+
+/* @text as a number in @base no greater than @max: 0, or -1. */
+static int parse_number(const char *text, int base, unsigned long max,
+			unsigned long *out)
+{
+	char *end;
+
+	if (!*text || *text == '-' || *text == '+' || *text == ' ')
+		return -1;
+	errno = 0;
+	*out = strtoul(text, &end, base);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+setup_error(struct lklfuse *lf, const char *fmt, ...);
+
+/* -o uid=, gid=, umask= into lf: 0, or -1 said. */
+static int shown_attrs(struct lklfuse *lf)
+{
+	const struct lklfuse_opts *o = &lf->opts;
+	unsigned long n;
+
+	if (o->uid) {
+		if (parse_number(o->uid, 10, 0xfffffffeUL, &n)) {
+			setup_error(lf, "uid=%s: not a user ID", o->uid);
+			return -1;
+		}
+		lf->set_uid = true;
+		lf->uid = n;
+	}
+	if (o->gid) {
+		if (parse_number(o->gid, 10, 0xfffffffeUL, &n)) {
+			setup_error(lf, "gid=%s: not a group ID", o->gid);
+			return -1;
+		}
+		lf->set_gid = true;
+		lf->gid = n;
+	}
+	if (o->umask) {
+		if (parse_number(o->umask, 8, 0777, &n)) {
+			setup_error(lf, "umask=%s: not an octal mask up to 777",
+				    o->umask);
+			return -1;
+		}
+		lf->set_mode = true;
+		lf->umask = n;
+	}
+	return 0;
 }
 
 /* Report a failure before the mount serves: stderr and the launcher. */
@@ -493,6 +549,9 @@ static void free_opts(struct lklfuse_opts *o)
 	free(o->type);
 	free(o->kopts);
 	free(o->log);
+	free(o->uid);
+	free(o->gid);
+	free(o->umask);
 }
 
 /*
@@ -613,6 +672,8 @@ int main(int argc, char *argv[])
 			    lf->opts.mb);
 		goto out;
 	}
+	if (shown_attrs(lf))
+		goto out;
 	if (check_paths(lf) || start_kernel(lf))
 		goto out;
 

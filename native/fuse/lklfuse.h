@@ -81,6 +81,7 @@ struct lklfuse_opts {
 	char *type;			/* NULL: recognise it */
 	char *kopts;			/* the kernel mount's data */
 	char *log;
+	char *uid, *gid, *umask;	/* as given, checked in main() */
 	int part;
 	int ro;
 	unsigned long mb;
@@ -108,6 +109,14 @@ struct lklfuse {
 	pthread_key_t scratch_key;	/* per-thread I/O buffer */
 	bool scratch_key_made;
 	double timeout;			/* entry and attribute cache, seconds */
+	/*
+	 * -o uid=, gid=, umask=, as libfuse's high-level API means them:
+	 * what every file shows, whatever the image says.
+	 */
+	bool set_uid, set_gid, set_mode;
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
 };
 
 /* inodes.c */

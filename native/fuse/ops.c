@@ -106,6 +106,19 @@ static void stat_from_statx(struct stat *st, const struct lkl_statx *x)
 	st->st_ctim.tv_nsec = x->stx_ctime.tv_nsec;
 }
 
+/* What the host is shown of @x: with -o uid=, gid=, umask= applied. */
+static void shown_stat(const struct lklfuse *lf, struct stat *st,
+		       const struct lkl_statx *x)
+{
+	stat_from_statx(st, x);
+	if (lf->set_mode)
+		st->st_mode = (st->st_mode & S_IFMT) | (0777 & ~lf->umask);
+	if (lf->set_uid)
+		st->st_uid = lf->uid;
+	if (lf->set_gid)
+		st->st_gid = lf->gid;
+}
+
 static void fill_entry(struct lklfuse *lf, const struct lklfuse_node *node,
 		       const struct lkl_statx *stx, struct fuse_entry_param *e)
 {
@@ -114,7 +127,7 @@ static void fill_entry(struct lklfuse *lf, const struct lklfuse_node *node,
 	e->generation = node->generation;
 	e->attr_timeout = lf->timeout;
 	e->entry_timeout = lf->timeout;
-	stat_from_statx(&e->attr, stx);
+	shown_stat(lf, &e->attr, stx);
 }
 
 /*
@@ -313,7 +326,7 @@ static void reply_attr_of(fuse_req_t req, int fd)
 		reply_result(req, r);
 		return;
 	}
-	stat_from_statx(&st, &stx);
+	shown_stat(lf_of(req), &st, &stx);
 	fuse_reply_attr(req, &st, lf_of(req)->timeout);
 }
 

@@ -251,6 +251,38 @@ async function main() {
     t.match(again.stderr, /^lkl: cannot unmount .*mnt: [^\n]+\n$/, 'one line naming it and the cause')
   })
 
+  await t.test('-o uid=, gid=, umask=: what every file shows, as in libfuse; the image unchanged', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const r = lkl(['lklfuse', image, mnt, '-o', 'uid=4321,gid=8765,umask=027'])
+    t.equal(r.status, 0, 'mounted', { stderr: r.stderr })
+    if (r.status !== 0)
+      return
+    const shown = name => {
+      const st = fs.lstatSync(join(mnt, name))
+      return `${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)} ${st.isDirectory() ? 'dir' : 'file'}`
+    }
+    t.equal(shown('.'), '4321:8765 750 dir', 'the root')
+    t.equal(shown('hello.txt'), '4321:8765 750 file', 'a file (0644 in the image)')
+    fs.writeFileSync(join(mnt, 'made'), 'x\n', { mode: 0o600 })
+    t.equal(shown('made'), '4321:8765 750 file', 'a new file')
+    t.equal(lkl(['unmount', mnt]).status, 0, 'unmounted')
+    const stat = run('debugfs', ['-R', 'stat /hello.txt', image])
+    t.match(stat, /User:\s+0\s+Group:\s+0\s+Project:.*Size: 14/s, 'the image keeps its owner')
+    t.match(stat, /Mode:\s+0644/, 'and its mode')
+    t.match(run('debugfs', ['-R', 'stat /made', image]), /Mode:\s+0600/,
+      'the new file has the mode it was made with')
+    for (const [opt, line] of [
+      ['uid=abc', /^lkl: uid=abc: not a user ID\n$/],
+      ['gid=-1', /^lkl: gid=-1: not a group ID\n$/],
+      ['umask=999', /^lkl: umask=999: not an octal mask up to 777\n$/],
+    ]) {
+      const bad = lkl(['lklfuse', image, mnt, '-o', opt])
+      t.equal(bad.status, 1, `-o ${opt}: exit status 1`)
+      t.match(bad.stderr, line, 'one line naming the option')
+    }
+    e2fsck(t, image)
+  })
+
   await t.test('the lklfuse command of package.json: lklfuse IMAGE MNT -o type=ext4', async t => {
     t.teardown(() => cleanUp(mnt, image))
     const pkg = JSON.parse(fs.readFileSync(join(ROOT, 'package.json'), 'utf8'))
