@@ -198,6 +198,21 @@ static void usage(FILE *f)
 		DEFAULT_MB);
 }
 
+/* Report a failure before the mount serves: stderr and the launcher. */
+static void __attribute__((format(printf, 2, 3)))
+setup_error(struct lklfuse *lf, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		snprintf(msg, sizeof(msg), "failed");
+	va_end(ap);
+	fprintf(stderr, PROG ": %s\n", msg);
+	lklfuse_tell_ready(lf, msg);
+}
+
 /* @text as a number in @base no greater than @max: 0, or -1. */
 static int parse_number(const char *text, int base, unsigned long max,
 			unsigned long *out)
@@ -210,9 +225,6 @@ static int parse_number(const char *text, int base, unsigned long max,
 	*out = strtoul(text, &end, base);
 	return errno || *end || *out > max ? -1 : 0;
 }
-
-static void __attribute__((format(printf, 2, 3)))
-setup_error(struct lklfuse *lf, const char *fmt, ...);
 
 /* -o uid=, gid=, umask= into lf: 0, or -1 said. */
 static int shown_attrs(struct lklfuse *lf)
@@ -246,21 +258,6 @@ static int shown_attrs(struct lklfuse *lf)
 		lf->umask = n;
 	}
 	return 0;
-}
-
-/* Report a failure before the mount serves: stderr and the launcher. */
-static void __attribute__((format(printf, 2, 3)))
-setup_error(struct lklfuse *lf, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-		snprintf(msg, sizeof(msg), "failed");
-	va_end(ap);
-	fprintf(stderr, PROG ": %s\n", msg);
-	lklfuse_tell_ready(lf, msg);
 }
 
 /* LKLFUSE_READY_FD, if set and a descriptor: kept from any child. */
@@ -356,7 +353,6 @@ static int check_paths(struct lklfuse *lf)
 	return 0;
 }
 
-/* Boot, add the disk, mount it and open its root. */
 /*
  * Whether @fstype's file handles find an inode that has left memory, so
  * that the inode table may close descriptors and reopen them by handle
@@ -398,6 +394,7 @@ static char *mount_data(struct lklfuse *lf, const char *fstype)
 	return n < 0 ? NULL : data;
 }
 
+/* Boot, add the disk, mount it and open its root. */
 static int start_kernel(struct lklfuse *lf)
 {
 	struct lklfuse_opts *o = &lf->opts;
