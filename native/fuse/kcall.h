@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "../lib/lkl_host.h"
+#include "../lib/dirent64.h"
 
 /* Room for "/proc/self/fd/" and any int. */
 #define K_FDPATH_LEN	32
@@ -104,14 +105,5 @@ static inline long k_prlimit64(int pid, int resource,
 {
 	return lkl_sys4(LKL___NR_prlimit64, pid, resource, set, old);
 }
-
-/* linux_dirent64, as getdents64 fills it. */
-struct k_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	uint16_t d_reclen;
-	uint8_t d_type;
-	char d_name[];
-};
 
 #endif /* LKLFUSE_KCALL_H */

@@ -425,8 +425,10 @@ static int start_kernel(struct lklfuse *lf)
 
 	/*
 	 * New files get the mode FUSE asks for (the caller's kernel applied
-	 * the caller's umask).  Every inode FUSE knows holds a descriptor:
-	 * allow many, for this task and those pid 1 makes for new threads.
+	 * the caller's umask).  Every file open on the host, and up to
+	 * LKLFUSE_NODE_FDS inodes it knows (all of them on vfat), hold a
+	 * descriptor: allow many, for this task and those pid 1 makes for
+	 * new threads.
 	 */
 	lkl_sys1(LKL___NR_umask, 0);
 	r = k_prlimit64(0, K_RLIMIT_NOFILE, &lim, NULL);

@@ -897,7 +897,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	}
 	for (;;) {
 		struct fuse_entry_param e;
-		struct k_dirent64 *d;
+		struct linux_dirent64 *d;
 		size_t len;
 
 		if (f->dpos >= f->dlen) {
@@ -907,7 +907,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 			f->dlen = r;
 			f->dpos = 0;
 		}
-		d = (struct k_dirent64 *)(f->dbuf + f->dpos);
+		d = (struct linux_dirent64 *)(f->dbuf + f->dpos);
 		memset(&e, 0, sizeof(e));
 		if (plus && !is_dot_or_dotdot(d->d_name)) {
 			/* The open directory serves as its O_PATH fd. */
