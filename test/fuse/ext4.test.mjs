@@ -41,7 +41,13 @@ function change(t, mnt) {
   const p = (...names) => join(mnt, ...names)
 
   fs.mkdirSync(p('new'), { mode: 0o750 })
+  const before = Date.now()
   fs.writeFileSync(p('new', 'small.txt'), 'hello\n')
+  const made = fs.statSync(p('new', 'small.txt'))
+  // The kernel's clock is the host's wall clock: a new file's times are now.
+  for (const [what, ms] of [['mtime', made.mtimeMs], ['ctime', made.ctimeMs], ['atime', made.atimeMs]])
+    t.ok(ms >= before - 2000 && ms <= Date.now() + 2000, `a new file's ${what} is the time it was made`,
+      { found: new Date(ms).toISOString(), wanted: new Date(before).toISOString() })
   fs.appendFileSync(p('new', 'small.txt'), 'more\n')
   fs.writeFileSync(p('new', 'big.bin'), BIG)
   t.ok(fs.readFileSync(p('new', 'big.bin')).equals(BIG), 'a 3 MiB file reads back')
