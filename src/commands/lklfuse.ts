@@ -109,10 +109,11 @@ export function register(program: Command): void {
 			'filesystem code, journal included.  Unmount with fusermount3 -u <mountpoint>.\n\n' +
 			'Options (-o, comma-separated): type=<fs> (default: detected), part=<n>, ro,\n' +
 			'mb=<MiB of kernel memory>, opts=<kernel mount options, \\ escapes , and =>,\n' +
-			'log=<file for kernel messages>, and FUSE\'s own: allow_other (implies\n' +
-			'default_permissions), default_permissions, uid=, gid=, umask=, max_read=...\n' +
-			'fusermount3 -u returns before the image is written back: lkl unmount <mountpoint>\n' +
-			'returns after, so that the image can be copied or checked at once.')
+			'log=<file for kernel messages>, uid=<n>, gid=<n>, umask=<octal> (what every\n' +
+			'file shows, the image unchanged), and FUSE\'s own: allow_other (implies\n' +
+			'default_permissions), default_permissions, max_read=...\n' +
+			'fusermount3 -u returns before the image is written back: lkl unmount\n' +
+			'<mountpoint> returns after, so that the image can be copied or checked at once.')
 		.argument('<image>', 'the filesystem or disk image')
 		.argument('<mountpoint>', 'an existing directory')
 		.option('-o, --options <opts>', 'mount options (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
