@@ -16,8 +16,9 @@
  * (open_by_handle_at) when it is used again.
  *
  * That needs handles that find an inode after it has left memory, which
- * ext2/3/4, btrfs and xfs give and vfat does not (it only finds inodes
- * still cached): without them every descriptor stays open, as before.
+ * ext2/3/4, btrfs and xfs give, and vfat only when mounted nfs=nostale_ro
+ * (read-only); otherwise it finds only inodes still cached, and every
+ * descriptor stays open until FUSE forgets the node.
  *
  * While a node's descriptor is open its inode number cannot be reused.
  * Once it is closed the inode may be deleted and its number reused, so a

@@ -353,45 +353,68 @@ static int check_paths(struct lklfuse *lf)
 	return 0;
 }
 
+static bool is_fat(const char *fstype)
+{
+	return fstype && (!strcmp(fstype, "vfat") || !strcmp(fstype, "msdos"));
+}
+
 /*
- * Whether @fstype's file handles find an inode that has left memory, so
- * that the inode table may close descriptors and reopen them by handle
- * (vfat's find only cached inodes unless mounted nfs=nostale_ro).
+ * Whether the mounted filesystem's file handles find an inode that has
+ * left memory, so that the inode table may close descriptors and reopen
+ * them by handle.  FAT's find only cached inodes, unless mounted
+ * nfs=nostale_ro (read-only: see mount_data()).
  */
-static bool lasting_handles(const char *fstype)
+static bool lasting_handles(const struct lklfuse *lf)
 {
 	static const char *const yes[] = {
 		"ext2", "ext3", "ext4", "btrfs", "xfs",
 	};
 	size_t i;
 
+	if (is_fat(lf->fstype))
+		return lf->fat_nostale;
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (!strcmp(fstype, yes[i]))
+		if (!strcmp(lf->fstype, yes[i]))
 			return true;
 	}
 	return false;
 }
 
 /*
- * The kernel mount's options.  FAT has no owners: the kernel gives every
- * file to uid 0 unless told.  Give them to the user who mounts, as
- * desktop automounters do, so that ls shows their files and, with
- * default_permissions, lets them write; uid= or gid= in opts= still win,
- * coming later.  NULL if out of memory.
+ * The kernel mount's options: opts=, after ours for FAT, so that it
+ * still wins.
+ *
+ * FAT has no owners: the kernel gives every file to uid 0 unless told.
+ * Give them to the user who mounts, as desktop automounters do, so that
+ * ls shows their files and, with default_permissions, lets them write.
+ *
+ * A read-only FAT mount gets nfs=nostale_ro, whose file handles are the
+ * entries' places on the disk and so outlive the inodes: the inode table
+ * can then close descriptors as on ext4 (a read-write mount cannot have
+ * it: the kernel makes nostale_ro mounts read-only, since a rename could
+ * move a handle to another file).
+ *
+ * NULL if out of memory.
  */
 static char *mount_data(struct lklfuse *lf, const char *fstype)
 {
-	const char *kopts = lf->opts.kopts;
+	const char *kopts = lf->opts.kopts ? lf->opts.kopts : "";
+	char owner[48] = "";
 	char *data;
-	int n;
 
-	if (!fstype || getuid() == 0 ||
-	    (strcmp(fstype, "vfat") && strcmp(fstype, "msdos")))
-		return strdup(kopts ? kopts : "");
-	n = asprintf(&data, "uid=%u,gid=%u%s%s", (unsigned int)getuid(),
-		     (unsigned int)getgid(), kopts && *kopts ? "," : "",
-		     kopts ? kopts : "");
-	return n < 0 ? NULL : data;
+	if (!is_fat(fstype))
+		return strdup(kopts);
+	if (getuid() != 0)
+		snprintf(owner, sizeof(owner), "uid=%u,gid=%u,",
+			 (unsigned int)getuid(), (unsigned int)getgid());
+	lf->fat_nostale = lf->opts.ro && !strstr(kopts, "nfs=");
+	if (asprintf(&data, "%s%s%s", owner,
+		     lf->fat_nostale ? "nfs=nostale_ro," : "", kopts) < 0)
+		return NULL;
+	/* No trailing comma when opts= is empty. */
+	if (*data && data[strlen(data) - 1] == ',')
+		data[strlen(data) - 1] = '\0';
+	return data;
 }
 
 /* Boot, add the disk, mount it and open its root. */
@@ -483,7 +506,7 @@ static int start_kernel(struct lklfuse *lf)
 	r = fd < 0 ? fd : k_fstatx(fd, &stx);
 	if (!r)
 		r = lklfuse_inodes_init(&lf->inodes, fd, &stx,
-					lasting_handles(lf->fstype),
+					lasting_handles(lf),
 					LKLFUSE_NODE_FDS);
 	if (r) {
 		if (fd >= 0)

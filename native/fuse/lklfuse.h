@@ -99,6 +99,7 @@ struct lklfuse {
 	char kmnt[64];			/* the mount point inside the kernel */
 	char fstype[32];
 	bool kernel_up, kmounted;
+	bool fat_nostale;		/* FAT mounted nfs=nostale_ro */
 	int ready_fd;			/* -1: none, or already told */
 
 	struct lklfuse_inodes inodes;
