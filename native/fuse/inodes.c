@@ -17,8 +17,10 @@
  *
  * That needs handles that find an inode after it has left memory, which
  * ext2/3/4, btrfs and xfs give, and vfat only when mounted nfs=nostale_ro
- * (read-only); otherwise it finds only inodes still cached, and every
- * descriptor stays open until FUSE forgets the node.
+ * (read-only); otherwise it finds only inodes still cached.  Without them
+ * a node keeps its descriptor until FUSE forgets it, and past max_fds the
+ * host is asked to forget the least recently used idle nodes, by the
+ * names they were looked up by (forget.c).
  *
  * While a node's descriptor is open its inode number cannot be reused.
  * Once it is closed the inode may be deleted and its number reused, so a
@@ -150,7 +152,26 @@ static void node_free(struct lklfuse_node *n)
 	if (n->fd >= 0)
 		k_close(n->fd);
 	free(n->handle);
+	free(n->name);
 	free(n);
+}
+
+/* With the lock held: remember @name in @parent, without lasting handles. */
+static void node_name(struct lklfuse_inodes *t, struct lklfuse_node *n,
+		      fuse_ino_t parent, const char *name)
+{
+	char *copy;
+
+	if (t->handles || !name)
+		return;
+	if (n->name && n->parent == parent && !strcmp(n->name, name))
+		return;
+	copy = strdup(name);
+	if (!copy)
+		return;	/* it keeps the old name: the host may not forget it */
+	free(n->name);
+	n->name = copy;
+	n->parent = parent;
 }
 
 /* The file handle of what @fd refers to, or NULL. */
@@ -183,6 +204,13 @@ static bool same_handle(const struct k_file_handle *a,
 /* Close idle descriptors, oldest first, until at most max_fds are open. */
 static void evict(struct lklfuse_inodes *t)
 {
+	if (!t->handles) {
+		pthread_mutex_lock(&t->lock);
+		if (t->nfds > t->max_fds)
+			pthread_cond_signal(&t->crowded);
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
 	for (;;) {
 		struct lklfuse_node *v;
 		struct k_file_handle *h;
@@ -245,8 +273,15 @@ int lklfuse_inodes_init(struct lklfuse_inodes *t, int root_fd,
 		k_close(t->mount_fd);
 		return -err;
 	}
+	err = pthread_cond_init(&t->crowded, NULL);
+	if (err) {
+		pthread_mutex_destroy(&t->lock);
+		k_close(t->mount_fd);
+		return -err;
+	}
 	t->buckets = calloc(INITIAL_BUCKETS, sizeof(*t->buckets));
 	if (!t->buckets) {
+		pthread_cond_destroy(&t->crowded);
 		pthread_mutex_destroy(&t->lock);
 		k_close(t->mount_fd);
 		return -ENOMEM;
@@ -285,7 +320,54 @@ void lklfuse_inodes_destroy(struct lklfuse_inodes *t)
 	free(t->buckets);
 	t->buckets = NULL;
 	k_close(t->mount_fd);
+	pthread_cond_destroy(&t->crowded);
 	pthread_mutex_destroy(&t->lock);
+}
+
+size_t lklfuse_inodes_crowded(struct lklfuse_inodes *t,
+			      struct lklfuse_name *out, size_t max)
+{
+	struct lklfuse_node *n, *prev, *first = NULL;
+	size_t count = 0;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->stopping) {
+		if (t->nfds <= t->max_fds) {
+			pthread_cond_wait(&t->crowded, &t->lock);
+			continue;
+		}
+		/* A batch, not just the excess: fewer rounds. */
+		for (n = t->lru.lru_prev; n != &t->lru && n != first &&
+		     count < max; n = prev) {
+			prev = n->lru_prev;
+			if (!n->name)
+				continue;
+			out[count].name = strdup(n->name);
+			if (!out[count].name)
+				break;
+			out[count].parent = n->parent;
+			count++;
+			/* Asked once: not again before the others. */
+			lru_del(n);
+			lru_add(t, n);
+			if (!first)
+				first = n;
+		}
+		if (count)
+			break;
+		/* Nothing idle to ask about: wait for the next new node. */
+		pthread_cond_wait(&t->crowded, &t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return count;
+}
+
+void lklfuse_inodes_stop(struct lklfuse_inodes *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->stopping = true;
+	pthread_cond_broadcast(&t->crowded);
+	pthread_mutex_unlock(&t->lock);
 }
 
 struct lklfuse_node *lklfuse_node(struct lklfuse_inodes *t, fuse_ino_t ino)
@@ -304,7 +386,8 @@ fuse_ino_t lklfuse_node_id(struct lklfuse_inodes *t,
 }
 
 int lklfuse_inodes_add(struct lklfuse_inodes *t, int fd,
-		       const struct lkl_statx *stx, struct lklfuse_node **out)
+		       const struct lkl_statx *stx, fuse_ino_t parent,
+		       const char *name, struct lklfuse_node **out)
 {
 	uint64_t dev = stx_dev(stx);
 	struct lklfuse_node *n, *fresh = malloc(sizeof(*fresh));
@@ -339,6 +422,7 @@ again:
 	}
 	if (n) {
 		n->nlookup++;
+		node_name(t, n, parent, name);
 		pthread_mutex_unlock(&t->lock);
 		free(h);
 		free(fresh);
@@ -359,7 +443,7 @@ again:
 	fresh->handle = h;
 	fresh->nlookup = 1;
 	fresh->generation = ++t->generation;
-	fresh->pinned = !t->handles;
+	node_name(t, fresh, parent, name);
 	if (t->count >= t->nbuckets)
 		hash_grow(t);
 	hash_insert(t, fresh);

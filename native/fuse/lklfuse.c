@@ -557,11 +557,27 @@ static int stop_kernel(struct lklfuse *lf)
 	return ret;
 }
 
+static void drain(void *arg)
+{
+	lklfuse_forget_stop(arg);
+}
+
+/*
+ * Serve until unmounted or signalled.  Single-threaded, nothing serves
+ * the host while the forget thread would wait for it: no forgetting.
+ */
 static int serve(struct lklfuse *lf)
 {
+	int r;
+
 	if (lf->opts.single)
 		return fuse_session_loop(lf->se);
-	return lklfuse_loop(lf->se, LKLFUSE_THREADS);
+	r = lklfuse_forget_start(lf);
+	if (r)
+		return r;
+	r = lklfuse_loop(lf->se, LKLFUSE_THREADS, drain, lf);
+	lklfuse_forget_stop(lf);
+	return r;
 }
 
 static void free_opts(struct lklfuse_opts *o)

@@ -43,6 +43,9 @@ struct lklfuse_node {
 	uint64_t nlookup;
 	uint64_t generation;
 	struct k_file_handle *handle;	/* NULL until its fd is first closed */
+	/* Without lasting handles: the name it was last looked up by. */
+	fuse_ino_t parent;
+	char *name;
 	int fd;				/* O_PATH; -1: closed, see handle */
 	unsigned int users;		/* requests using fd now */
 	unsigned int opens;		/* open files of it: fd stays open */
@@ -61,6 +64,8 @@ struct lklfuse_inodes {
 	size_t max_fds;
 	bool handles;			/* fds may be closed and reopened */
 	int mount_fd;			/* the root, for open_by_handle_at */
+	pthread_cond_t crowded;		/* no handles, and past max_fds */
+	bool stopping;
 	struct lklfuse_node root;
 };
 
@@ -109,6 +114,8 @@ struct lklfuse {
 
 	pthread_key_t scratch_key;	/* per-thread I/O buffer */
 	bool scratch_key_made;
+	pthread_t forget_thread;
+	bool forget_started;
 	double timeout;			/* entry and attribute cache, seconds */
 	/*
 	 * -o uid=, gid=, umask=, as libfuse's high-level API means them:
@@ -135,11 +142,28 @@ fuse_ino_t lklfuse_node_id(struct lklfuse_inodes *t,
 			   const struct lklfuse_node *node);
 /*
  * One more lookup of the inode @fd (an O_PATH descriptor) refers to, whose
- * attributes are @stx.  Takes @fd over: it becomes the node's or is
- * closed.  Returns 0 or a negative errno (and @fd is closed then too).
+ * attributes are @stx, found as @name in the directory @parent.  Takes
+ * @fd over: it becomes the node's or is closed.  Returns 0 or a negative
+ * errno (and @fd is closed then too).
  */
 int lklfuse_inodes_add(struct lklfuse_inodes *t, int fd,
-		       const struct lkl_statx *stx, struct lklfuse_node **out);
+		       const struct lkl_statx *stx, fuse_ino_t parent,
+		       const char *name, struct lklfuse_node **out);
+/* A name the host is asked to forget (see forget.c). */
+struct lklfuse_name {
+	fuse_ino_t parent;
+	char *name;
+};
+
+/*
+ * Without lasting handles: wait until more than max_fds descriptors are
+ * open, then fill @out with up to @max names of the least recently used
+ * idle nodes (the caller frees them).  0 once lklfuse_inodes_stop() ran.
+ */
+size_t lklfuse_inodes_crowded(struct lklfuse_inodes *t,
+			      struct lklfuse_name *out, size_t max);
+void lklfuse_inodes_stop(struct lklfuse_inodes *t);
+
 /* One more lookup of a node already known. */
 void lklfuse_node_ref(struct lklfuse_inodes *t, struct lklfuse_node *node);
 void lklfuse_node_forget(struct lklfuse_inodes *t, struct lklfuse_node *node,
@@ -155,12 +179,24 @@ void lklfuse_node_put(struct lklfuse_inodes *t, struct lklfuse_node *node);
 void lklfuse_node_open(struct lklfuse_inodes *t, struct lklfuse_node *node);
 void lklfuse_node_close(struct lklfuse_inodes *t, struct lklfuse_node *node);
 
+/* forget.c */
+/*
+ * Without lasting handles, a thread that asks the host to drop the
+ * entries of idle nodes when too many descriptors are open, so that it
+ * forgets their inodes: 0 or -errno.
+ */
+int lklfuse_forget_start(struct lklfuse *lf);
+void lklfuse_forget_stop(struct lklfuse *lf);
+
 /* loop.c */
 /*
  * Serve @se's requests on up to @nthreads threads, one reading at a time,
- * until the session ends; then every thread has ended.  0 or -errno.
+ * until the session ends; then every thread has ended.  @drain, if not
+ * NULL, runs before a stop that a signal asked for, while requests are
+ * still served.  0 or -errno.
  */
-int lklfuse_loop(struct fuse_session *se, unsigned int nthreads);
+int lklfuse_loop(struct fuse_session *se, unsigned int nthreads,
+		 void (*drain)(void *), void *drain_arg);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops lklfuse_ops;

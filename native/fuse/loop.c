@@ -25,7 +25,10 @@
  * request finishes it first.  Signals go to the monitor only (the pool
  * blocks them all, as the kernel library's threads do): it sleeps in
  * ppoll(), which lets them in, so libfuse's handlers (which only set the
- * session's exit flag) wake it.
+ * session's exit flag) wake it.  When a signal ends the session, the
+ * pool goes on serving while the monitor runs the caller's drain
+ * function (forget.c's thread must finish its notifications first: the
+ * host may make one wait for a request still queued).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,6 +56,8 @@
 
 struct lklfuse_loop {
 	struct fuse_session *se;
+	void (*drain)(void *);		/* run before a signalled stop */
+	void *drain_arg;
 	int dev_fd;			/* /dev/fuse, made non-blocking */
 	int exit_fd;			/* eventfd: readable once we stop */
 	int wake_fd;			/* eventfd: wakes a sleeping monitor */
@@ -154,8 +159,11 @@ static void lead(struct lklfuse_loop *lp, struct fuse_buf *fbuf)
 			res = wait_request(lp) ?: -EINTR;
 		lock(lp);
 		if (res == -EINTR || res == -EAGAIN) {
-			if (fuse_session_exited(lp->se))
+			/* With a drain to run, the monitor stops the loop. */
+			if (fuse_session_exited(lp->se) && !lp->drain)
 				stop_locked(lp, 0);
+			else if (fuse_session_exited(lp->se))
+				poke(lp->wake_fd);
 			continue;
 		}
 		if (res <= 0) {
@@ -265,8 +273,14 @@ static void monitor(struct lklfuse_loop *lp, const sigset_t *sigmask)
 		lock(lp);
 		lp->monitor_asleep = false;
 		/* A signal handler of libfuse's ran, or a leader stopped. */
-		if (fuse_session_exited(lp->se))
+		if (fuse_session_exited(lp->se)) {
+			if (lp->drain && !lp->exiting) {
+				unlock(lp);
+				lp->drain(lp->drain_arg);
+				lock(lp);
+			}
 			stop_locked(lp, 0);
+		}
 	}
 	unlock(lp);
 }
@@ -299,7 +313,8 @@ static int start_pool(struct lklfuse_loop *lp, pthread_t *threads,
 	return i;
 }
 
-int lklfuse_loop(struct fuse_session *se, unsigned int nthreads)
+int lklfuse_loop(struct fuse_session *se, unsigned int nthreads,
+		 void (*drain)(void *), void *drain_arg)
 {
 	struct lklfuse_loop *lp;
 	pthread_t *threads = NULL;
@@ -310,6 +325,8 @@ int lklfuse_loop(struct fuse_session *se, unsigned int nthreads)
 	if (!lp)
 		return -ENOMEM;
 	lp->se = se;
+	lp->drain = drain;
+	lp->drain_arg = drain_arg;
 	lp->dev_fd = fuse_session_fd(se);
 	lp->exit_fd = lp->wake_fd = -1;
 	r = -pthread_mutex_init(&lp->lock, NULL);

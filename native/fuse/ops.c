@@ -161,7 +161,8 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
  * The node of @fd (an O_PATH descriptor, taken over) as a FUSE entry;
  * @made: the caller just created it.
  */
-static long entry_of_fd(fuse_req_t req, int fd, bool made,
+static long entry_of_fd(fuse_req_t req, int fd, fuse_ino_t parent,
+			const char *name, bool made,
 			struct fuse_entry_param *e)
 {
 	struct lklfuse *lf = lf_of(req);
@@ -176,23 +177,23 @@ static long entry_of_fd(fuse_req_t req, int fd, bool made,
 	}
 	if (made)
 		give_to_caller(req, fd, &stx);
-	r = lklfuse_inodes_add(&lf->inodes, fd, &stx, &node);
+	r = lklfuse_inodes_add(&lf->inodes, fd, &stx, parent, name, &node);
 	if (r < 0)
 		return r;
 	fill_entry(lf, node, &stx, e);
 	return 0;
 }
 
-/* @name in the directory @dirfd, as a FUSE entry. */
-static long lookup_at(fuse_req_t req, int dirfd, const char *name, bool made,
-		      struct fuse_entry_param *e)
+/* @name in the directory @dirfd (node @parent), as a FUSE entry. */
+static long lookup_at(fuse_req_t req, int dirfd, fuse_ino_t parent,
+		      const char *name, bool made, struct fuse_entry_param *e)
 {
 	long fd = k_openat(dirfd, name,
 			   LKL_O_PATH | LKL_O_NOFOLLOW | LKL_O_CLOEXEC, 0);
 
 	if (fd < 0)
 		return fd;
-	return entry_of_fd(req, fd, made, e);
+	return entry_of_fd(req, fd, parent, name, made, e);
 }
 
 /* Undo the lookup an entry reply stood for, if the reply failed. */
@@ -279,7 +280,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	long r = get_fd(lf, p);
 
 	if (r >= 0) {
-		r = lookup_at(req, r, name, false, &e);
+		r = lookup_at(req, r, parent, name, false, &e);
 		put_fd(lf, p);
 	}
 
@@ -468,7 +469,7 @@ static void op_make(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else
 			r = lkl_sys3(LKL___NR_symlinkat, link, pfd, name);
 		if (r >= 0)
-			r = lookup_at(req, pfd, name, true, &e);
+			r = lookup_at(req, pfd, parent, name, true, &e);
 		put_fd(lf, p);
 	}
 	if (r < 0) {
@@ -698,7 +699,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	k_fd_path(path, fd);
 	pfd = k_openat(LKL_AT_FDCWD, path, LKL_O_PATH | LKL_O_CLOEXEC, 0);
-	r = pfd < 0 ? pfd : entry_of_fd(req, pfd, true, &e);
+	r = pfd < 0 ? pfd : entry_of_fd(req, pfd, parent, name, true, &e);
 	if (r < 0) {
 		k_close(fd);
 		reply_result(req, r);
@@ -872,8 +873,8 @@ static bool is_dot_or_dotdot(const char *name)
 	       (!name[1] || (name[1] == '.' && !name[2]));
 }
 
-static void do_readdir(fuse_req_t req, size_t size, off_t off,
-		       struct fuse_file_info *fi, bool plus)
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi, bool plus)
 {
 	struct lklfuse *lf = lf_of(req);
 	struct lklfuse_file *f = file_of(fi);
@@ -911,7 +912,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		memset(&e, 0, sizeof(e));
 		if (plus && !is_dot_or_dotdot(d->d_name)) {
 			/* The open directory serves as its O_PATH fd. */
-			r = lookup_at(req, f->fd, d->d_name, false, &e);
+			r = lookup_at(req, f->fd, ino, d->d_name, false, &e);
 			if (r < 0) {
 				if (r != -ENOENT)
 					break;
@@ -953,15 +954,13 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t off, struct fuse_file_info *fi)
 {
-	(void)ino;
-	do_readdir(req, size, off, fi, false);
+	do_readdir(req, ino, size, off, fi, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
-	(void)ino;
-	do_readdir(req, size, off, fi, true);
+	do_readdir(req, ino, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asking the host to forget inodes, for filesystems whose nodes cannot
+ * close their descriptors (no lasting file handles: vfat).
+ *
+ * Each node FUSE knows holds a descriptor in the kernel library, and the
+ * descriptor table must grow in one contiguous allocation: on vfat, new
+ * files failed with ENOMEM past about 32,000 (16,000 with -o mb=32).  The
+ * host only forgets an inode once its dentries are gone, so when more than
+ * max_fds descriptors are open this thread asks it to drop the entries of
+ * the least recently used idle nodes (FUSE_NOTIFY_INVAL_ENTRY).  An inode
+ * nothing else holds is then evicted and FORGET closes its descriptor; one
+ * still in use stays, and is asked about again only after the others.
+ *
+ * A thread of its own, because the host takes the directory's lock to
+ * drop an entry: from a request handler that could wait for a request
+ * that waits for us.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lklfuse.h"
+
+#define FORGET_BATCH	512
+
+static void *forget_thread(void *arg)
+{
+	struct lklfuse *lf = arg;
+	struct lklfuse_name names[FORGET_BATCH];
+	size_t n, i;
+
+	while ((n = lklfuse_inodes_crowded(&lf->inodes, names,
+					    FORGET_BATCH))) {
+		for (i = 0; i < n; i++) {
+			/* ENOENT: the host had already forgotten it. */
+			fuse_lowlevel_notify_inval_entry(lf->se,
+							 names[i].parent,
+							 names[i].name,
+							 strlen(names[i].name));
+			free(names[i].name);
+		}
+	}
+	return NULL;
+}
+
+int lklfuse_forget_start(struct lklfuse *lf)
+{
+	sigset_t all, old;
+	int err;
+
+	if (lf->inodes.handles)
+		return 0;
+	/* Signals are the request loop's monitor's to see. */
+	if (sigfillset(&all))
+		return -errno;
+	err = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (err)
+		return -err;
+	err = pthread_create(&lf->forget_thread, NULL, forget_thread, lf);
+	/* Setting back a mask just read cannot fail. */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	lf->forget_started = true;
+	return 0;
+}
+
+void lklfuse_forget_stop(struct lklfuse *lf)
+{
+	if (!lf->forget_started)
+		return;
+	lklfuse_inodes_stop(&lf->inodes);
+	pthread_join(lf->forget_thread, NULL);
+	lf->forget_started = false;
+}
