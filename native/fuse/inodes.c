@@ -140,6 +140,8 @@ static bool node_settle(struct lklfuse_inodes *t, struct lklfuse_node *n)
 		lru_del(n);
 		if (n->fd >= 0)
 			t->nfds--;
+		if (n->asked)
+			t->asked--;
 		return true;
 	}
 	if (n->fd >= 0 && !n->pinned && !n->lru_next)
@@ -172,6 +174,15 @@ static void node_name(struct lklfuse_inodes *t, struct lklfuse_node *n,
 	free(n->name);
 	n->name = copy;
 	n->parent = parent;
+}
+
+/* With the lock held: the host uses @n again, asked to forget it or not. */
+static void node_used(struct lklfuse_inodes *t, struct lklfuse_node *n)
+{
+	if (n->asked) {
+		n->asked = false;
+		t->asked--;
+	}
 }
 
 /* The file handle of what @fd refers to, or NULL. */
@@ -324,30 +335,44 @@ void lklfuse_inodes_destroy(struct lklfuse_inodes *t)
 	pthread_mutex_destroy(&t->lock);
 }
 
+/*
+ * How many more nodes to ask the host about: down to three quarters of
+ * max_fds, counting those asked about already (their FORGETs may still be
+ * on the way).
+ */
+static size_t to_ask(const struct lklfuse_inodes *t)
+{
+	size_t low = t->max_fds - t->max_fds / 4;
+
+	if (t->nfds <= t->max_fds || t->nfds <= t->asked + low)
+		return 0;
+	return t->nfds - t->asked - low;
+}
+
 size_t lklfuse_inodes_crowded(struct lklfuse_inodes *t,
 			      struct lklfuse_name *out, size_t max)
 {
 	struct lklfuse_node *n, *prev, *first = NULL;
-	size_t count = 0;
+	size_t count = 0, want;
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stopping) {
-		if (t->nfds <= t->max_fds) {
-			pthread_cond_wait(&t->crowded, &t->lock);
-			continue;
-		}
-		/* A batch, not just the excess: fewer rounds. */
+		want = to_ask(t);
+		if (want > max)
+			want = max;
 		for (n = t->lru.lru_prev; n != &t->lru && n != first &&
-		     count < max; n = prev) {
+		     count < want; n = prev) {
 			prev = n->lru_prev;
-			if (!n->name)
+			if (!n->name || n->asked)
 				continue;
 			out[count].name = strdup(n->name);
 			if (!out[count].name)
 				break;
 			out[count].parent = n->parent;
 			count++;
-			/* Asked once: not again before the others. */
+			n->asked = true;
+			t->asked++;
+			/* Not again before the others. */
 			lru_del(n);
 			lru_add(t, n);
 			if (!first)
@@ -355,7 +380,7 @@ size_t lklfuse_inodes_crowded(struct lklfuse_inodes *t,
 		}
 		if (count)
 			break;
-		/* Nothing idle to ask about: wait for the next new node. */
+		/* Nothing (idle) to ask about: wait for the next new node. */
 		pthread_cond_wait(&t->crowded, &t->lock);
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -422,6 +447,7 @@ again:
 	}
 	if (n) {
 		n->nlookup++;
+		node_used(t, n);
 		node_name(t, n, parent, name);
 		pthread_mutex_unlock(&t->lock);
 		free(h);
@@ -487,6 +513,7 @@ int lklfuse_node_get(struct lklfuse_inodes *t, struct lklfuse_node *node)
 	pthread_mutex_lock(&t->lock);
 	if (node->fd >= 0) {
 		lru_del(node);
+		node_used(t, node);
 		node->users++;
 		fd = node->fd;
 		pthread_mutex_unlock(&t->lock);

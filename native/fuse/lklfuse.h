@@ -51,6 +51,7 @@ struct lklfuse_node {
 	unsigned int opens;		/* open files of it: fd stays open */
 	bool pinned;			/* fd never closed */
 	bool hashed;			/* false: forgotten, or stale */
+	bool asked;			/* the host was asked to forget it */
 };
 
 struct lklfuse_inodes {
@@ -62,6 +63,7 @@ struct lklfuse_inodes {
 	struct lklfuse_node lru;	/* list head: idle nodes with an fd */
 	size_t nfds;			/* nodes' descriptors open */
 	size_t max_fds;
+	size_t asked;			/* nodes asked about, not forgotten */
 	bool handles;			/* fds may be closed and reopened */
 	int mount_fd;			/* the root, for open_by_handle_at */
 	pthread_cond_t crowded;		/* no handles, and past max_fds */
