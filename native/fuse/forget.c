@@ -34,7 +34,12 @@ static void *forget_thread(void *arg)
 	while ((n = lklfuse_inodes_crowded(&lf->inodes, names,
 					    FORGET_BATCH))) {
 		for (i = 0; i < n; i++) {
-			/* ENOENT: the host had already forgotten it. */
+			/*
+			 * Best effort, its result of no use: ENOENT, the
+			 * host had forgotten the name; ENODEV, it is
+			 * unmounting; a node the host keeps counts as asked
+			 * about until it is used again.
+			 */
 			fuse_lowlevel_notify_inval_entry(lf->se,
 							 names[i].parent,
 							 names[i].name,
