@@ -158,6 +158,17 @@ static void node_free(struct lklfuse_node *n)
 	free(n);
 }
 
+/* Settle @n (see node_settle()), drop the lock, and free @n if it died. */
+static void node_settle_unlock(struct lklfuse_inodes *t,
+			       struct lklfuse_node *n)
+{
+	bool dead = node_settle(t, n);
+
+	pthread_mutex_unlock(&t->lock);
+	if (dead)
+		node_free(n);
+}
+
 /* With the lock held: remember @name in @parent, without lasting handles. */
 static void node_name(struct lklfuse_inodes *t, struct lklfuse_node *n,
 		      fuse_ino_t parent, const char *name)
@@ -491,16 +502,11 @@ void lklfuse_node_ref(struct lklfuse_inodes *t, struct lklfuse_node *node)
 void lklfuse_node_forget(struct lklfuse_inodes *t, struct lklfuse_node *node,
 			 uint64_t n)
 {
-	bool dead;
-
 	pthread_mutex_lock(&t->lock);
 	node->nlookup = n < node->nlookup ? node->nlookup - n : 0;
 	if (!node->nlookup && node != &t->root)
 		hash_remove(t, node);
-	dead = node_settle(t, node);
-	pthread_mutex_unlock(&t->lock);
-	if (dead)
-		node_free(node);
+	node_settle_unlock(t, node);
 }
 
 int lklfuse_node_get(struct lklfuse_inodes *t, struct lklfuse_node *node)
@@ -553,14 +559,9 @@ int lklfuse_node_get(struct lklfuse_inodes *t, struct lklfuse_node *node)
 
 void lklfuse_node_put(struct lklfuse_inodes *t, struct lklfuse_node *node)
 {
-	bool dead;
-
 	pthread_mutex_lock(&t->lock);
 	node->users--;
-	dead = node_settle(t, node);
-	pthread_mutex_unlock(&t->lock);
-	if (dead)
-		node_free(node);
+	node_settle_unlock(t, node);
 }
 
 void lklfuse_node_open(struct lklfuse_inodes *t, struct lklfuse_node *node)
@@ -573,12 +574,7 @@ void lklfuse_node_open(struct lklfuse_inodes *t, struct lklfuse_node *node)
 
 void lklfuse_node_close(struct lklfuse_inodes *t, struct lklfuse_node *node)
 {
-	bool dead;
-
 	pthread_mutex_lock(&t->lock);
 	node->opens--;
-	dead = node_settle(t, node);
-	pthread_mutex_unlock(&t->lock);
-	if (dead)
-		node_free(node);
+	node_settle_unlock(t, node);
 }
