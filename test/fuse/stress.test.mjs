@@ -50,7 +50,8 @@ function filesystemClass() {
 }
 
 // What the processes of a run that went past its deadline wait on:
-// @pid and its descendants, each with its kernel stack.
+// @pid and its descendants, each thread with its state and kernel stack
+// (a stressor's main thread often only waits for its own threads).
 function stuck(pid) {
   const parent = new Map()
   for (const p of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
@@ -60,23 +61,35 @@ function stuck(pid) {
     } catch {}
   }
   const mine = p => p === String(pid) || (parent.has(p) && p !== '1' && mine(parent.get(p)))
+  const read = path => {
+    try {
+      return fs.readFileSync(path, 'utf8')
+    } catch {
+      return ''
+    }
+  }
   const lines = []
   for (const p of parent.keys()) {
     if (!mine(p))
       continue
-    const read = name => {
-      try {
-        return fs.readFileSync(`/proc/${p}/${name}`, 'utf8')
-      } catch {
-        return ''
-      }
+    lines.push(`${p} ${read(`/proc/${p}/cmdline`).replaceAll('\0', ' ').trim()}`)
+    let tids = []
+    try {
+      tids = fs.readdirSync(`/proc/${p}/task`)
+    } catch {}
+    for (const tid of tids) {
+      const stat = read(`/proc/${p}/task/${tid}/stat`)
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+      const stack = read(`/proc/${p}/task/${tid}/stack`).split('\n')
+        .filter(l => l && !/entry_SYSCALL|do_syscall_64/.test(l))
+        .map(l => l.replace(/^\[<0>\] /, '').replace(/\+0x.*/, ''))
+      lines.push(`  ${tid} ${state} ${stack.join(' < ')}`)
     }
-    lines.push(`${p} ${read('cmdline').replaceAll('\0', ' ')}\n${read('stack')}`)
   }
   return lines.join('\n')
 }
 
-// The server's threads: id, state, CPU ticks, what each waits on.  A
+// The server's threads: id, state, CPU ticks, where each waits in the host.  A
 // thread that runs on and on while the others wait is the kernel spinning.
 function threads(pid) {
   const out = []
@@ -84,9 +97,30 @@ function threads(pid) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const wchan = fs.readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8')
-      out.push(`${tid} ${f[0]} ${Number(f[11]) + Number(f[12])} ${wchan}`)
+      const stack = fs.readFileSync(`/proc/${pid}/task/${tid}/stack`, 'utf8').split('\n')
+        .filter(l => l && !/entry_SYSCALL|do_syscall_64/.test(l))
+        .map(l => l.replace(/^\[<0>\] /, '').replace(/\+0x.*/, ''))
+      out.push(`${tid} ${f[0]} ${Number(f[11]) + Number(f[12])} ${stack.slice(0, 3).join(' < ')}`)
     } catch {}
+  }
+  return out.join('\n')
+}
+
+// Where each of the server's threads is, our kernel's functions included,
+// when gdb is there to say: a thread waiting in the kernel library on a
+// lock shows whose.
+function backtraces(pid) {
+  const r = tryRun('gdb', ['-p', String(pid), '-batch', '-nx', '-ex', 'thread apply all bt 24'])
+  if (!/^Thread /m.test(r.output))
+    return `gdb: ${r.output.trim().split('\n').pop() ?? r.status}`
+  const out = []
+  for (const block of r.output.split(/\n(?=Thread )/)) {
+    const head = block.match(/^Thread \d+ \(Thread \S+ \(LWP (\d+)\)/)
+    if (!head)
+      continue
+    const frames = [...block.matchAll(/^#\d+\s+(?:0x\S+ in )?(\S+) \(/gm)].map(m => m[1])
+      .filter(f => !/futex|pthread_cond|^start_thread$|^clone3?$/.test(f))
+    out.push(`${head[1]} ${frames.join(' < ')}`)
   }
   return out.join('\n')
 }
@@ -169,7 +203,10 @@ async function main() {
     t.comment(`stress-ng ran ${Math.round((Date.now() - started) / 1000)} s`)
     if (r.timedOut) {
       t.fail(`stress-ng is stuck after ${DEADLINE_MS / 1000} s`,
-        { stuck: r.stuck, serverThreads: threads(srv.child.pid), output: r.output })
+        {
+          stuck: r.stuck, serverThreads: threads(srv.child.pid),
+          serverStacks: backtraces(srv.child.pid), output: r.output,
+        })
       // Abort the FUSE connection, which frees whoever waits on it.
       srv.child.kill('SIGKILL')
       return
