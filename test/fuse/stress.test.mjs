@@ -125,11 +125,14 @@ function backtraces(pid) {
   return out.join('\n')
 }
 
-// stress-ng's fanotify stressor watches every mount it can see, and each
-// event it has yet to read holds the file's mount: another test's FUSE
-// mount, busy with reads, then fails to unmount (EBUSY).  So stress-ng
-// runs in a mount namespace of its own without the other FUSE mounts
-// (private: the ones made later stay out too).  $1 is our mount.
+// stress-ng runs alone with our mount.  Its fanotify stressor watches
+// every mount it can see, and each event it has yet to read holds the
+// file's mount: another test's FUSE mount, busy with reads, then fails to
+// unmount (EBUSY).  Its procfs stressor reads /proc/PID/... of whatever
+// processes it finds, other tests' included, and opens their cwd and fd
+// links, which reach into any mount.  So stress-ng runs in a PID namespace
+// with a /proc of its own, and a mount namespace without the other FUSE
+// mounts (private: the ones made later stay out too).  $1 is our mount.
 const ALONE = `
 keep=$1; shift
 awk -v keep="$keep" '$3 ~ /^fuse(blk)?([.]|$)/ && $2 != keep { print $2 }' /proc/self/mounts |
@@ -142,8 +145,11 @@ exec stress-ng "$@"
 // { code, signal, output, timedOut, stuck }.
 function stress(mnt, cwd, args) {
   return new Promise(resolve => {
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', ALONE,
-      'sh', mnt, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Killing unshare kills its child, stress-ng's first process, and with
+    // it the whole PID namespace.
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork',
+      '--mount-proc', '--kill-child', 'sh', '-c', ALONE, 'sh', mnt, ...args],
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     let timedOut = false
     let where = ''
