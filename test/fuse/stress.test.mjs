@@ -125,6 +125,21 @@ function backtraces(pid) {
   return out.join('\n')
 }
 
+// How many of @mnt's requests the host waits on (fusectl's count: sent to
+// the server or queued for it, not yet answered).  Nonzero with every
+// server thread idle would mean a request lost between the host and us.
+function fuseWaiting(mnt) {
+  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .find(l => l.split(' ')[4] === mnt)
+  const minor = line?.split(' ')[2].split(':')[1]
+  if (minor === undefined)
+    return 'not mounted'
+  const r = tryRun('unshare', ['--mount', 'sh', '-c',
+    'mount -t fusectl none /sys/fs/fuse/connections && cat "/sys/fs/fuse/connections/$1/waiting"',
+    'sh', minor])
+  return r.output.trim()
+}
+
 // stress-ng runs alone with our mount.  Its fanotify stressor watches
 // every mount it can see, and each event it has yet to read holds the
 // file's mount: another test's FUSE mount, busy with reads, then fails to
@@ -210,8 +225,9 @@ async function main() {
     if (r.timedOut) {
       t.fail(`stress-ng is stuck after ${DEADLINE_MS / 1000} s`,
         {
-          stuck: r.stuck, serverThreads: threads(srv.child.pid),
-          serverStacks: backtraces(srv.child.pid), output: r.output,
+          waiting: fuseWaiting(mnt), stuck: r.stuck,
+          serverThreads: threads(srv.child.pid), serverStacks: backtraces(srv.child.pid),
+          output: r.output,
         })
       // Abort the FUSE connection, which frees whoever waits on it.
       srv.child.kill('SIGKILL')
