@@ -49,61 +49,67 @@ function filesystemClass() {
   return m ? m[1].trim().split(/\s+/) : []
 }
 
+function readOr(path, otherwise = '') {
+  try {
+    return fs.readFileSync(path, 'utf8')
+  } catch {
+    return otherwise
+  }
+}
+
+// The fields of a /proc stat file after the command name: state first.
+function statFields(path) {
+  const stat = readOr(path)
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
+// A thread's kernel stack on one line, innermost first, without offsets
+// or the system call entry.
+function kernelStack(taskDir) {
+  return readOr(`${taskDir}/stack`).split('\n')
+    .filter(l => l && !/entry_SYSCALL|do_syscall_64/.test(l))
+    .map(l => l.replace(/^\[<0>\] /, '').replace(/\+0x.*/, ''))
+    .join(' < ')
+}
+
+function tasks(pid) {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return []
+  }
+}
+
 // What the processes of a run that went past its deadline wait on:
 // @pid and its descendants, each thread with its state and kernel stack
 // (a stressor's main thread often only waits for its own threads).
 function stuck(pid) {
   const parent = new Map()
-  for (const p of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8')
-      parent.set(p, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-    } catch {}
-  }
+  for (const p of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n)))
+    parent.set(p, statFields(`/proc/${p}/stat`)[1])
   const mine = p => p === String(pid) || (parent.has(p) && p !== '1' && mine(parent.get(p)))
-  const read = path => {
-    try {
-      return fs.readFileSync(path, 'utf8')
-    } catch {
-      return ''
-    }
-  }
   const lines = []
   for (const p of parent.keys()) {
     if (!mine(p))
       continue
-    lines.push(`${p} ${read(`/proc/${p}/cmdline`).replaceAll('\0', ' ').trim()}`)
-    let tids = []
-    try {
-      tids = fs.readdirSync(`/proc/${p}/task`)
-    } catch {}
-    for (const tid of tids) {
-      const stat = read(`/proc/${p}/task/${tid}/stat`)
-      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-      const stack = read(`/proc/${p}/task/${tid}/stack`).split('\n')
-        .filter(l => l && !/entry_SYSCALL|do_syscall_64/.test(l))
-        .map(l => l.replace(/^\[<0>\] /, '').replace(/\+0x.*/, ''))
-      lines.push(`  ${tid} ${state} ${stack.join(' < ')}`)
+    lines.push(`${p} ${readOr(`/proc/${p}/cmdline`).replaceAll('\0', ' ').trim()}`)
+    for (const tid of tasks(p)) {
+      const dir = `/proc/${p}/task/${tid}`
+      lines.push(`  ${tid} ${statFields(`${dir}/stat`)[0]} ${kernelStack(dir)}`)
     }
   }
   return lines.join('\n')
 }
 
-// The server's threads: id, state, CPU ticks, where each waits in the host.  A
-// thread that runs on and on while the others wait is the kernel spinning.
+// The server's threads: id, state, CPU ticks, where each waits in the
+// host (gdb says where in our kernel: backtraces()).  A thread that runs on and on while the others wait is the kernel
+// spinning.
 function threads(pid) {
-  const out = []
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const stack = fs.readFileSync(`/proc/${pid}/task/${tid}/stack`, 'utf8').split('\n')
-        .filter(l => l && !/entry_SYSCALL|do_syscall_64/.test(l))
-        .map(l => l.replace(/^\[<0>\] /, '').replace(/\+0x.*/, ''))
-      out.push(`${tid} ${f[0]} ${Number(f[11]) + Number(f[12])} ${stack.slice(0, 3).join(' < ')}`)
-    } catch {}
-  }
-  return out.join('\n')
+  return tasks(pid).map(tid => {
+    const dir = `/proc/${pid}/task/${tid}`
+    const f = statFields(`${dir}/stat`)
+    return `${tid} ${f[0]} ${Number(f[11]) + Number(f[12])} ${kernelStack(dir).split(' < ')[0]}`
+  }).join('\n')
 }
 
 // Where each of the server's threads is, our kernel's functions included,
