@@ -92,7 +92,8 @@ function stuck(pid) {
   for (const p of parent.keys()) {
     if (!mine(p))
       continue
-    lines.push(`${p} ${readOr(`/proc/${p}/cmdline`).replaceAll('\0', ' ').trim()}`)
+    const cmd = readOr(`/proc/${p}/cmdline`).replace(/[\0\s]+/g, ' ').trim()
+    lines.push(`${p} ${cmd.length > 160 ? `${cmd.slice(0, 160)}...` : cmd}`)
     for (const tid of tasks(p)) {
       const dir = `/proc/${p}/task/${tid}`
       lines.push(`  ${tid} ${statFields(`${dir}/stat`)[0]} ${kernelStack(dir)}`)
