@@ -82,16 +82,19 @@ function tasks(pid) {
 
 // What the processes of a run that went past its deadline wait on:
 // @pid and its descendants, each thread with its state and kernel stack
-// (a stressor's main thread often only waits for its own threads).
+// (a stressor's main thread often only waits for its own threads), and
+// their pids.
 function stuck(pid) {
   const parent = new Map()
   for (const p of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n)))
     parent.set(p, statFields(`/proc/${p}/stat`)[1])
   const mine = p => p === String(pid) || (parent.has(p) && p !== '1' && mine(parent.get(p)))
   const lines = []
+  const pids = []
   for (const p of parent.keys()) {
     if (!mine(p))
       continue
+    pids.push(p)
     const cmd = readOr(`/proc/${p}/cmdline`).replace(/[\0\s]+/g, ' ').trim()
     lines.push(`${p} ${cmd.length > 160 ? `${cmd.slice(0, 160)}...` : cmd}`)
     for (const tid of tasks(p)) {
@@ -99,7 +102,7 @@ function stuck(pid) {
       lines.push(`  ${tid} ${statFields(`${dir}/stat`)[0]} ${kernelStack(dir)}`)
     }
   }
-  return lines.join('\n')
+  return { text: lines.join('\n'), pids }
 }
 
 // The server's threads: id, state, CPU ticks, where each waits in the
@@ -174,7 +177,7 @@ function stress(mnt, cwd, args) {
     { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     let timedOut = false
-    let where = ''
+    let where = { text: '', pids: [] }
     child.stdout.on('data', d => (output += d))
     child.stderr.on('data', d => (output += d))
     const timer = setTimeout(() => {
@@ -187,8 +190,15 @@ function stress(mnt, cwd, args) {
       resolve({ code, signal, output, timedOut, stuck: where })
     }
     child.on('close', done)
-    // Its stuck stressors, orphaned, keep its output open.
-    child.on('exit', (code, signal) => timedOut && done(code, signal))
+    child.on('exit', (code, signal) => {
+      if (!timedOut)
+        return
+      // A stressor that even SIGKILL cannot end keeps our end of its
+      // output open, and this process alive.
+      child.stdout.destroy()
+      child.stderr.destroy()
+      done(code, signal)
+    })
   })
 }
 
@@ -232,12 +242,16 @@ async function main() {
     if (r.timedOut) {
       t.fail(`stress-ng is stuck after ${DEADLINE_MS / 1000} s`,
         {
-          waiting: fuseWaiting(mnt), stuck: r.stuck,
+          waiting: fuseWaiting(mnt), stuck: r.stuck.text,
           serverThreads: threads(srv.child.pid), serverStacks: backtraces(srv.child.pid),
           output: r.output,
         })
-      // Abort the FUSE connection, which frees whoever waits on it.
+      // Abort the FUSE connection, which frees whoever waits on it.  What
+      // still lives after that waited on something other than our mount.
       srv.child.kill('SIGKILL')
+      await new Promise(resolve => setTimeout(resolve, 3000))
+      const left = r.stuck.pids.filter(p => fs.existsSync(`/proc/${p}`))
+      t.comment(`alive 3 s after the server was killed: ${left.join(' ') || 'none'}`)
       return
     }
     t.equal(r.code, 0, 'stress-ng exits 0', { output: r.output })
