@@ -780,18 +780,24 @@ out:
 	if (fuse_mounted)
 		fuse_session_unmount(lf->se);
 	if (signals) {
-		fuse_remove_signal_handlers(lf->se);
 		/*
 		 * The kernel has yet to write back and unmount the image: a
 		 * second SIGINT (a terminal's Ctrl-C reaches the launcher
 		 * too, which passes it on; or an impatient user) must not
 		 * kill us half-way, leaving the journal to replay and the
 		 * last writes lost.  Nor may a closed stderr.  SIGKILL still
-		 * works.
+		 * works.  Ignored before libfuse's handlers go: removing
+		 * them restores the default action, which for a SIGINT in
+		 * between was death (seen: a 24 MiB file lost).  libfuse
+		 * then leaves the ignored signals as they are, except
+		 * SIGPIPE, which it ignored itself and so takes back; only
+		 * this thread's own writes can raise it here (the others
+		 * block every signal).
 		 */
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
+		fuse_remove_signal_handlers(lf->se);
 		signal(SIGPIPE, SIG_IGN);
 	}
 	if (lf->se)

@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Command } from 'commander';
@@ -77,7 +78,9 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 		process.on('SIGINT', forward('SIGINT'));
 		process.on('SIGTERM', forward('SIGTERM'));
 		const ready = readiness(child.stdio[3] as Readable);
-		const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 : 1))));
+		// Killed by a signal: 128 + its number, as a shell reports it.
+		const code = await new Promise<number>((resolve) => child.on('exit', (c, s) =>
+			resolve(c ?? (s ? 128 + (constants.signals[s] ?? 0) : 1))));
 		const line = await ready;
 		// The server has said it on the stderr it shares with us: once
 		// is enough (one line per error, like every lkl command).
