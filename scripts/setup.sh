@@ -19,7 +19,7 @@ packages=(
 	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc g++
 	python3 e2fsprogs btrfs-progs xfsprogs dosfstools mtools ccache fuse3
 	libfuse3-dev fdisk gdisk attr acl xz-utils pkg-config tar gzip zstd
-	stress-ng gdb
+	stress-ng gdb rsync libcap2-bin
 )
 
 missing=()
