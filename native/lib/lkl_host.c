@@ -4,7 +4,9 @@
  * disks, mounts.  The kernel is one per process, so its boot options live
  * here once; disks and mounts are objects of their own.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,4 +268,48 @@ int lkl_host_umount(const char *mnt)
 	}
 	pthread_mutex_unlock(&mounts.lock);
 	return 0;
+}
+
+/*
+ * Host and kernel O_* flags, one pair per flag.  O_SYNC includes O_DSYNC
+ * and O_TMPFILE includes O_DIRECTORY: a flag is taken only when all its
+ * bits are set, so each is found whole and its parts too.  A 64-bit C
+ * library's O_LARGEFILE is 0, so the host kernel's bit for it (which FUSE
+ * passes on) is left out: harmless, as a 64-bit kernel forces it anyway.
+ */
+static const struct {
+	int host;
+	int lkl;
+} open_flags[] = {
+	{ O_CREAT, LKL_O_CREAT },
+	{ O_EXCL, LKL_O_EXCL },
+	{ O_NOCTTY, LKL_O_NOCTTY },
+	{ O_TRUNC, LKL_O_TRUNC },
+	{ O_APPEND, LKL_O_APPEND },
+	{ O_NONBLOCK, LKL_O_NONBLOCK },
+	{ O_DSYNC, LKL_O_DSYNC },
+	{ O_SYNC, LKL_O_SYNC },
+	{ O_ASYNC, LKL_FASYNC },
+	{ O_DIRECT, LKL_O_DIRECT },
+	{ O_LARGEFILE, LKL_O_LARGEFILE },
+	{ O_DIRECTORY, LKL_O_DIRECTORY },
+	{ O_NOFOLLOW, LKL_O_NOFOLLOW },
+	{ O_NOATIME, LKL_O_NOATIME },
+	{ O_CLOEXEC, LKL_O_CLOEXEC },
+	{ O_PATH, LKL_O_PATH },
+	{ O_TMPFILE, LKL_O_TMPFILE },
+};
+
+int lkl_host_open_flags(int flags)
+{
+	/* O_RDONLY, O_WRONLY and O_RDWR are 0, 1 and 2 everywhere. */
+	int lkl = flags & O_ACCMODE;
+	size_t i;
+
+	for (i = 0; i < sizeof(open_flags) / sizeof(open_flags[0]); i++) {
+		if (open_flags[i].host &&
+		    (flags & open_flags[i].host) == open_flags[i].host)
+			lkl |= open_flags[i].lkl;
+	}
+	return lkl;
 }

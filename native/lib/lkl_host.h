@@ -57,6 +57,16 @@ int lkl_host_umount(const char *mnt);
 int lkl_host_fstype(struct lkl_host_disk *disk, int partition, char *buf,
 		    size_t len);
 
+/*
+ * The kernel's O_* flags for the host's open flags @flags (from the host's
+ * <fcntl.h>, or from FUSE, which passes on the host kernel's).  The kernel
+ * in lkl.o always numbers them as asm-generic/fcntl.h does; some hosts do
+ * not: arm64 has O_DIRECTORY, O_NOFOLLOW, O_DIRECT and O_LARGEFILE of its
+ * own.  Flags the kernel does not know are left out, as open(2) ignores
+ * them.
+ */
+int lkl_host_open_flags(int flags);
+
 /* System calls: arguments as longs, result or negative errno. */
 static inline long lkl_sys6(long nr, long a, long b, long c, long d, long e,
 			    long f)

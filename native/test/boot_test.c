@@ -1538,6 +1538,59 @@ static void test_uname(void)
 	report("uname: %s %s", u.sysname, u.release);
 }
 
+/*
+ * Host O_* flags, through lkl_host_open_flags(), must mean to the kernel
+ * what they mean to the host: on arm64 four of them have other numbers.
+ */
+static void test_open_flags(void)
+{
+	static const struct {
+		int host;
+		int lkl;
+	} pairs[] = {
+		{ O_RDONLY, LKL_O_RDONLY },
+		{ O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_APPEND,
+		  LKL_O_WRONLY | LKL_O_CREAT | LKL_O_EXCL | LKL_O_TRUNC |
+		  LKL_O_APPEND },
+		{ O_RDWR | O_SYNC, LKL_O_RDWR | LKL_O_SYNC },
+		{ O_RDWR | O_DSYNC, LKL_O_RDWR | LKL_O_DSYNC },
+		{ O_RDWR | O_TMPFILE, LKL_O_RDWR | LKL_O_TMPFILE },
+		{ O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		  LKL_O_RDONLY | LKL_O_DIRECTORY | LKL_O_NOFOLLOW |
+		  LKL_O_CLOEXEC },
+		{ O_RDONLY | O_DIRECT | O_NOATIME | O_NONBLOCK | O_NOCTTY,
+		  LKL_O_RDONLY | LKL_O_DIRECT | LKL_O_NOATIME |
+		  LKL_O_NONBLOCK | LKL_O_NOCTTY },
+		{ O_PATH | O_NOFOLLOW, LKL_O_PATH | LKL_O_NOFOLLOW },
+	};
+	size_t i;
+	long fd;
+
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
+		int got = lkl_host_open_flags(pairs[i].host);
+
+		if (got != pairs[i].lkl)
+			fail("host flags %#o: %#o, expected %#o", pairs[i].host,
+			     got, pairs[i].lkl);
+	}
+
+	CHECK(lkl_sys3(LKL___NR_symlinkat, "c", LKL_AT_FDCWD,
+		       "/ramtest/link"));
+	fd = CHECK(k_open("/ramtest/sub", lkl_host_open_flags(O_RDONLY |
+			  O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), 0));
+	if (fd >= 0)
+		CHECK(k_close(fd));
+	EXPECT_ERR(k_open("/ramtest/c", lkl_host_open_flags(O_RDONLY |
+			  O_DIRECTORY), 0), LKL_ENOTDIR);
+	EXPECT_ERR(k_open("/ramtest/link", lkl_host_open_flags(O_RDONLY |
+			  O_NOFOLLOW), 0), LKL_ELOOP);
+	fd = CHECK(k_open("/ramtest/link", lkl_host_open_flags(O_RDONLY), 0));
+	if (fd >= 0)
+		CHECK(k_close(fd));
+	CHECK(k_unlink("/ramtest/link"));
+	report("ramfs: host O_* flags mean the same to the kernel");
+}
+
 static void test_ramfs(void)
 {
 	unsigned char data[10000], back[10000];
@@ -1667,6 +1720,8 @@ static void test_ramfs(void)
 	EXPECT_ERR(lkl_sys3(LKL___NR_getdents64, 9999, p, sizeof(p)),
 		   LKL_EBADF);
 	report("ramfs: getdents64");
+
+	test_open_flags();
 
 	EXPECT_ERR(k_rmdir("/ramtest/sub"), LKL_ENOTEMPTY);
 	EXPECT_ERR(k_unlink("/ramtest/sub"), LKL_EISDIR);
