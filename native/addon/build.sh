@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the Node addon against build/lkl.o and the host library, and put it
-# where node-gyp-build looks first: build/Release/lkl.node.  node-gyp works
+# where node-gyp-build looks first: build/Release/lkl.node (a development
+# build; scripts/build-prebuilds.sh makes the shipped ones).  node-gyp works
 # in native/addon/build, so it never cleans the kernel outputs in build/.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,3 +28,6 @@ fi
 mkdir -p ../../build/Release
 cp build/Release/lkl.node ../../build/Release/lkl.node.new
 mv ../../build/Release/lkl.node.new ../../build/Release/lkl.node
+# The server beside the addon, as in prebuilds/<platform>-<arch>/, where
+# src/lkl/binaries.ts looks for it; a link, so that it is never stale.
+ln -sfn ../native/lklfuse-server ../../build/Release/lklfuse-server

@@ -10,10 +10,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Command } from 'commander';
-import { packageRoot } from '../lkl/package-root.js';
+import { nativeFiles } from '../lkl/binaries.js';
 import { CliError } from '../cli/errors.js';
 
 export interface LklfuseOptions {
@@ -27,7 +26,7 @@ export interface LklfuseOptions {
 }
 
 export function serverPath(): string {
-	return join(packageRoot, 'build', 'native', 'lklfuse-server');
+	return nativeFiles().server;
 }
 
 function serverArgs(o: LklfuseOptions): string[] {
@@ -65,7 +64,7 @@ function readiness(pipe: Readable): Promise<string> {
 export async function lklfuse(o: LklfuseOptions): Promise<number> {
 	const server = serverPath();
 	if (!existsSync(server))
-		throw new CliError(`${server} is missing: run npm run build`);
+		throw new CliError(`${server} is missing: reinstall lkl, or run npm run build in a clone`);
 	if (!existsSync(o.image))
 		throw new CliError(`cannot open ${o.image}: no such file or directory`);
 	if (!existsSync(o.mountpoint))

@@ -1,8 +1,7 @@
 // The compiled addon (native/addon) and its exact shape.  Everything above
 // this file talks to the kernel through `native` only, so the types here
 // are the contract with the C++ side.
-import { createRequire } from 'node:module';
-import { packageRoot } from './package-root.js';
+import { loadAddon } from './binaries.js';
 
 /** A path as the addon takes it: UTF-8 text, or raw bytes for other names. */
 export type NativePath = string | Buffer;
@@ -166,15 +165,7 @@ export interface NativeAddon extends NativeAsync, NativeSync {
 }
 
 
-type GypBuild = (dir: string) => unknown;
-
-function load(): NativeAddon {
-	const require = createRequire(import.meta.url);
-	const gypBuild = require('node-gyp-build') as GypBuild;
-	// The addon is ours and built from native/addon; its shape is the
-	// interface above, which nothing at run time can check more cheaply.
-	return gypBuild(packageRoot) as NativeAddon;
-}
-
-/** The addon, loaded once per process. */
-export const native: NativeAddon = load();
+/** The addon, loaded once per process (see binaries.ts for where from). */
+// The addon is ours and built from native/addon; its shape is the
+// interface above, which nothing at run time can check more cheaply.
+export const native: NativeAddon = loadAddon() as NativeAddon;

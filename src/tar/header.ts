@@ -1,8 +1,8 @@
 /**
  * POSIX pax (ustar + extended header) encoding.
  *
- * Written by hand because tar-stream (the library used elsewhere) cannot
- * write these archives exactly: it encodes pax values as UTF-8 text, which
+ * Written by hand because tar-stream (the usual library) cannot write
+ * these archives exactly: it encodes pax values as UTF-8 text, which
  * corrupts binary xattrs such as security.capability and the ACL blobs; it
  * rounds mtimes to whole seconds; and it has no ctime/atime records.
  */
