@@ -5,10 +5,10 @@
 // output is this test's subtest, so each of its failures shows up here.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tempDir } from './helpers/tree.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const makeImages = join(root, 'test', 'fixtures', 'make-images.sh')
@@ -30,8 +30,7 @@ const run = (cmd, args) =>
     )
   })
 
-const dir = mkdtempSync(join(tmpdir(), 'lkl-boot-test-'))
-t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+const dir = tempDir(t, 'lkl-boot-test-')
 
 const made = await run('bash', [makeImages, dir])
 t.equal(made.code, 0, 'make-images.sh builds the fixture images', {

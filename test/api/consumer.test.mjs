@@ -2,17 +2,16 @@
 // { Kernel } from 'lkl', is type-checked by tsc, then boots, mounts an ext4
 // image it made, lists a directory, reads a file and halts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { tempDir } from '../helpers/tree.mjs';
 
 t.setTimeout(120_000);
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'lkl-consumer-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir(t, 'lkl-consumer-');
 
 // Installed as `npm install <path>` installs a local package: a link.
 mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });

@@ -20,10 +20,17 @@ const source = treeView(tree);
 const img = emptyImage('ext4', join(dir, 'full.img'));
 lklOk(['cptofs', '-i', img, `${tree}/.`, '/']);
 
-// A hostile image: symlinks out of the destination, and directories of
-// the same names that a later copy would write through them.
+// A hostile image: symlinks out of the destination, to a directory and
+// to a file of this test's own outside it (the sentinels), directories of
+// the same names that a later copy would write through them, and a
+// regular file of the name of the symlink to the sentinel file.
 const sentinel = join(dir, 'sentinel');
 fs.mkdirSync(sentinel);
+const sentinelFile = join(dir, 'sentinel-file');
+const SENTINEL_TEXT = 'the sentinel file: nothing may write here\n';
+fs.writeFileSync(sentinelFile, SENTINEL_TEXT);
+fs.chmodSync(sentinelFile, 0o644);
+const sentinelStat = fs.statSync(sentinelFile, { bigint: true });
 const hostile = emptyImage('ext4', join(dir, 'hostile.img'));
 {
 	const k = Kernel.boot();
@@ -31,18 +38,28 @@ const hostile = emptyImage('ext4', join(dir, 'hostile.img'));
 	await m.mkdir('/one');
 	await m.symlink(sentinel, '/one/evil');
 	await m.symlink(`${'../'.repeat(12)}${sentinel.slice(1)}`, '/one/rel');
-	await m.symlink('/etc/passwd', '/one/passwd');
-	for (const name of ['evil', 'rel', 'passwd']) {
+	await m.symlink(sentinelFile, '/one/file');
+	for (const name of ['evil', 'rel', 'file']) {
 		await m.mkdir(`/two/${name}`, { recursive: true });
 		await m.writeFile(`/two/${name}/pwned`, 'written through a symlink\n');
 	}
+	await m.mkdir('/three');
+	await m.writeFile('/three/file', 'written over a symlink\n');
 	await m.writeFile('/one/new\nline', 'a name with a newline\n');
 	await m.writeFile('/one/..., and \\', 'odd but harmless\n');
 	await m.unmount();
 	await k.halt();
 }
 const sentinelEmpty = (t) => t.same(fs.readdirSync(sentinel), [], 'nothing written to the sentinel outside');
-const passwd = fs.readFileSync('/etc/passwd');
+/** The sentinel file is as made: contents, size, mode, mtime, still a file. */
+const sentinelFileUntouched = (t) => {
+	const st = fs.lstatSync(sentinelFile, { bigint: true });
+	t.same({
+		file: st.isFile(), text: fs.readFileSync(sentinelFile, 'utf8'), size: st.size, mode: st.mode, mtimeNs: st.mtimeNs,
+	}, {
+		file: true, text: SENTINEL_TEXT, size: sentinelStat.size, mode: sentinelStat.mode, mtimeNs: sentinelStat.mtimeNs,
+	}, 'the sentinel file outside is untouched (contents, mode, mtime)');
+};
 
 t.test('source forms: files into a dir, dir/., globs inside the image', async (t) => {
 	const out = join(dir, 'forms');
@@ -67,7 +84,7 @@ t.test('source forms: files into a dir, dir/., globs inside the image', async (t
 });
 
 t.test('as a user other than root', async (t) => {
-	const user = testUser();
+	const user = testUser(t, 'lkl-cpfromfs');
 	const out = join(dir, 'as-user');
 	fs.mkdirSync(out);
 	fs.chownSync(out, user.uid, user.gid);
@@ -100,9 +117,9 @@ t.test('a hostile image: symlinks out, then directories through them', async (t)
 	const r = lkl(['cpfromfs', '-i', hostile, '/one/.', '/two/.', out]);
 	t.ok(r.status === 0 || /^lkl: [^\n]+\n$/.test(r.stderr), `exits 0 or fails with one line: ${r.stderr}`);
 	sentinelEmpty(t);
-	t.ok(fs.readFileSync('/etc/passwd').equals(passwd), '/etc/passwd untouched');
+	sentinelFileUntouched(t);
 	t.same(fs.readdirSync(dir).filter((n) => n.startsWith('pwned')), [], 'nothing beside the destination');
-	for (const name of ['evil', 'rel', 'passwd']) {
+	for (const name of ['evil', 'rel', 'file']) {
 		const st = fs.lstatSync(join(out, name));
 		if (st.isDirectory())
 			t.ok(fs.existsSync(join(out, name, 'pwned')), `${name}: the directory replaced the symlink`);
@@ -116,13 +133,14 @@ t.test('a hostile image: symlinks are copied as symlinks, never followed', async
 	ok(t, lkl(['cpfromfs', '-i', hostile, '/one', out]), 'cpfromfs /one');
 	t.equal(fs.readlinkSync(join(out, 'evil')), sentinel);
 	t.equal(fs.readlinkSync(join(out, 'rel')), `${'../'.repeat(12)}${sentinel.slice(1)}`);
-	t.equal(fs.readlinkSync(join(out, 'passwd')), '/etc/passwd');
+	t.equal(fs.readlinkSync(join(out, 'file')), sentinelFile);
 	t.equal(fs.readFileSync(join(out, 'new\nline'), 'utf8'), 'a name with a newline\n', 'a name with a newline is one file');
 	t.equal(fs.readFileSync(join(out, '..., and \\'), 'utf8'), 'odd but harmless\n');
 	const single = join(dir, 'hostile-3');
 	ok(t, lkl(['cpfromfs', '-i', hostile, '/one/evil', single]), 'cpfromfs of the symlink itself');
 	t.ok(fs.lstatSync(single).isSymbolicLink(), 'made as a symlink');
 	sentinelEmpty(t);
+	sentinelFileUntouched(t);
 });
 
 t.test('a hostile image: a second copy into a destination holding its symlinks', async (t) => {
@@ -131,7 +149,19 @@ t.test('a hostile image: a second copy into a destination holding its symlinks',
 	const r = lkl(['cpfromfs', '-i', hostile, '/two/.', out]);
 	t.ok(r.status === 0 || /^lkl: [^\n]+\n$/.test(r.stderr), `exits 0 or fails with one line: ${r.stderr}`);
 	sentinelEmpty(t);
-	t.ok(fs.readFileSync('/etc/passwd').equals(passwd), '/etc/passwd untouched');
+	sentinelFileUntouched(t);
+	// A regular file over the symlink to the sentinel file: it replaces the
+	// symlink, or the copy fails, but it never writes through it.
+	const over = join(dir, 'hostile-4b');
+	lklOk(['cpfromfs', '-i', hostile, '/one/.', over]);
+	const f = lkl(['cpfromfs', '-i', hostile, '/three/.', over]);
+	t.ok(f.status === 0 || /^lkl: [^\n]+\n$/.test(f.stderr), `a file over the symlink: exits 0 or fails with one line: ${f.stderr}`);
+	sentinelFileUntouched(t);
+	const st = fs.lstatSync(join(over, 'file'));
+	if (st.isFile())
+		t.equal(fs.readFileSync(join(over, 'file'), 'utf8'), 'written over a symlink\n', 'the file replaced the symlink');
+	else
+		t.ok(st.isSymbolicLink(), 'or the symlink is still there');
 	// Into a symlink the user made: that one is followed, as cp does.
 	const mine = join(dir, 'hostile-5');
 	fs.mkdirSync(mine);

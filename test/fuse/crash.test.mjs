@@ -12,11 +12,11 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   cannotRun, holders, run, startServer, stopServer, tryRun,
 } from './server.mjs'
+import { tempDir } from '../helpers/tree.mjs'
 
 t.setTimeout(5 * 60 * 1000)
 
@@ -141,13 +141,10 @@ function checkWriterFiles(t, mnt, createdBeforeSync) {
 }
 
 async function main() {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'lklfuse-crash-'))
+  // Removed at the end, a mount left in it unmounted first.
+  const dir = tempDir(t, 'lklfuse-crash-')
   const mnt = join(dir, 'mnt')
   const img = join(dir, 'crash.img')
-  t.teardown(() => {
-    tryRun('fusermount3', ['-u', '-z', mnt])
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
   fs.mkdirSync(mnt)
   run('truncate', ['-s', '1G', img])
   run('mkfs.ext4', ['-q', '-F', img])

@@ -8,13 +8,12 @@
 // launcher sees before a mount is ready.
 import t from 'tap'
 import * as fs from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   MAKE_TREE, cannotRun, compareTrees, run, sha256, startServer, stopServer,
   tryRun,
 } from './server.mjs'
-import { pattern } from '../helpers/tree.mjs'
+import { pattern, tempDir } from '../helpers/tree.mjs'
 
 t.setTimeout(10 * 60 * 1000)
 
@@ -197,15 +196,12 @@ function verify(t, mnt, tree) {
 }
 
 async function main() {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'lklfuse-ext4-'))
+  // Removed at the end, a mount left in it unmounted first.
+  const dir = tempDir(t, 'lklfuse-ext4-')
   const mnt = join(dir, 'mnt')
   const tree = join(dir, 'tree')
   const pristine = join(dir, 'pristine.img')
   const img = join(dir, 'rw.img')
-  t.teardown(() => {
-    tryRun('fusermount3', ['-u', '-z', mnt])
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
   fs.mkdirSync(mnt)
   run('bash', [MAKE_TREE, dir])
   run('truncate', ['-s', '64M', pristine])

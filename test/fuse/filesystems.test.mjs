@@ -6,11 +6,11 @@
 // filesystem's own fsck and mounted again read-only to see the changes.
 import t from 'tap'
 import * as fs from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   MAKE_IMAGES, cannotRun, compareTrees, run, startServer, stopServer, tryRun,
 } from './server.mjs'
+import { tempDir } from '../helpers/tree.mjs'
 
 t.setTimeout(10 * 60 * 1000)
 
@@ -79,12 +79,9 @@ function verify(t, c, mnt, tree) {
 }
 
 async function main() {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'lklfuse-fs-'))
+  // Removed at the end, a mount left in it unmounted first.
+  const dir = tempDir(t, 'lklfuse-fs-')
   const mnt = join(dir, 'mnt')
-  t.teardown(() => {
-    tryRun('fusermount3', ['-u', '-z', mnt])
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
   fs.mkdirSync(mnt)
   run('bash', [MAKE_IMAGES, dir])
 

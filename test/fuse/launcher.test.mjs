@@ -10,12 +10,11 @@
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   LKL, ROOT, cannotRun, cleanUp, mountLine, openers, released, run, sha256, tryRun,
 } from './server.mjs'
-import { pattern } from '../helpers/tree.mjs'
+import { pattern, tempDir } from '../helpers/tree.mjs'
 
 t.setTimeout(5 * 60 * 1000)
 
@@ -89,14 +88,12 @@ async function persisted(t, image, mnt, files) {
 }
 
 async function main() {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'lklfuse-launcher-'))
+  const dir = tempDir(t, 'lklfuse-launcher-')
   const mnt = join(dir, 'mnt')
   const tree = join(dir, 'tree')
   const image = join(dir, 'test.img')
-  t.teardown(async () => {
-    await cleanUp(mnt, image)
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
+  // Before the directory goes: the server ends, writing the image back.
+  t.teardown(() => cleanUp(mnt, image))
   fs.mkdirSync(mnt)
   fs.mkdirSync(join(tree, 'dir'), { recursive: true })
   fs.writeFileSync(join(tree, 'hello.txt'), 'Hello, world!\n')

@@ -13,9 +13,9 @@
 // 65,468th open failed with ENOMEM.
 import t from 'tap'
 import * as fs from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LKL, cannotRun, run, sha256, startServer, stopServer } from './server.mjs'
+import { tempDir } from '../helpers/tree.mjs'
 
 t.setTimeout(15 * 60 * 1000)
 
@@ -78,8 +78,7 @@ function countFiles(mnt) {
 const why = cannotRun()
 for (const c of CASES) {
   t.test(`${c.dirs * c.files} files on ${c.fs}`, { skip: why }, async t => {
-    const dir = fs.mkdtempSync(join(tmpdir(), `lkl-many-${c.fs}-`))
-    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const dir = tempDir(t, `lkl-many-${c.fs}-`)
     const img = join(dir, 'img')
     const mnt = join(dir, 'mnt')
     fs.mkdirSync(mnt)
@@ -119,8 +118,7 @@ for (const c of CASES) {
 
 t.test('80000 files on vfat, read-only', { skip: why }, async t => {
   const c = { dirs: 80, files: 1000 }
-  const dir = fs.mkdtempSync(join(tmpdir(), 'lkl-many-vfat-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t, 'lkl-many-vfat-')
   const img = join(dir, 'img')
   const mnt = join(dir, 'mnt')
   const src = join(dir, 'src')

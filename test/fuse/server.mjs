@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { testUser } from '../helpers/machine.mjs'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const SERVER = join(ROOT, 'build', 'native', 'lklfuse-server')
@@ -184,24 +185,14 @@ export const LKL = join(ROOT, 'bin', 'lkl')
 export const USER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin'
 
 /**
- * The user @name, made if missing (useradd: no home, no login shell):
- * { name, uid, gid }.  Idempotent, and safe when another test makes the
- * same user at the same time.
+ * A user for the test @t alone, removed (with its group) when @t ends:
+ * @base and this process's id, so that no other test file shares it (see
+ * test/helpers/machine.mjs).  { name, uid, gid }.
  */
-export function ensureUser(name) {
-  if (tryRun('id', ['-u', name]).status !== 0) {
-    const add = tryRun('useradd', [
-      '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name,
-    ])
-    // 9: the name is taken, by a run that made it meanwhile
-    if (add.status !== 0 && add.status !== 9)
-      throw new Error(`useradd ${name}: status ${add.status}\n${add.output}`)
-  }
-  return {
-    name,
-    uid: Number(run('id', ['-u', name])),
-    gid: Number(run('id', ['-g', name])),
-  }
+export function ensureUser(t, base) {
+  if (typeof t === 'string')
+    throw new TypeError('ensureUser(t, base): pass the test, whose end removes the user')
+  return testUser(t, base)
 }
 
 /**

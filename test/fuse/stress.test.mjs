@@ -12,11 +12,11 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   cannotRun, holders, run, startServer, stopServer, tryRun,
 } from './server.mjs'
+import { tempDir } from '../helpers/tree.mjs'
 
 t.setTimeout(8 * 60 * 1000)
 
@@ -203,14 +203,11 @@ function stress(mnt, cwd, args) {
 }
 
 async function main() {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'lklfuse-stress-'))
+  // Removed at the end, a mount left in it unmounted first.
+  const dir = tempDir(t, 'lklfuse-stress-')
   const mnt = join(dir, 'mnt')
   const img = join(dir, 'stress.img')
   const log = join(dir, 'kernel.log')
-  t.teardown(() => {
-    tryRun('fusermount3', ['-u', '-z', mnt])
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
   fs.mkdirSync(mnt)
   // iomix fallocates 1 GiB; the file stays sparse.
   run('truncate', ['-s', '4G', img])

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// lkl lklfuse for an ordinary user, as the user: lkltest1 (made here if
-// missing) builds an image of each kind with mkfs.*, mounts it with the
-// launcher, which must return 0 once the mount serves, compares the tree
-// it sees with the source, changes it (as-user.mjs does that, as the
-// user), unmounts it with fusermount3 -u, checks it with the filesystem's
-// own fsck and mounts it again to see the changes stay.  Then a second
-// user, lkltest2: shut out of the mount, unless it was mounted with
-// -o allow_other, and then only where the files' modes let it in.
+// lkl lklfuse for an ordinary user, as the user: lkl-users1-PID (made
+// here, removed at the end) builds an image of each kind with mkfs.*,
+// mounts it with the launcher, which must return 0 once the mount
+// serves, compares the tree it sees with the source, changes it
+// (as-user.mjs does that, as the user), unmounts it with fusermount3 -u,
+// checks it with the filesystem's own fsck and mounts it again to see the
+// changes stay.  Then a second user, lkl-users2-PID: shut out of the
+// mount, unless it was mounted with -o allow_other, and then only where
+// the files' modes let it in.
 //
 // The test runs as root, to make the users and, for the time it runs,
-// to make /dev/fuse usable by every user (udev does that on Debian; a
+// to let the first one open /dev/fuse (udev lets every user on Debian; a
 // container may not) and to allow user_allow_other in /etc/fuse.conf.
-// Both are put back as they were.
+// All of it is put back as it was when the test ends, passed or failed
+// (test/helpers/machine.mjs): the users and their groups removed, the
+// ACL entry on /dev/fuse removed, /etc/fuse.conf restored.
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
@@ -20,6 +23,7 @@ import {
   LKL, MAKE_IMAGES, MAKE_TREE, ROOT, cannotRun, cleanUp, ensureUser, mountLine, openers,
   processUid, released, run, runAs,
 } from './server.mjs'
+import { grantAccess, restoreFileAtEnd, tempDir } from '../helpers/machine.mjs'
 
 t.setTimeout(5 * 60 * 1000)
 
@@ -95,8 +99,10 @@ function fsck(t, user, c, image) {
 }
 
 async function main() {
-  const user = ensureUser('lkltest1')
-  const other = ensureUser('lkltest2')
+  // Removed last, once the servers they ran are gone (teardowns run last
+  // registered first).
+  const user = ensureUser(t, 'lkl-users1')
+  const other = ensureUser(t, 'lkl-users2')
 
   const probe = runAs(user.name, NODE, [LKL, '--version'], { cwd: '/' })
   if (probe.status !== 0) {
@@ -106,22 +112,20 @@ async function main() {
   }
 
   // Every user may open /dev/fuse on Debian (udev's rule); libfuse does
-  // not fall back to fusermount3 when the open fails.
-  const devMode = fs.statSync('/dev/fuse').mode & 0o7777
-  if ((devMode & 0o666) !== 0o666) {
-    fs.chmodSync('/dev/fuse', devMode | 0o666)
-    t.teardown(() => fs.chmodSync('/dev/fuse', devMode))
-  }
+  // not fall back to fusermount3 when the open fails.  The user who
+  // mounts may here, for the time the test runs.
+  grantAccess(t, '/dev/fuse', user.uid)
 
-  const dir = fs.mkdtempSync('/tmp/lklfuse-users-')
+  // In /tmp itself, where every user may go ($TMPDIR may be root's own).
+  const dir = tempDir(t, 'lklfuse-users-', '/tmp')
   fs.chmodSync(dir, 0o755)
   fs.chownSync(dir, user.uid, user.gid)
   const mnt = join(dir, 'mnt')
   const cleanups = []
+  // Before the directory goes: the servers end, writing their images back.
   t.teardown(async () => {
     for (const image of cleanups)
       await cleanUp(mnt, image)
-    fs.rmSync(dir, { recursive: true, force: true })
   })
 
   // The user makes the trees; root makes the images of them (mkfs.btrfs
@@ -209,8 +213,8 @@ async function main() {
     await unmountAs(t, user.name, image, mnt)
 
     // /etc/fuse.conf decides whether a user may say allow_other.
-    const conf = fs.readFileSync('/etc/fuse.conf', 'utf8')
-    t.teardown(() => fs.writeFileSync('/etc/fuse.conf', conf))
+    restoreFileAtEnd(t, '/etc/fuse.conf')
+    const conf = fs.existsSync('/etc/fuse.conf') ? fs.readFileSync('/etc/fuse.conf', 'utf8') : ''
     const without = conf.split('\n').filter(l => l.trim() !== 'user_allow_other').join('\n')
     fs.writeFileSync('/etc/fuse.conf', without)
     m = mountAs(user.name, image, mnt, ['-o', 'allow_other'])

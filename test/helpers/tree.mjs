@@ -4,7 +4,6 @@
 // (host or mounted) to compare the two by.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Runs a tool, throwing with its output if it fails. */
@@ -15,12 +14,9 @@ export function run(cmd, args, options = {}) {
 	return r.stdout;
 }
 
-/** A fresh temporary directory, removed when the test `t` ends. */
-export function tempDir(t, prefix = 'lkl-test-') {
-	const dir = fs.mkdtempSync(join(tmpdir(), prefix));
-	t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-	return dir;
-}
+// A fresh temporary directory, removed when the test ends (even one a
+// timeout ended, or with a mount left in it): see machine.mjs.
+export { tempDir } from './machine.mjs';
 
 /**
  * `size` bytes in which every 16-byte line is different ("%015d\n" of its
