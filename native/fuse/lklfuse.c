@@ -319,6 +319,35 @@ static const char *mount_error(int err, const struct lklfuse_opts *o)
 	}
 }
 
+/*
+ * Lock the whole image for as long as we live: shared for a read-only
+ * mount, exclusive for a read-write one, which another mount of ours
+ * (reading or writing) would corrupt or misread.  The lock belongs to the
+ * open file description, so only our exit drops it, after the last write
+ * to the image; "lkl unmount" waits for exactly that.
+ */
+static int lock_image(struct lklfuse *lf, int fd)
+{
+	struct flock fl = {
+		.l_type = lf->opts.ro ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET,
+	};
+
+	if (!fcntl(fd, F_OFD_SETLK, &fl))
+		return 0;
+	if (errno == EAGAIN || errno == EACCES) {
+		setup_error(lf, "%s: in use by another lklfuse mount%s",
+			    lf->opts.image,
+			    lf->opts.ro ? " that can write it" : "");
+		return -1;
+	}
+	/*
+	 * A filesystem without such locks (some network ones): mount all
+	 * the same; "lkl unmount" then waits for our process instead.
+	 */
+	return 0;
+}
+
 /* Check what can be checked before the kernel boots. */
 static int check_paths(struct lklfuse *lf)
 {
@@ -336,12 +365,17 @@ static int check_paths(struct lklfuse *lf)
 		close(fd);
 		return -1;
 	}
-	close(fd);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		setup_error(lf, "%s: not a regular file or block device",
 			    o->image);
+		close(fd);
 		return -1;
 	}
+	if (lock_image(lf, fd)) {
+		close(fd);
+		return -1;
+	}
+	lf->image_lock = fd;
 	if (stat(o->mountpoint, &st)) {
 		setup_error(lf, "%s: %s", o->mountpoint, strerror(errno));
 		return -1;
@@ -666,6 +700,7 @@ int main(int argc, char *argv[])
 	int status = 1, r;
 
 	memset(lf, 0, sizeof(*lf));
+	lf->image_lock = -1;
 	memset(&ps, 0, sizeof(ps));
 	lf->ready_fd = ready_fd_from_env();
 	lf->timeout = ENTRY_TIMEOUT;

@@ -108,6 +108,13 @@ struct lklfuse {
 	bool kernel_up, kmounted;
 	bool fat_nostale;		/* FAT mounted nfs=nostale_ro */
 	int ready_fd;			/* -1: none, or already told */
+	/*
+	 * The image, open with a lock on it (an open file description
+	 * lock) until the process ends: after its last write, so "lkl
+	 * unmount" waits for the lock to go, and a second read-write
+	 * mount of the same image is refused.
+	 */
+	int image_lock;
 
 	struct lklfuse_inodes inodes;
 

@@ -7,11 +7,14 @@
 /** An error whose message is already the one line a user should read. */
 export class CliError extends Error {
 	readonly exitCode: number;
+	/** A second line saying what to do, when the cause is known. */
+	readonly advice?: string;
 
-	constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+	constructor(message: string, exitCode = 1, options?: { cause?: unknown; advice?: string }) {
 		super(message, options);
 		this.name = 'CliError';
 		this.exitCode = exitCode;
+		this.advice = options?.advice;
 	}
 }
 
@@ -53,6 +56,8 @@ export function report(err: unknown, stderr: NodeJS.WritableStream = process.std
 	const exitCode = err instanceof CliError ? err.exitCode : 1;
 	const message = err instanceof CliError ? err.message : describe(err);
 	stderr.write(`lkl: ${message}\n`);
+	if (err instanceof CliError && err.advice)
+		stderr.write(`lkl: ${err.advice}\n`);
 	if (process.env.LKL_DEBUG && err instanceof Error)
 		stderr.write(`${err.stack ?? ''}\n${err.cause ? `cause: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
 	return exitCode;

@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { nativeFiles } from '../lkl/binaries.js';
 import { CliError } from '../cli/errors.js';
+import { startFailure } from '../fuse/start-failure.js';
 
 export interface LklfuseOptions {
 	image: string;
@@ -60,6 +61,47 @@ function readiness(pipe: Readable): Promise<string> {
 	});
 }
 
+/**
+ * What the server prints on stderr, kept (the first 16 KiB) to explain a
+ * failure, and passed on to ours as it comes if `forward`.
+ */
+function keepStderr(pipe: Readable, forward: boolean): () => string {
+	let text = '';
+	pipe.setEncoding('utf8');
+	pipe.on('data', (d: string) => {
+		if (text.length < 16384)
+			text += d;
+		if (forward)
+			process.stderr.write(d);
+	});
+	pipe.on('error', () => {});
+	return () => text;
+}
+
+/**
+ * Until the server's stderr has given everything: its end, which a
+ * process it started and left running could put off, so not for long.
+ */
+function drained(pipe: Readable): Promise<void> {
+	return new Promise((resolve) => {
+		if (pipe.readableEnded || pipe.destroyed)
+			return resolve();
+		const timer = setTimeout(resolve, 500);
+		pipe.once('close', () => {
+			clearTimeout(timer);
+			resolve();
+		});
+	});
+}
+
+/** The error of a server that did not get its mount ready. */
+function notReady(o: LklfuseOptions, line: string, stderr: string): CliError {
+	const said = line.startsWith('error: ') && line !== EXITED && line !== LOST ? line.slice(7) : undefined;
+	const failure = startFailure(said, stderr);
+	const message = failure.advice ? `cannot mount ${o.image} on ${o.mountpoint}: ${failure.cause}` : failure.cause;
+	return new CliError(message, 1, { advice: failure.advice });
+}
+
 /** Mounts; resolves once the mount is live (background) or has ended (-f). */
 export async function lklfuse(o: LklfuseOptions): Promise<number> {
 	const server = serverPath();
@@ -72,31 +114,45 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 
 	const env = { ...process.env, LKLFUSE_READY_FD: '3' };
 	if (o.foreground) {
-		const child = spawn(server, serverArgs(o), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+		// The server's stderr passes through us, so that a failure to
+		// start can be explained.
+		const child = spawn(server, serverArgs(o), { stdio: ['inherit', 'inherit', 'pipe', 'pipe'], env });
 		const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
 		process.on('SIGINT', forward('SIGINT'));
 		process.on('SIGTERM', forward('SIGTERM'));
+		const stderr = keepStderr(child.stdio[2] as Readable, true);
 		const ready = readiness(child.stdio[3] as Readable);
 		// Killed by a signal: 128 + its number, as a shell reports it.
 		const code = await new Promise<number>((resolve) => child.on('exit', (c, s) =>
 			resolve(c ?? (s ? 128 + (constants.signals[s] ?? 0) : 1))));
 		const line = await ready;
-		// The server has said it on the stderr it shares with us: once
-		// is enough (one line per error, like every lkl command).
-		if (code !== 0 && line.startsWith('error: ') && line !== EXITED && line !== LOST &&
-		    line !== 'error: exited before the mount was ready')
+		await drained(child.stdio[2] as Readable);
+		if (code === 0 || !line.startsWith('error: '))
 			return code;
-		if (code !== 0 && line.startsWith('error: '))
-			throw new CliError(line.slice(7));
-		return code;
+		const err = notReady(o, line, stderr());
+		// The server has said its error on the stderr it shares with us:
+		// once is enough, with the advice, if any, after it.
+		if (line !== EXITED && line !== LOST && line !== 'error: exited before the mount was ready') {
+			if (err.advice)
+				process.stderr.write(`lkl: ${err.advice}\n`);
+			return code;
+		}
+		throw err;
 	}
 
-	const child = spawn(server, serverArgs(o), { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env, detached: true });
+	const child = spawn(server, serverArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env, detached: true });
+	const stderr = keepStderr(child.stdio[2] as Readable, false);
 	const line = await readiness(child.stdio[3] as Readable);
 	if (line !== 'ready') {
 		child.kill('SIGTERM');
-		throw new CliError(line.startsWith('error: ') ? line.slice(7) : `the FUSE server said: ${line}`);
+		await drained(child.stdio[2] as Readable);
+		if (!line.startsWith('error: '))
+			throw new CliError(`the FUSE server said: ${line}`);
+		throw notReady(o, line, stderr());
 	}
+	// From here on the server says nothing worth keeping on stderr (its
+	// kernel's messages go to -o log=); it ignores SIGPIPE.
+	(child.stdio[2] as Readable).destroy();
 	(child.stdio[3] as Readable).destroy();
 	child.unref();
 	return 0;

@@ -5,22 +5,32 @@
  * point; the server then still syncs, unmounts the filesystem in its own
  * kernel and writes the image back.  A build step that copies or checks
  * the image right after fusermount3 -u can see it half written.  This
- * command returns only once the server has exited.
+ * command returns only once the server has let go of the image: it waits
+ * for the lock the server holds on it until its process ends (see
+ * src/fuse/image-locks.ts), never for longer than --timeout.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { CliError, describe } from '../cli/errors.js';
+import { currentLocks, fileId, type FileId } from '../fuse/image-locks.js';
+import { fuseMountAt } from '../fuse/mounts.js';
 
 export interface UnmountOptions {
 	mountpoint: string;
+	/** How long to wait for the server to let go of the image; 60 s. */
+	timeoutMs?: number;
 	/** Called once if the server takes a while, to say what we wait for. */
-	onWait?: (pid: number) => void;
+	onWait?: (what: string) => void;
 }
 
-/** The lklfuse-server processes serving @mountpoint (an absolute real path). */
+/**
+ * The lklfuse-server processes serving @mountpoint (an absolute real
+ * path): what is waited for when the image's lock cannot be (a
+ * filesystem without such locks, or -o fsname= naming something else).
+ */
 async function serversOf(mountpoint: string): Promise<number[]> {
 	const pids: number[] = [];
 	for (const name of await fsp.readdir('/proc')) {
@@ -41,12 +51,27 @@ async function serversOf(mountpoint: string): Promise<number[]> {
 	return pids;
 }
 
+/** Still running: a zombie has let go of everything, the image too. */
 async function running(pid: number): Promise<boolean> {
 	try {
-		await fsp.access(`/proc/${pid}`);
-		return true;
+		const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
+		return !/^\S+ \(.*\) [ZX] /s.test(stat);
 	} catch {
 		return false;
+	}
+}
+
+/** The image of an lklfuse mount, and how many locks are on it now. */
+async function lockedImage(mountpoint: string): Promise<{ path: string; id: FileId; locks: number } | undefined> {
+	const mount = await fuseMountAt(mountpoint);
+	if (!mount?.source.startsWith('/'))
+		return undefined;
+	try {
+		const id = fileId(await fsp.stat(mount.source, { bigint: true }));
+		const locks = await currentLocks(id);
+		return locks ? { path: mount.source, id, locks } : undefined;
+	} catch {
+		return undefined;
 	}
 }
 
@@ -57,7 +82,8 @@ export async function unmount(o: UnmountOptions): Promise<void> {
 	} catch (err) {
 		throw new CliError(`cannot unmount ${o.mountpoint}: ${describe(err)}`, 1, { cause: err });
 	}
-	const servers = await serversOf(mountpoint);
+	const image = await lockedImage(mountpoint);
+	const servers = image ? [] : await serversOf(mountpoint);
 	const r = spawnSync('fusermount3', ['-u', mountpoint], { encoding: 'utf8' });
 	if (r.error)
 		throw new CliError(`cannot run fusermount3: ${describe(r.error)}`, 1, { cause: r.error });
@@ -65,17 +91,33 @@ export async function unmount(o: UnmountOptions): Promise<void> {
 		const why = r.stderr.trim().split('\n').pop()?.replace(/^fusermount3: /, '') ?? `status ${r.status}`;
 		throw new CliError(`cannot unmount ${o.mountpoint}: ${why}`);
 	}
+
 	const started = Date.now();
+	const timeoutMs = o.timeoutMs ?? 60_000;
+	const what = image ? `the lklfuse server to let go of ${image.path}` : `the lklfuse server (pid ${servers.join(', ')})`;
 	let told = false;
-	for (const pid of servers) {
-		while (await running(pid)) {
-			if (!told && Date.now() - started > 2000) {
-				o.onWait?.(pid);
-				told = true;
-			}
-			await sleep(20);
+	// A read-only image may have other readers' locks on it too: ours is
+	// gone when the count falls (a read-write mount's lock is exclusive).
+	const busy = image ? async () => await currentLocks(image.id) >= image.locks
+		: async () => (await Promise.all(servers.map(running))).some(Boolean);
+	while (await busy()) {
+		const waited = Date.now() - started;
+		if (waited > timeoutMs)
+			throw new CliError(`${o.mountpoint} is unmounted, but after ${Math.round(waited / 1000)} s still waiting for ${what} ` +
+				'(it may still be writing the image back: wait longer with --timeout <seconds>)');
+		if (!told && waited > 2000) {
+			o.onWait?.(what);
+			told = true;
 		}
+		await sleep(5);
 	}
+}
+
+function parseSeconds(text: string): number {
+	const n = Number(text);
+	if (!/^\d+(\.\d+)?$/.test(text) || !(n > 0))
+		throw new InvalidArgumentError('a number of seconds above 0');
+	return n;
 }
 
 export function register(program: Command): void {
@@ -86,13 +128,15 @@ export function register(program: Command): void {
 			'server has synced, unmounted the filesystem and exited, so that the image is\n' +
 			'complete and can be copied or checked.  fusermount3 -u alone returns earlier.')
 		.argument('<mountpoint>', 'where the image is mounted')
+		.option('--timeout <seconds>', 'give up waiting for the image after this long, with status 1', parseSeconds, 60)
 		.addHelpText('after', '\nExamples:\n' +
 			'  lkl lklfuse disk.img ~/mnt && cp -r out/. ~/mnt/ && lkl unmount ~/mnt && e2fsck -fn disk.img')
-		.action(async (mountpoint: string) => {
+		.action(async (mountpoint: string, opts: { timeout: number }) => {
 			await unmount({
 				mountpoint,
+				timeoutMs: opts.timeout * 1000,
 				// On a terminal only: a script wants silence on success.
-				onWait: (pid) => process.stderr.isTTY && process.stderr.write(`lkl: waiting for the lklfuse server (pid ${pid}) to write the image back\n`),
+				onWait: (what) => process.stderr.isTTY && process.stderr.write(`lkl: waiting for ${what}\n`),
 			});
 		});
 }
