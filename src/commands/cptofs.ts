@@ -11,6 +11,7 @@ import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
+import { stopOnSignals } from '../cli/stop-signals.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 import { hostSide, imageSide, plan } from './cp.js';
 
@@ -31,6 +32,8 @@ export interface CptofsOptions {
 	quiet?: boolean;
 	verbose?: boolean;
 	log?: (line: string) => void;
+	/** Stops the copy at the next entry or chunk, with the signal's reason; the image is still unmounted cleanly. */
+	signal?: AbortSignal;
 }
 
 export interface CopyResult {
@@ -49,12 +52,14 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	const result: CopyResult = { entries: 0, bytes: 0 };
 	const events = {
 		entry(path: Buffer) {
+			opts.signal?.throwIfAborted();
 			result.entries++;
 			progress.entries++;
 			if (opts.verbose)
 				log(path.toString());
 		},
 		bytes(n: number) {
+			opts.signal?.throwIfAborted();
 			result.bytes += n;
 			progress.bytes += n;
 		},
@@ -94,7 +99,8 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 		}
 	} catch (err) {
 		failed = true;
-		throw err;
+		// Stopped: the reason, not the entry it happened to stop at.
+		throw opts.signal?.aborted ? opts.signal.reason : err;
 	} finally {
 		progress.stop();
 		// Unmounting syncs: even a failed copy leaves a clean filesystem.
@@ -152,6 +158,7 @@ export function register(program: Command): void {
 				selinux: o.selinux as string | undefined,
 				quiet: Boolean(o.quiet),
 				verbose: Boolean(o.verbose),
+				signal: stopOnSignals(`what was copied so far is written back to ${o.input as string}, which is clean`),
 			});
 		});
 }
