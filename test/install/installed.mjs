@@ -10,7 +10,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { fsck, makeTree, run, tempDir } from '../helpers/tree.mjs';
+import { fsck, makeTree, run } from '../helpers/tree.mjs';
+import { grantAccess, tempDir, testUser } from '../helpers/machine.mjs';
 import {
 	REPO, emptyImage, gnuExtract, lklOk, loopMount, makeFullTree, rulesFor, same, treeView,
 } from '../helpers/cli.mjs';
@@ -18,42 +19,18 @@ import {
 export { REPO };
 
 /**
- * A user made for this test file alone (each file has its own name, as
- * tap runs two at once), with a home of its own under `dir`; removed
- * again, with its group, when `t` ends.
+ * A user for this test file alone (test/helpers/machine.mjs: removed with
+ * its group when `t` ends), with a home of its own under `dir` for npm's
+ * cache and the executable's, and read-write access to /dev/fuse through
+ * an ACL entry of its own, also gone when `t` ends.
  */
-export function freshUser(t, name, dir) {
+export function freshUser(t, base, dir) {
+	const user = testUser(t, base);
 	const home = join(dir, 'home');
 	fs.mkdirSync(home);
-	const existed = spawnSync('id', ['-u', name]).status === 0;
-	if (!existed)
-		run('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/sh', name]);
-	t.teardown(() => {
-		if (!existed)
-			spawnSync('userdel', [name]);
-	});
-	const uid = Number(run('id', ['-u', name]).trim());
-	const gid = Number(run('id', ['-g', name]).trim());
-	fs.chownSync(home, uid, gid);
-	return { name, uid, gid, home };
-}
-
-/**
- * Lets `user` open /dev/fuse through an ACL entry of its own, as udev's
- * 0666 would, without changing what any other user or test may do; the
- * entry goes when `t` ends.
- */
-export function grantFuse(t, user) {
-	const before = run('getfacl', ['-cp', '/dev/fuse']);
-	run('setfacl', ['-m', `u:${user.name}:rw`, '/dev/fuse']);
-	t.teardown(() => {
-		spawnSync('setfacl', ['-x', `u:${user.name}`, '/dev/fuse']);
-		// The mask setfacl added, if ours was the only named entry: back
-		// to the plain mode, as before.
-		if (!/^(user|group):[^:]+:/m.test(before) &&
-		    !/^(user|group):[^:]+:/m.test(run('getfacl', ['-cp', '/dev/fuse'])))
-			spawnSync('setfacl', ['-b', '/dev/fuse']);
-	});
+	fs.chownSync(home, user.uid, user.gid);
+	grantAccess(t, '/dev/fuse', user.uid);
+	return { ...user, home };
 }
 
 /**

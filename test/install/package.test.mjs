@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
-	REPO, assertNoCompilers, freshUser, grantFuse, run, runAs, tempDir, toolDir, useLkl,
+	REPO, assertNoCompilers, freshUser, run, runAs, tempDir, toolDir, useLkl,
 } from './installed.mjs';
 
 t.setTimeout(600_000);
@@ -18,8 +18,7 @@ process.umask(0o022);
 
 const dir = tempDir(t, 'lkl-install-');
 fs.chmodSync(dir, 0o755);
-const user = freshUser(t, 'lklpkg', dir);
-grantFuse(t, user);
+const user = freshUser(t, 'lkl-pkg', dir);
 const bin = toolDir(dir, ['node', 'npm', 'npx', 'sh', 'fusermount3']);
 const app = join(dir, 'app');
 const work = join(dir, 'work');

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
-	REPO, assertNoCompilers, clean, freshUser, grantFuse, runAs, tempDir, toolDir, useLkl,
+	REPO, assertNoCompilers, clean, freshUser, runAs, tempDir, toolDir, useLkl,
 } from './installed.mjs';
 
 t.setTimeout(600_000);
@@ -17,8 +17,7 @@ process.umask(0o022);
 
 const dir = tempDir(t, 'lkl-sea-');
 fs.chmodSync(dir, 0o755);
-const user = freshUser(t, 'lklsea', dir);
-grantFuse(t, user);
+const user = freshUser(t, 'lkl-sea', dir);
 // fusermount3 only: lklfuse needs it, and nothing else may be found.
 const bin = toolDir(dir, ['fusermount3']);
 const only = join(dir, 'only');
