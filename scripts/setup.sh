@@ -41,8 +41,15 @@ else
 	say "Debian packages present"
 fi
 
-# npm ci when node_modules is absent or older than the lock file.
-if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
+# npm ci when node_modules is absent or older than the lock file.  The
+# published package has no lock file (npm never ships one): there, npm
+# install, to rebuild its binaries from the sources it carries.
+if [[ ! -f package-lock.json ]]; then
+	if [[ ! -d node_modules/typescript ]]; then
+		say "npm install (no package-lock.json)"
+		npm install --no-audit --no-fund --include=dev </dev/null >&2
+	fi
+elif [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
 	say "npm ci"
 	npm ci --no-audit --no-fund </dev/null >&2
 	touch node_modules # npm ci may keep an older mtime; mark it current
