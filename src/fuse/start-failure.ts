@@ -28,10 +28,21 @@ const KNOWN: { test: RegExp; cause: (m: RegExpExecArray) => string; advice: stri
 			`on a host, load the module: modprobe fuse; ${NO_FUSE_NEEDED}`,
 	},
 	{
-		test: /failed to open \/dev\/fuse: (Permission denied|Operation not permitted)/,
-		cause: (m) => `cannot open /dev/fuse: ${m[1]!.toLowerCase()}`,
-		advice: 'on a host, let this user read and write /dev/fuse (it is 0666 where udev runs); ' +
-			`in a container, pass the device in: --device /dev/fuse; ${NO_FUSE_NEEDED}`,
+		// EACCES: the node's mode.  A container's /dev/fuse (--device)
+		// has the host's mode, so passing it in again does not help.
+		test: /failed to open \/dev\/fuse: Permission denied/,
+		cause: () => 'cannot open /dev/fuse: permission denied',
+		advice: 'this user may not read and write /dev/fuse: on a host, make it 0666 (as udev does); ' +
+			'in a container, /dev/fuse has the host\'s mode: run lklfuse as root there, or make the host\'s 0666; ' +
+			NO_FUSE_NEEDED,
+	},
+	{
+		// EPERM: the device cgroup refuses the node (a container's
+		// /dev/fuse bind-mounted in, not passed with --device).
+		test: /failed to open \/dev\/fuse: Operation not permitted/,
+		cause: () => 'cannot open /dev/fuse: operation not permitted',
+		advice: 'the device is not allowed here: in a container, pass it in with --device /dev/fuse ' +
+			`(a bind mount of /dev/fuse is not enough); ${NO_FUSE_NEEDED}`,
 	},
 	{
 		test: /failed to exec fusermount3|fusermount3: (command )?not found/,

@@ -24,7 +24,16 @@ t.test('start failures: the cause, and what to do', async (t) => {
 	t.match(notPermitted.advice, /--cap-add SYS_ADMIN.*setuid fusermount3/);
 	const noFusermount = startFailure('/mnt: cannot mount: failed to exec fusermount3: No such file or directory', '');
 	t.equal(noFusermount.cause, 'fusermount3 is missing, which mounts FUSE filesystems for users other than root');
-	t.match(startFailure('/mnt: cannot mount: failed to open /dev/fuse: Permission denied', '').cause, 'cannot open /dev/fuse: permission denied');
+	// As seen in podman containers (test/containers): a non-root user
+	// and a /dev/fuse passed in with the host's mode 0600; a /dev/fuse
+	// bind-mounted in, which the device cgroup refuses.
+	const denied = startFailure('/w/mnt: cannot mount: failed to open /dev/fuse: Permission denied', '');
+	t.equal(denied.cause, 'cannot open /dev/fuse: permission denied');
+	t.match(denied.advice, /in a container, \/dev\/fuse has the host's mode: run lklfuse as root there, or make the host's 0666/);
+	t.notMatch(denied.advice, /--device/, 'not to pass in a device that is there');
+	const refused = startFailure('/w/mnt: cannot mount: failed to open /dev/fuse: Operation not permitted', '');
+	t.equal(refused.cause, 'cannot open /dev/fuse: operation not permitted');
+	t.match(refused.advice, /pass it in with --device \/dev\/fuse \(a bind mount of \/dev\/fuse is not enough\)/);
 	t.same(startFailure('disk.img: cannot mount as xfs: not that filesystem', 'x\n'), { cause: 'disk.img: cannot mount as xfs: not that filesystem' },
 		'anything else: what the server said, no advice');
 	t.same(startFailure(undefined, 'lklfuse-server: something odd\n\n'), { cause: 'something odd' }, 'or its last line');
