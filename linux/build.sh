@@ -7,17 +7,24 @@
 #                            whose only global symbols are the lkl_ API
 #   build/include/lkl/...    the uapi headers, renamed (LKL_*, lkl_*)
 #
-# A finished build is cached outside the clone, keyed by the content of
-# linux/ and the kernel package version, so a fresh clone of the same
-# sources gets it in seconds.  Compilation goes through ccache if present.
+# By default the kernel is built for this machine with its own gcc.  With
+# LKL_ARCH=x64 or LKL_ARCH=arm64 it is built for that architecture, with
+# the Debian cross toolchain (x86_64-linux-gnu-*, aarch64-linux-gnu-*)
+# when it is not this machine's, into build/$LKL_ARCH/ instead (lkl.o,
+# include/), from an object directory of its own.
 #
-# Environment: LKL_CACHE_DIR (default ~/.cache/lkl), LKL_JOBS, V=1.
+# A finished build is cached outside the clone, keyed by the content of
+# linux/, the kernel package version and the compiler's target, so a
+# fresh clone of the same sources gets it in seconds.  Compilation goes
+# through ccache if present.
+#
+# Environment: LKL_ARCH, LKL_CACHE_DIR (default ~/.cache/lkl), LKL_JOBS,
+# V=1.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-out="$top/build"
-work="$out/kernel"
+work="$top/build/kernel"
 cache="${LKL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lkl}"
 tarball=/usr/src/linux-source-6.12.tar.xz
 pkg=linux-source-6.12
@@ -25,6 +32,30 @@ jobs="${LKL_JOBS:-$(nproc)}"
 
 say() { echo "build: $*" >&2; }
 die() { echo "build: $*" >&2; exit 1; }
+
+# Node's names for the architectures (process.arch), and the GNU ones.
+case $(uname -m) in
+x86_64) host_arch=x64 ;;
+aarch64) host_arch=arm64 ;;
+*) host_arch=$(uname -m) ;;
+esac
+if [ -z "${LKL_ARCH:-}" ]; then
+	out="$top/build"
+	obj="$work/obj"
+	cross=
+else
+	case $LKL_ARCH in
+	x64) triplet=x86_64-linux-gnu ;;
+	arm64) triplet=aarch64-linux-gnu ;;
+	*) die "LKL_ARCH=$LKL_ARCH: not x64 or arm64" ;;
+	esac
+	out="$top/build/$LKL_ARCH"
+	obj="$work/obj-$LKL_ARCH"
+	cross=
+	[ "$LKL_ARCH" = "$host_arch" ] || cross=$triplet-
+	command -v "${cross}gcc" >/dev/null ||
+		die "no ${cross}gcc: install it with: apt-get install gcc-$triplet"
+fi
 
 if [ ! -f "$tarball" ]; then
 	if [ "$(id -u)" = 0 ]; then
@@ -37,7 +68,9 @@ if [ ! -f "$tarball" ]; then
 fi
 
 version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || stat -c %Y "$tarball")
-key=$( (echo "$version"; cd "$top" && find linux -type f ! -name '*.orig' -print0 |
+target=$("${cross}gcc" -dumpmachine)
+key=$( (echo "$version"; echo "$target"; cd "$top" &&
+	find linux -type f ! -name '*.orig' -print0 |
 	LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-24)
 entry="$cache/build-$key"
 
@@ -52,9 +85,10 @@ install_outputs() {
 	echo "$key" > "$out/lkl.key"
 }
 
-# One build at a time in this clone.
+# One build at a time in this clone, whatever the architecture: they all
+# overlay the port on the same source tree.
 mkdir -p "$out"
-exec 9>"$out/.build.lock"
+exec 9>"$top/build/.build.lock"
 flock 9
 
 if [ -f "$out/lkl.key" ] && [ "$(cat "$out/lkl.key")" = "$key" ] && [ -f "$out/lkl.o" ]; then
@@ -93,15 +127,14 @@ for p in "$here"/patches/*.patch; do
 	touch "$stamp"
 done
 
-cc=gcc
+cc=${cross}gcc
 if command -v ccache >/dev/null; then
-	cc="ccache gcc"
+	cc="ccache $cc"
 	# Paths inside the tree are relative, so clones share the cache.
 	export CCACHE_BASEDIR="$work" CCACHE_NOHASHDIR=1
 	export CCACHE_DIR="${CCACHE_DIR:-$cache/ccache}"
 	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
 fi
-obj="$work/obj"
 # Kbuild's dependency files cannot see a header that starts (or stops)
 # shadowing another -- an arch asm/ header replacing a generated
 # asm-generic wrapper, say -- so when the port's set of files changes,
@@ -113,7 +146,8 @@ if [ -d "$obj" ] && [ "$(cat "$obj/.lkl.files" 2>/dev/null)" != "$files" ]; then
 fi
 mkdir -p "$obj"
 echo "$files" > "$obj/.lkl.files"
-mk=(make -C "$src" O="$obj" ARCH=lkl "CC=$cc" HOSTCC=gcc -j"$jobs" ${V:+V=$V})
+mk=(make -C "$src" O="$obj" ARCH=lkl ${cross:+CROSS_COMPILE=$cross} "CC=$cc" HOSTCC=gcc
+	-j"$jobs" ${V:+V=$V})
 
 # Configure: allnoconfig, plus our fragment.
 if ! cmp -s "$here/lkl.config" "$obj/.lkl.config" || [ ! -f "$obj/.config" ]; then
@@ -140,18 +174,28 @@ say "compiling with $jobs jobs"
 "${mk[@]}" -s headers_install INSTALL_HDR_PATH="$work/uapi"
 
 # Keep only the entry points declared in host_ops.h global.
+#
+# RO_DATA() gathers into .rodata what a position-independent kernel
+# writes: pointers the host's dynamic linker relocates (.data.rel.ro) and
+# __ro_after_init variables, written at boot.  Left named .rodata, the
+# host's link would put this writable section with its read-only data:
+# where code shares that segment (aarch64's linkers do not separate code
+# by default), the text segment becomes writable and executable.  Named
+# .data.*, it goes with the host's writable data (not its RELRO, which is
+# read-only once relocated).
 stage="$work/stage"
 rm -rf "$stage"
 mkdir -p "$stage/include"
 sed -n 's/^[a-z].*[ *]\(lkl_[a-z_]*\)(.*/\1/p' \
 	"$here/arch/lkl/include/uapi/asm/host_ops.h" > "$work/exports.txt"
-objcopy --keep-global-symbols="$work/exports.txt" \
+"${cross}objcopy" --keep-global-symbols="$work/exports.txt" \
+	--rename-section .rodata=.data..lkl_rodata \
 	--add-section .note.GNU-stack=/dev/null \
 	--remove-section=.comment "$obj/vmlinux" "$stage/lkl.o"
 
-undefined=$(nm -u "$stage/lkl.o" | awk '$2 != "_GLOBAL_OFFSET_TABLE_" {print $2}' | tr '\n' ' ')
+undefined=$("${cross}nm" -u "$stage/lkl.o" | awk '$2 != "_GLOBAL_OFFSET_TABLE_" {print $2}' | tr '\n' ' ')
 [ -z "$undefined" ] || die "lkl.o needs symbols from outside: $undefined"
-foreign=$(nm -g --defined-only "$stage/lkl.o" | awk '$3 !~ /^lkl_/ {print $3}' | tr '\n' ' ')
+foreign=$("${cross}nm" -g --defined-only "$stage/lkl.o" | awk '$3 !~ /^lkl_/ {print $3}' | tr '\n' ' ')
 [ -z "$foreign" ] || die "lkl.o exports non-lkl_ symbols: $foreign"
 
 node "$here/scripts/gen-uapi-headers.mjs" "$work/uapi/include" "$stage/include" \

@@ -29,6 +29,7 @@ SECTIONS
 	}
 
 	_sdata = .;
+	/* Written at boot and by the host's dynamic linker: see build.sh. */
 	RO_DATA(PAGE_SIZE)
 	RW_DATA(L1_CACHE_BYTES, PAGE_SIZE, THREAD_SIZE)
 	_edata = .;
