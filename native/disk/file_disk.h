@@ -18,7 +18,7 @@
 #ifndef LKL_NATIVE_FILE_DISK_H
 #define LKL_NATIVE_FILE_DISK_H
 
-#include <asm/host_ops.h>
+#include <lkl/host_ops.h>
 
 struct file_disk;
 

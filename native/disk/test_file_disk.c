@@ -5,7 +5,7 @@
  * Build and run (from native/):
  *
  *	gcc -Wall -Wextra -Werror -O2 -g -fPIC -pthread \
- *		-I../linux/arch/lkl/include/uapi \
+ *		-I../build/include \
  *		-fsanitize=address,undefined -fno-sanitize-recover=all \
  *		disk/test_file_disk.c disk/file_disk.c -o /tmp/test_file_disk
  *	/tmp/test_file_disk [DIR...]

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * POSIX (pthreads/glibc) implementation of the host services the LKL
- * kernel needs, see <asm/host_ops.h>.
+ * kernel needs, see <lkl/host_ops.h>.
  *
  * lkl_posix_host_ops has .print == NULL, so the kernel console is silent.
  * To see it, copy the structure and set .print, for example:
@@ -17,7 +17,7 @@
 #ifndef LKL_NATIVE_POSIX_HOST_H
 #define LKL_NATIVE_POSIX_HOST_H
 
-#include <asm/host_ops.h>
+#include <lkl/host_ops.h>
 
 extern const struct lkl_host_ops lkl_posix_host_ops;
 

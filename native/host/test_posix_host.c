@@ -5,7 +5,7 @@
  * Build and run (from native/):
  *
  *	gcc -Wall -Wextra -Werror -O2 -g -fPIC -pthread \
- *		-I../linux/arch/lkl/include/uapi \
+ *		-I../build/include \
  *		-fsanitize=address,undefined -fno-sanitize-recover=all \
  *		host/test_posix_host.c host/posix_host.c -o /tmp/test_posix_host
  *	/tmp/test_posix_host
