@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-arm64.sh: cross-build lkl for linux-arm64 on an x86-64 Debian 12
+# machine and run its C tests under qemu-user.
+#
+#   1. installs what is missing (as root): the aarch64 cross compilers,
+#      qemu-user-static, libfuse3-dev:arm64 (which adds the arm64 dpkg
+#      architecture; its Multi-Arch: same libraries install next to the
+#      amd64 ones), and the tools the kernel build and the fixture images
+#      need;
+#   2. LKL_ARCH=arm64 linux/build.sh    -> build/arm64/lkl.o, include/
+#      make -C native LKL_ARCH=arm64    -> build/arm64/native/...
+#   3. runs under qemu-aarch64-static: test_posix_host, test_file_disk,
+#      smoke and boot_test (on images made by test/fixtures/make-images.sh
+#      with this machine's mkfs tools; boot_test's fsck runs are host
+#      programs, which qemu-user executes natively).
+#
+# Prints PASS or FAIL for each step and exits 1 if any failed.  There is
+# no binfmt_misc here, so qemu is called explicitly.  Environment:
+# LKL_JOBS (kernel build jobs), KEEP=1 keeps the temporary directory.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+top=$PWD
+
+say() { echo "check-arm64: $*" >&2; }
+failed=0
+result() {
+	if [ "$2" = 0 ]; then
+		echo "PASS: $1"
+	else
+		echo "FAIL: $1"
+		failed=1
+	fi
+}
+
+# Debian package, and the path that shows it is there.
+packages=(
+	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
+	qemu-user-static libfuse3-dev:arm64
+	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc
+	rsync pkg-config e2fsprogs btrfs-progs xfsprogs dosfstools mtools
+)
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if ((EUID != 0)); then
+		say "missing Debian packages; as root run: dpkg --add-architecture arm64; apt-get update; apt-get install ${missing[*]}"
+		exit 1
+	fi
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64 || exit 1
+	fi
+	apt-get update -q </dev/null >&2 || exit 1
+	apt-get install -y -q --no-install-recommends "${missing[@]}" \
+		</dev/null >&2 || exit 1
+fi
+
+# The arm64 dynamic loader and libraries: multiarch ones (libc6:arm64
+# comes with libfuse3-dev:arm64) or the cross toolchain's.
+qemu=(qemu-aarch64-static)
+[ -e /lib/ld-linux-aarch64.so.1 ] || qemu+=(-L /usr/aarch64-linux-gnu)
+
+export LKL_JOBS=${LKL_JOBS:-2}
+LKL_ARCH=arm64 bash linux/build.sh
+result "kernel: LKL_ARCH=arm64 linux/build.sh (build/arm64/lkl.o)" $?
+if [ ! -f build/arm64/lkl.o ]; then
+	echo "FAIL: no build/arm64/lkl.o, nothing to test"
+	exit 1
+fi
+
+make -s -C native LKL_ARCH=arm64
+result "native: make -C native LKL_ARCH=arm64" $?
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lkl-arm64.XXXXXX") || exit 1
+if [ -z "${KEEP:-}" ]; then
+	trap 'rm -rf "$tmp"' EXIT
+else
+	say "keeping $tmp"
+fi
+
+# Every binary must be for arm64, not silently for this machine.
+arch_ok=0
+for f in build/arm64/native/{smoke,boot_test,lklfuse-server}; do
+	if ! aarch64-linux-gnu-readelf -h "$f" 2>/dev/null |
+	     grep -q 'Machine: *AArch64'; then
+		say "$f is not an arm64 program"
+		arch_ok=1
+	fi
+done
+result "native: the programs are arm64 ELF files" $arch_ok
+
+# The standalone unit tests of the host operations and the disk backend
+# (their own mains; see the comment at the top of each).
+cc=aarch64-linux-gnu-gcc
+flags=(-Wall -Wextra -Werror -O2 -g -fPIC -pthread
+       -I../build/arm64/include)
+(cd native && $cc "${flags[@]}" host/test_posix_host.c \
+	host/posix_host.c -o "$tmp/test_posix_host") &&
+	timeout 600 "${qemu[@]}" "$tmp/test_posix_host" >"$tmp/posix.log" 2>&1
+rc=$?
+# Its last test panics a forked child on purpose: show only the verdict.
+tail -n 1 "$tmp/posix.log"
+result "qemu: test_posix_host" $rc
+
+(cd native && $cc "${flags[@]}" disk/test_file_disk.c \
+	disk/file_disk.c -o "$tmp/test_file_disk") &&
+	timeout 600 "${qemu[@]}" "$tmp/test_file_disk" "$tmp" \
+		>"$tmp/disk.log" 2>&1
+rc=$?
+tail -n 3 "$tmp/disk.log"
+result "qemu: test_file_disk" $rc
+
+timeout 300 "${qemu[@]}" build/arm64/native/smoke >"$tmp/smoke.log" \
+	2>"$tmp/smoke.console"
+rc=$?
+cat "$tmp/smoke.log"
+grep -q '^halt: 0$' "$tmp/smoke.log" || rc=1
+result "qemu: smoke (boot, uname, halt)" $rc
+
+mkdir -p "$tmp/fixtures"
+bash test/fixtures/make-images.sh "$tmp/fixtures" >"$tmp/images.log" 2>&1
+rc=$?
+[ $rc = 0 ] || tail -n 20 "$tmp/images.log"
+result "fixtures: test/fixtures/make-images.sh" $rc
+if [ $rc = 0 ]; then
+	(cd "$tmp/fixtures" && timeout 1800 "${qemu[@]}" \
+		"$top/build/arm64/native/boot_test" "$tmp/fixtures") \
+		>"$tmp/boot.tap" 2>&1
+	rc=$?
+	grep -E '^(not ok|# )' "$tmp/boot.tap" | head -n 40
+	echo "boot_test: $(grep -c '^ok' "$tmp/boot.tap") ok," \
+		"$(grep -c '^not ok' "$tmp/boot.tap") not ok," \
+		"plan $(grep -m1 '^1\.\.' "$tmp/boot.tap")"
+	grep -q '^not ok' "$tmp/boot.tap" && rc=1
+	result "qemu: boot_test" $rc
+fi
+
+# Mounting needs /dev/fuse and a FUSE-capable qemu; its usage shows that
+# it loads its arm64 libfuse3 and runs.
+timeout 120 "${qemu[@]}" build/arm64/native/lklfuse-server --help \
+	>"$tmp/fuse.log" 2>&1
+rc=$?
+head -n 1 "$tmp/fuse.log"
+grep -q '^usage: lklfuse-server' "$tmp/fuse.log" || rc=1
+result "qemu: lklfuse-server --help (libfuse3:arm64 resolves)" $rc
+
+if [ $failed = 0 ]; then
+	echo "PASS: linux-arm64"
+else
+	echo "FAIL: linux-arm64"
+fi
+exit $failed
