@@ -16,7 +16,7 @@ import {
 	emptyImage, gnuExtract, lklOk, loopMount, makeFullTree, rulesFor, same, sha256File, treeView,
 } from '../helpers/cli.mjs';
 import { fsck } from '../helpers/tree.mjs';
-import { clean, images, noPodman, npmImage, runIn, workDir } from './podman.mjs';
+import { NPM_CONTAINERFILE, REPO, clean, images, noPodman, npmImage, runIn, workDir } from './podman.mjs';
 
 const skip = noPodman();
 if (skip) {
@@ -26,6 +26,11 @@ if (skip) {
 
 t.setTimeout(1_200_000);
 process.umask(0o022);
+
+t.test('docs/containers.md shows the Containerfile these tests build', async (t) => {
+	t.ok(fs.readFileSync(join(REPO, 'docs/containers.md'), 'utf8').includes(`\`\`\`dockerfile\n${NPM_CONTAINERFILE}\`\`\``),
+		'test/containers/Containerfile.npm, verbatim');
+});
 
 const dir = workDir(t, 'lkl-ct-default-');
 const { base, fuse } = images();
