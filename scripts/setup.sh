@@ -20,6 +20,9 @@ packages=(
 	python3 e2fsprogs btrfs-progs xfsprogs dosfstools mtools ccache fuse3
 	libfuse3-dev fdisk gdisk attr acl xz-utils pkg-config tar gzip zstd
 	stress-ng gdb rsync libcap2-bin
+	# test/containers: podman with runc, --init (catatonit), rootless (uidmap,
+	# slirp4netns); debootstrap for their images (scripts/container-image.sh)
+	podman runc catatonit uidmap slirp4netns debootstrap
 )
 
 missing=()
