@@ -92,15 +92,32 @@ function start(t, image, cmd, flags, { stdin = 'ignore' } = {}) {
 			waiters.push(w);
 	});
 	// A container that never got going must not hang the test.
-	const guard = setTimeout(() => child.kill('SIGKILL'), 600_000);
+	const guard = setTimeout(() => child.kill('SIGKILL'), 300_000);
 	child.on('close', () => clearTimeout(guard));
 	return { name, child, ended, lines };
 }
 
-/** podman stop -t `grace`, and the container's exit code from podman itself. */
+/**
+ * podman stop -t `grace` (run without blocking: the attached podman run
+ * must go on reading meanwhile); resolves to { status, stderr } and
+ * exitCode(), the container's exit code as podman recorded it.
+ */
 function stop(name, grace = GRACE) {
-	const r = podman(['stop', '-t', String(grace), name], { timeout: 120_000 });
-	return { stop: r, exitCode: () => Number(podman(['inspect', '--format', '{{.State.ExitCode}}', name]).stdout.trim()) };
+	return new Promise((resolve) => {
+		const child = spawn('podman', ['stop', '-t', String(grace), name], { stdio: ['ignore', 'ignore', 'pipe'] });
+		let stderr = '';
+		child.stderr.setEncoding('utf8').on('data', (d) => {
+			stderr += d;
+		});
+		const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+		child.on('close', (status) => {
+			clearTimeout(guard);
+			resolve({
+				status, stderr,
+				exitCode: () => Number(podman(['inspect', '--format', '{{.State.ExitCode}}', name]).stdout.trim()),
+			});
+		});
+	});
 }
 
 /** e2fsck -fn of the image as it is. */
@@ -118,10 +135,10 @@ t.test('podman stop during lkl cptofs', async (t) => {
 			const c = start(t, lklNpm, ['lkl', 'cptofs', '-v', '-i', '/w/copy.img', '/src/.', '/'],
 				[...flags, '-v', `${dir}:/w`, '-v', `${src}:/src:ro`]);
 			await c.lines(5, 'stderr');
-			const s = stop(c.name);
+			const s = await stop(c.name);
 			const r = await c.ended;
-			t.equal(s.stop.status, 0, `podman stop exits 0${s.stop.status ? `: ${s.stop.stderr}` : ''}`);
-			t.notMatch(s.stop.stderr, /resorting to SIGKILL/, 'podman did not need SIGKILL');
+			t.equal(s.status, 0, `podman stop exits 0${s.status ? `: ${s.stderr}` : ''}`);
+			t.notMatch(s.stderr, /resorting to SIGKILL/, 'podman did not need SIGKILL');
 			t.equal(s.exitCode(), 143, 'the container\'s exit code: 143, lkl\'s own for SIGTERM (137 would be SIGKILL)');
 			const listed = r.stderr.split('\n').slice(0, -1);
 			t.equal(`${listed.pop()}\n`, STOPPED('/w/copy.img'), 'after the entries, one line: stopped, written back, clean');
@@ -138,22 +155,26 @@ t.test('podman stop during lkl cptofs', async (t) => {
 		});
 	}
 
-	t.test('a tar stream on stdin that has stopped coming: exits 143 within the grace period, the image clean', {
-		todo: 'seen: cptofs --tar - waiting for input ignores SIGTERM, podman SIGKILLs it after the grace period (exit 137)',
-	}, async (t) => {
+	// What the lead's SIGTERM handling does not cover yet: the three
+	// assertions about the stop are todo (reported, not failing) until it
+	// does.  Seen: SIGTERM is ignored while the copy waits for input, and
+	// podman SIGKILLs it after the grace period (exit 137).
+	const todo = { todo: 'cptofs --tar - waiting for input does not stop on SIGTERM yet' };
+	t.test('a tar stream on stdin that has stopped coming: exits 143 within the grace period, the image clean', async (t) => {
 		const img = emptyImage('ext4', join(dir, 'tar.img'), 256);
 		const c = start(t, lklNpm, ['lkl', 'cptofs', '-v', '--tar', '-', '-i', '/w/tar.img', '/'],
 			['-i', '-v', `${dir}:/w`], { stdin: 'pipe' });
 		// Three files, then nothing more, the pipe held open.
 		c.child.stdin.write(spawnSync('tar', ['-C', src, '-cf', '-', 'f000', 'f001', 'f002']).stdout.subarray(0, 3 * (2 << 20)));
-		await c.lines(2, 'stderr');
-		const s = stop(c.name);
+		await c.lines(1, 'stderr');
+		const s = await stop(c.name);
 		c.child.stdin.end();
 		const r = await c.ended;
-		t.notMatch(s.stop.stderr, /resorting to SIGKILL/, 'podman did not need SIGKILL');
-		t.equal(s.exitCode(), 143, 'the container\'s exit code: 143 (137 would be SIGKILL)');
+		t.equal(s.status, 0, `podman stop exits 0${s.status ? `: ${s.stderr}` : ''}`);
+		t.notMatch(s.stderr, /resorting to SIGKILL/, 'podman did not need SIGKILL', todo);
+		t.equal(s.exitCode(), 143, 'the container\'s exit code: 143 (137 would be SIGKILL)', todo);
 		t.match(r.stderr, /\nlkl: stopped by SIGTERM: what was copied so far is written back to \/w\/tar\.img, which is clean\n$/,
-			'one line: stopped, written back, clean');
+			'one line: stopped, written back, clean', todo);
 		cleanAsItIs(t, img, 'the image');
 	});
 });
@@ -174,7 +195,7 @@ t.test('podman stop of a container with an lklfuse mount', async (t) => {
 			const c = start(t, lklNpm, ['node', '/guest/fuse-stop.mjs', `/w/fuse-${grace}.img`, '/mnt', 'plain'], flags);
 			await c.lines(1);
 			t.equal(c.child.exitCode, null, 'the script is waiting');
-			const s = stop(c.name, grace);
+			const s = await stop(c.name, grace);
 			const r = await c.ended;
 			t.equal(r.stdout, 'ready\n', 'the script had mounted and written');
 			t.equal(s.exitCode(), 137, 'SIGKILLed after the grace period: PID 1 node has no SIGTERM handler');
@@ -194,9 +215,9 @@ t.test('podman stop of a container with an lklfuse mount', async (t) => {
 		const img = emptyImage('ext4', join(dir, 'fuse-term.img'), 256);
 		const c = start(t, lklNpm, ['node', '/guest/fuse-stop.mjs', '/w/fuse-term.img', '/mnt', 'unmount-on-term'], flags);
 		await c.lines(1);
-		const s = stop(c.name);
+		const s = await stop(c.name);
 		const r = await c.ended;
-		t.notMatch(s.stop.stderr, /resorting to SIGKILL/, 'podman did not need SIGKILL');
+		t.notMatch(s.stderr, /resorting to SIGKILL/, 'podman did not need SIGKILL');
 		t.equal(s.exitCode(), 143, 'the script\'s own exit code');
 		t.equal(r.stdout, 'ready\nunmounted\n', 'lkl unmount returned');
 		cleanAsItIs(t, img, 'the image, no journal to replay');
