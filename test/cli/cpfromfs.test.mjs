@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Kernel } from '../../dist/src/index.js';
 import { run, tempDir } from '../helpers/tree.mjs';
+import { repoForUsers } from '../helpers/machine.mjs';
 import {
-	emptyImage, lkl, lklOk, makeFullTree, rulesFor, testUser, treeView, ok, same,
+	REPO, emptyImage, lkl, lklOk, makeFullTree, rulesFor, testUser, treeView, ok, same,
 } from '../helpers/cli.mjs';
 
 t.setTimeout(300_000);
@@ -89,7 +90,7 @@ t.test('as a user other than root', async (t) => {
 	fs.mkdirSync(out);
 	fs.chownSync(out, user.uid, user.gid);
 	fs.chmodSync(img, 0o644);
-	const r = lkl(['cpfromfs', '-i', img, '/.', join(out, 'copy')], { user: user.name });
+	const r = lkl(['cpfromfs', '-i', img, '/.', join(out, 'copy')], { user: user.name, repo: repoForUsers(t, REPO) });
 	t.equal(r.status, 0, `exits 0${r.status ? `: ${r.stderr}` : ''}`);
 	const lines = r.stderr.split('\n').filter(Boolean);
 	t.ok(lines.every((l) => l.startsWith('lkl: warning: ')), 'only warnings');

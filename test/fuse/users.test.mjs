@@ -20,14 +20,19 @@ import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
 import {
-  LKL, MAKE_IMAGES, MAKE_TREE, ROOT, cannotRun, cleanUp, ensureUser, mountLine, openers,
+  MAKE_IMAGES, ROOT, cannotRun, cleanUp, ensureUser, mountLine, openers,
   processUid, released, run, runAs,
 } from './server.mjs'
-import { grantAccess, restoreFileAtEnd, tempDir } from '../helpers/machine.mjs'
+import { grantAccess, repoForUsers, restoreFileAtEnd, tempDir } from '../helpers/machine.mjs'
 
 t.setTimeout(5 * 60 * 1000)
 
-const AS_USER = join(ROOT, 'test', 'fuse', 'as-user.mjs')
+// The repository as the users reach it (bind-mounted where they can, when
+// it is a clone in root's private home).
+const REPO = repoForUsers(t, ROOT)
+const LKL = join(REPO, 'bin', 'lkl')
+const AS_USER = join(REPO, 'test', 'fuse', 'as-user.mjs')
+const MAKE_TREE = join(REPO, 'test', 'fixtures', 'make-tree.sh')
 const NODE = process.execPath
 
 const CASES = [
@@ -79,7 +84,7 @@ function asUser(t, user, op, args, cwd) {
 
 /** lkl lklfuse as @user, in the background: the result of runAs. */
 function mountAs(user, image, mnt, options = []) {
-  return runAs(user, NODE, [LKL, 'lklfuse', image, mnt, ...options], { cwd: ROOT })
+  return runAs(user, NODE, [LKL, 'lklfuse', image, mnt, ...options], { cwd: REPO })
 }
 
 /** fusermount3 -u as @user, then the image's release: true if both went well. */

@@ -17,14 +17,16 @@ export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : '
 
 /**
  * Runs `node bin/lkl ...args` and returns { status, stdout, stderr }.
- * `input` is fed to stdin; `user` runs it through runuser as that user;
+ * `input` is fed to stdin; `user` runs it through runuser as that user
+ * (from `repo`, the repository where that user can reach it: see
+ * repoForUsers in machine.mjs);
  * `buffer` keeps stdout as a Buffer; after `timeout` ms it is killed
  * (status null, signal SIGKILL).
  */
-export function lkl(args, { input, user, buffer = false, env, cwd, timeout = 60_000 } = {}) {
+export function lkl(args, { input, user, repo, buffer = false, env, cwd, timeout = 60_000 } = {}) {
 	// As a user runs it: without the loader hooks tap's process-info
 	// plugin adds to NODE_OPTIONS of every child (it patches spawnSync).
-	const node = ['env', '-u', 'NODE_OPTIONS', process.execPath, LKL, ...args];
+	const node = ['env', '-u', 'NODE_OPTIONS', process.execPath, repo ? join(repo, 'bin/lkl') : LKL, ...args];
 	const [cmd, ...argv] = user ? ['runuser', '-u', user, '--', ...node] : node;
 	const r = spawnSync(cmd, argv, {
 		input,

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 // tap's own way of running code as the process ends, on a signal too (its
 // timeout ends a file with SIGALRM, when async teardowns may not have
@@ -279,4 +279,40 @@ export function tempDir(t, prefix = 'lkl-test-', parent = tmpdir()) {
 	const dir = fs.realpathSync(fs.mkdtempSync(join(parent, prefix)));
 	undoAtEnd(t, dir, () => removeTree(dir), { late: true });
 	return dir;
+}
+
+/** Every directory from / down to `path` lets other users through. */
+function reachableByAll(path) {
+	for (let p = path; ; p = dirname(p)) {
+		if ((fs.statSync(p).mode & 0o001) === 0)
+			return false;
+		if (p === '/')
+			return true;
+	}
+}
+
+/**
+ * The repository where the tests' other users can run it: `repo` itself
+ * when they can reach it, else `repo` bind-mounted read-only in a new
+ * temporary directory until `t` ends.  A clone in root's home (/root is
+ * 0700), as root makes one on a fresh machine, is out of their reach.
+ */
+export function repoForUsers(t, repo) {
+	if (reachableByAll(repo) && (fs.statSync(repo).mode & 0o005) === 0o005)
+		return repo;
+	const dir = tempDir(t, 'lkl-repo-');
+	fs.chmodSync(dir, 0o755);
+	const at = join(dir, 'lkl');
+	fs.mkdirSync(at);
+	for (const args of [['--bind', repo, at], ['-o', 'remount,bind,ro', at]]) {
+		const r = tool('mount', args);
+		if (r.status !== 0)
+			throw new Error(`mount ${args.join(' ')}: ${r.output}`);
+	}
+	undoAtEnd(t, `the bind mount of ${repo} on ${at}`, () => {
+		const r = tool('umount', [at]);
+		if (r.status !== 0 && tool('umount', ['-l', at]).status !== 0)
+			throw new Error(`umount ${at}: ${r.output}`);
+	});
+	return at;
 }
