@@ -6,9 +6,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { Kernel, COPYFILE_EXCL } from '../../dist/src/index.js';
 import { buildImage, fsck, makeTree, run, tempDir } from '../helpers/tree.mjs';
+import { repoForUsers } from '../helpers/machine.mjs';
+import { REPO } from '../helpers/cli.mjs';
 import { sha256 } from '../helpers/views.mjs';
 
 t.setTimeout(240_000);
@@ -216,14 +219,17 @@ t.test('addDisk and mount check their arguments', async (t) => {
 		fs.writeFileSync(readonly, '');
 		fs.chmodSync(readonly, 0o644);
 		const script = `
-			import { Kernel } from ${JSON.stringify(new URL('../../dist/src/index.js', import.meta.url).href)};
+			import { Kernel } from ${JSON.stringify(pathToFileURL(join(repoForUsers(t, REPO), 'dist/src/index.js')).href)};
 			const k = Kernel.boot();
 			const out = [];
 			for (const [p, o] of [[${JSON.stringify(secret)}, { readOnly: true }], [${JSON.stringify(readonly)}, {}]])
 				await k.addDisk(p, o).then(() => out.push('ok'), (e) => out.push([e.code, e.errno, e.syscall, e.path]));
 			await k.halt();
 			console.log(JSON.stringify(out));`;
-		const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+		// Without the loader hooks tap adds to every child's NODE_OPTIONS
+		// (it patches spawnSync, so env -u): they live in the repository's
+		// node_modules, perhaps out of this user's reach.
+		const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', script],
 			{ uid: 65534, gid: 65534, encoding: 'utf8' });
 		t.equal(r.status, 0, r.stderr);
 		t.same(JSON.parse(r.stdout), [
