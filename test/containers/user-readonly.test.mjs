@@ -91,6 +91,24 @@ t.test('--user 1000:1000: lklfuse', async (t) => {
 			'the host kernel reads it');
 	});
 
+	// Docker does not make an added capability ambient for a non-root
+	// user as podman does: there the user has none, and the setuid
+	// fusermount3 mounts, with the capability the container's bounding
+	// set now has.  setpriv drops the ambient one to see that path.
+	t.test('no capability of the user\'s own, as docker runs it: the setuid fusermount3 mounts', async (t) => {
+		const img = userImage('fuse.img');
+		const r = lklfuse(t, '0666', ['--cap-add', 'SYS_ADMIN'], 'setpriv --inh-caps=-all --ambient-caps=-all sh -c \'' +
+			`set -e; grep CapEff /proc/self/status | tr -d "\\t"; ${MOUNT}; grep " /tmp/mnt " /proc/self/mountinfo | grep -o "user_id=[0-9]*"; ` +
+			'echo via fusermount3 > /tmp/mnt/s.txt; lkl unmount /tmp/mnt; echo unmounted\'');
+		clean(t, r, 'mount, write, lkl unmount');
+		t.equal(r.stdout, 'CapEff:0000000000000000\nuser_id=1000\nunmounted\n',
+			'the user has no capability (so the setuid fusermount3 made the mount), the mount is the user\'s, lkl unmount returns');
+		const check = fsck('ext4', img);
+		t.ok(check.ok, `e2fsck finds nothing wrong${check.ok ? '' : `\n${check.output}`}`);
+		t.equal(fs.readFileSync(join(loopMount(t, img, dir, 'loop-setuid'), 's.txt'), 'utf8'), 'via fusermount3\n',
+			'the host kernel reads it');
+	});
+
 	t.test('without CAP_SYS_ADMIN: not permitted', async (t) => {
 		userImage('fuse.img');
 		const r = lklfuse(t, '0666', [], MOUNT);
