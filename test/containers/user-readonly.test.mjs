@@ -13,7 +13,7 @@
 //
 // With a read-only root, the single-file executable unpacks its native
 // files to $TMPDIR/lkl-<uid>/bin (its home's cache is not writable), and
-// works; on a noexec /tmp (docker's --tmpfs default) it says so, and
+// works, lklfuse too; on a noexec /tmp (docker's --tmpfs default) it says so, and
 // XDG_CACHE_HOME on a volume fixes it.  The npm package needs nothing
 // written at all.
 import * as fs from 'node:fs';
@@ -173,6 +173,19 @@ t.test('--read-only root', async (t) => {
 		const again = runIn(t, sea, ['sh', '-c', WORK], { flags: [...noexec, '-v', `${cache}:/cache`, '-e', 'XDG_CACHE_HOME=/cache'] });
 		ok(t, again, img, 'with XDG_CACHE_HOME=/cache, a volume');
 		t.same(fs.readdirSync(join(cache, 'lkl')), ['bin'], 'it unpacked there');
+	});
+
+	t.test('the single-file executable, --read-only, lklfuse with --device /dev/fuse --cap-add SYS_ADMIN', async (t) => {
+		const img = emptyImage('ext4', join(dir, 'ro-fuse.img'));
+		const r = runIn(t, sea, ['sh', '-c', 'set -e; mkdir /tmp/m; lkl lklfuse /w/ro-fuse.img /tmp/m; ' +
+			'echo on a read-only root > /tmp/m/r.txt; lkl unmount /tmp/m; echo unmounted'],
+		{ flags: ['--read-only', '--device', '/dev/fuse', '--cap-add', 'SYS_ADMIN', ...VOLUME] });
+		clean(t, r, 'mount, write, lkl unmount');
+		t.equal(r.stdout, 'unmounted\n', 'lkl unmount returns');
+		const check = fsck('ext4', img);
+		t.ok(check.ok, `e2fsck finds nothing wrong${check.ok ? '' : `\n${check.output}`}`);
+		t.equal(fs.readFileSync(join(loopMount(t, img, dir, 'loop-ro-fuse'), 'r.txt'), 'utf8'), 'on a read-only root\n',
+			'the host kernel reads it');
 	});
 
 	t.test('the npm package, --read-only --tmpfs /tmp', async (t) => {
