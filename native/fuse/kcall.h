@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel calls the FUSE server makes, typed.  Each returns its result
- * or a negative errno; the kernel's errno, O_*, AT_* and S_* numbers are
- * the host's on Linux x86-64, so results pass straight on to FUSE.
+ * or a negative errno; the kernel's errno, AT_* and S_* numbers are the
+ * host's on Linux x86-64 and arm64, so results pass straight on to FUSE.
+ * Its O_* numbers are x86-64's, not arm64's: open flags from FUSE go
+ * through lkl_host_open_flags().
  */
 #ifndef LKLFUSE_KCALL_H
 #define LKLFUSE_KCALL_H

@@ -631,7 +631,11 @@ void lklfuse_close_files(struct lklfuse *lf)
 		file_close(lf, lf->files.next);
 }
 
-/* What the kernel is asked to open with, from the flags FUSE gives. */
+/*
+ * What the kernel is asked to open with, from the flags FUSE gives: in
+ * the host's numbering, which is not the kernel's everywhere (arm64 has
+ * its own O_DIRECTORY, O_NOFOLLOW, O_DIRECT and O_LARGEFILE).
+ */
 static int open_flags(int flags)
 {
 	/*
@@ -640,7 +644,7 @@ static int open_flags(int flags)
 	 * the caller's kernel's business.
 	 */
 	flags &= ~(O_NOFOLLOW | O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY);
-	return flags | O_CLOEXEC;
+	return lkl_host_open_flags(flags) | LKL_O_CLOEXEC;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -689,7 +693,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		long dirfd = fd;
 
 		fd = k_openat(dirfd, name,
-			      open_flags(fi->flags) | O_CREAT | O_NOFOLLOW,
+			      open_flags(fi->flags) | LKL_O_CREAT | LKL_O_NOFOLLOW,
 			      mode);
 		put_fd(lf, p);
 	}
