@@ -105,8 +105,11 @@ if (probe.status !== 0) {
 		const check = fsck('ext4', img);
 		t.ok(check.ok, `cptofs: e2fsck finds nothing wrong${check.ok ? '' : `\n${check.output}`}`);
 		// The user's files are root's in the container, and so in the image.
-		same(t, treeView(tree), treeView(loopMount(t, img, top, 'loop-copy')),
+		const copied = treeView(loopMount(t, img, top, 'loop-copy'));
+		same(t, treeView(tree), copied,
 			rulesFor('ext4', { extra: (_p, field) => field === 'uid' || field === 'gid' }), 'cptofs: the host kernel\'s view, owners aside');
+		t.same([...copied].filter(([p, e]) => p !== '/' && (e.uid !== 0 || e.gid !== 0)).map(([p]) => p), [],
+			'owned by root: the user\'s files are root\'s in the container');
 		lklOk(['fs2tar', full, join(dir, 'host.tar')]);
 		t.equal(sha256File(join(dir, 'full.tar')), sha256File(join(dir, 'host.tar')), 'fs2tar: the archive the host makes');
 		t.equal(fs.readFileSync(join(dir, 'out-dir/sub/deeper/leaf.txt'), 'utf8'), 'the leaf\n', 'cpfromfs: a directory');
