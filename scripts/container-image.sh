@@ -188,10 +188,11 @@ prune() { # name key
 }
 
 main() {
-	install_host_packages
 	mkdir -p "$cache"
 	exec 9>"$cache/.lock"
 	flock 9
+	# Under the lock: two apt-get runs at once would fight over dpkg's.
+	install_host_packages
 	work=$(mktemp -d "$cache/work.XXXXXX")
 
 	local base_src key_base key_fuse
