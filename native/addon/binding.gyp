@@ -3,13 +3,11 @@
   # native build's; a cross build passes others, e.g. for arm64
   #   node-gyp configure --arch=arm64 -- \
   #     -Dlkl_include=$PWD/../../build/arm64/include \
-  #     -Dlkl_uapi=$PWD/../../build/arm64/include \
   #     -Dlkl_host_lib=$PWD/../../build/arm64/native/liblklhost.a \
   #     -Dlkl_o=$PWD/../../build/arm64/lkl.o
   # (see scripts/check-arm64.sh).
   "variables": {
     "lkl_include%": "../../build/include",
-    "lkl_uapi%": "../../linux/arch/lkl/include/uapi",
     "lkl_host_lib%": "<(module_root_dir)/../../build/native/liblklhost.a",
     "lkl_o%": "<(module_root_dir)/../../build/lkl.o"
   },
@@ -28,8 +26,7 @@
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<(lkl_include)",
-        "<(lkl_uapi)"
+        "<(lkl_include)"
       ],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-fvisibility=hidden"],
