@@ -4,6 +4,7 @@
  * is synced and unmounted cleanly, so it is fsck-clean afterwards.
  */
 import { createReadStream } from 'node:fs';
+import { addAbortSignal } from 'node:stream';
 import { Command, Option } from 'commander';
 import { copyTree, CopyError, measureTree } from '../copy/engine.js';
 import { HostSource } from '../copy/host-tree.js';
@@ -69,6 +70,10 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	try {
 		if (opts.tar !== undefined) {
 			const input = opts.tar === '-' ? process.stdin : createReadStream(opts.tar);
+			// A stop must also end a wait for input (stdin from a pipe that
+			// has not written yet), not only the copy between entries.
+			if (opts.signal)
+				addAbortSignal(opts.signal, input);
 			try {
 				await extractTar(input, sink, Buffer.from(imagePath(opts.dest)), events);
 			} catch (err) {
