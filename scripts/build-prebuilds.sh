@@ -41,7 +41,7 @@ esac
 if [ "$arch" = "$host" ]; then
 	from=build
 	tools=
-	for f in build/lkl.o build/lkl.key build/native/liblklhost.a build/native/lklfuse-server; do
+	for f in build/lkl.o build/lkl.key build/native/libnative.a build/native/lklfuse-server; do
 		[ -f "$f" ] || die "$f is missing: run npm run build first"
 	done
 else
@@ -58,7 +58,7 @@ stampfile=build/prebuilds-linux-$arch.stamp
 
 # Everything that goes into the two files.
 stamp=$( (cat "$from/lkl.key"
-	sha256sum "$from/native/liblklhost.a" "$server" package.json
+	sha256sum "$from/native/libnative.a" "$server" package.json
 	find native/addon -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
 	node -p process.versions.node) | sha256sum | cut -c1-24)
 if [ -f "$stampfile" ] && [ "$(cat "$stampfile")" = "$stamp" ] &&
@@ -83,8 +83,9 @@ stage=build/prebuild-$arch
 rm -rf "$stage" "$out" "$stampfile"
 mkdir -p "$stage/native/addon"
 cp native/addon/*.cc native/addon/*.h native/addon/binding.gyp "$stage/native/addon/"
-for d in lib host disk; do
-	ln -s "$top/native/$d" "$stage/native/$d"
+for d in native/*/; do
+	d=$(basename "$d")
+	[ "$d" = addon ] || ln -s "$top/native/$d" "$stage/native/$d"
 done
 
 say "building $out"
@@ -92,7 +93,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 B=$top/$from
 if ! env npm_config_nodedir="$nodedir" \
-	GYP_DEFINES="lkl_include=$B/include lkl_host_lib=$B/native/liblklhost.a lkl_o=$B/lkl.o" \
+	GYP_DEFINES="lkl_include=$B/include lkl_native_lib=$B/native/libnative.a lkl_o=$B/lkl.o" \
 	${tools:+CC=${tools}gcc CXX=${tools}g++ LINK=${tools}g++ AR=${tools}ar} \
 	node_modules/.bin/prebuildify --cwd "$stage/native/addon" --out "$top" --arch "$arch" \
 	--name lkl --napi --strip --strip-bin "${tools}strip" --tag-libc \

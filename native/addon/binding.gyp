@@ -3,12 +3,12 @@
   # native build's; a cross build passes others, e.g. for arm64
   #   node-gyp configure --arch=arm64 -- \
   #     -Dlkl_include=$PWD/../../build/arm64/include \
-  #     -Dlkl_host_lib=$PWD/../../build/arm64/native/liblklhost.a \
+  #     -Dlkl_native_lib=$PWD/../../build/arm64/native/libnative.a \
   #     -Dlkl_o=$PWD/../../build/arm64/lkl.o
   # (see scripts/check-arm64.sh).
   "variables": {
     "lkl_include%": "../../build/include",
-    "lkl_host_lib%": "<(module_root_dir)/../../build/native/liblklhost.a",
+    "lkl_native_lib%": "<(module_root_dir)/../../build/native/libnative.a",
     "lkl_o%": "<(module_root_dir)/../../build/lkl.o"
   },
   "targets": [
@@ -20,7 +20,7 @@
         "fs.cc",
         "fd.cc",
         "stat.cc",
-        "host.cc",
+        "hostfs.cc",
         "scan.cc",
         "put.cc"
       ],
@@ -32,7 +32,7 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-fvisibility=hidden"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": [
-        "<(lkl_host_lib)",
+        "<(lkl_native_lib)",
         "<(lkl_o)",
         "-pthread"
       ]

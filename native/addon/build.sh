@@ -17,7 +17,7 @@ fi
 [ -n "$nodedir" ] && [ "$nodedir" != undefined ] && gyp+=(--nodedir="$nodedir")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-# The static inputs (lkl.o, liblklhost.a) are not make dependencies of the
+# The static inputs (lkl.o, libnative.a) are not make dependencies of the
 # addon: relink every time, which takes a second.
 rm -f build/Release/lkl.node build/Release/obj.target/lkl.node
 if ! { [ -f build/Makefile ] || "${gyp[@]}" configure; } >"$log" 2>&1 ||

@@ -6,7 +6,7 @@
 #include <napi.h>
 
 extern "C" {
-#include "../lib/lkl_fs.h"
+#include "../kernel/fs.h"
 }
 
 #include "run.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // Path operations inside a mount: every path is resolved within the
-// mount's root descriptor by native/lib/lkl_fs.c.  Paths arrive as strings
+// mount's root descriptor by native/kernel/fs.c.  Paths arrive as strings
 // or, for names that are not UTF-8, as Buffers; names go back as Buffers.
 #include <memory>
 #include <napi.h>
@@ -9,7 +9,7 @@
 #include <vector>
 
 extern "C" {
-#include "../lib/lkl_fs.h"
+#include "../kernel/fs.h"
 }
 
 #include "run.h"

@@ -7,8 +7,8 @@
 #include <unordered_map>
 
 extern "C" {
-#include "../lib/lkl_host.h"
-#include "../lib/lkl_fs.h"
+#include "../kernel/kernel.h"
+#include "../kernel/fs.h"
 }
 
 #include "run.h"

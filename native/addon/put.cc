@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// Whole nodes in one trip through the thread pool (native/lib/lkl_put.c):
+// Whole nodes in one trip through the thread pool (native/kernel/put.c):
 //   setMeta(root, path, follow, meta)
 //   putFile(root, path, contents, meta)
-// and on the host (native/lib/host_put.c), for cpfromfs:
+// and on the host (native/hostfs/put.c), for cpfromfs:
 //   hostPutFile(base, relativePath, contents, meta, lenient)
 //     -> { chown: 0 | 1, xattrs: count not kept }
 // where meta is { uid, gid, mode (-1 to leave it), atime: [s, ns],
@@ -13,9 +13,9 @@
 #include <string>
 
 extern "C" {
-#include "../lib/host_put.h"
-#include "../lib/lkl_put.h"
-#include "../lib/xattr_pack.h"
+#include "../hostfs/put.h"
+#include "../kernel/put.h"
+#include "../copy/xattr_pack.h"
 }
 
 #include "run.h"
@@ -116,13 +116,13 @@ static Napi::Value HostPutFile(const Napi::CallbackInfo &info, bool async)
 	auto data = std::make_shared<std::string>(b.Data(), b.Length());
 	auto pm = ArgMeta(info, 3);
 	bool lenient = ArgBool(info, 4);
-	auto res = std::make_shared<struct host_put_result>();
+	auto res = std::make_shared<struct hostfs_put_result>();
 
 	return Run(info.Env(), async,
 		   [=] {
 			   pm->m.xattrs = pm->xattrs.data();
 			   pm->m.xattrs_len = pm->xattrs.size();
-			   return host_put_file(base.c_str(), rel.c_str(),
+			   return hostfs_put_file(base.c_str(), rel.c_str(),
 						data->data(), data->size(),
 						&pm->m, lenient, res.get());
 		   },

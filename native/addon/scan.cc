@@ -3,7 +3,7 @@
 // scan(root, path, inlineMax, budget) inside a mount, and
 // hostScan(path, inlineMax, budget) on the host: a directory's entries
 // with their status, xattrs, link targets and small files' contents, from
-// one trip through the thread pool (native/lib/scan.c).  Each entry is
+// one trip through the thread pool (native/copy/scan.c).  Each entry is
 // [name, statx | null, [[xattrName, value]...] | null, target | null,
 // contents | null]; a null part is one the caller must fetch itself.
 #include <memory>
@@ -12,8 +12,8 @@
 #include <vector>
 
 extern "C" {
-#include "../lib/scan.h"
-#include "../lib/xattr_pack.h"
+#include "../copy/scan.h"
+#include "../copy/xattr_pack.h"
 }
 
 #include "run.h"
@@ -75,7 +75,7 @@ static Napi::Value Bytes(Napi::Env env, const std::string &s)
 	return Napi::Buffer<char>::Copy(env, s.data(), s.size());
 }
 
-// The packed list (native/lib/xattr_pack.h) as [[name, value]...].
+// The packed list (native/copy/xattr_pack.h) as [[name, value]...].
 static Napi::Value XattrsToJs(Napi::Env env, const std::string &packed)
 {
 	Napi::Array a = Napi::Array::New(env);
@@ -136,7 +136,7 @@ static Napi::Value HostScan(const Napi::CallbackInfo &info, bool async)
 
 	return Run(info.Env(), async,
 		   [=] {
-			   return host_scan(path.c_str(), inline_max, budget,
+			   return hostfs_scan(path.c_str(), inline_max, budget,
 					    collect, entries.get());
 		   },
 		   [entries](Napi::Env env, long) { return EntriesToJs(env, *entries); });

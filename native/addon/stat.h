@@ -5,7 +5,7 @@
 #include <napi.h>
 
 extern "C" {
-#include "../lib/lkl_host.h"
+#include "../kernel/kernel.h"
 }
 
 namespace lkl {

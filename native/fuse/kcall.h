@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "../lib/lkl_host.h"
-#include "../lib/dirent64.h"
+#include "../kernel/kernel.h"
+#include "../kernel/dirent64.h"
 
 /* Room for "/proc/self/fd/" and any int. */
 #define K_FDPATH_LEN	32

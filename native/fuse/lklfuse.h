@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <fuse_lowlevel.h>
 
-#include "../lib/lkl_host.h"
+#include "../kernel/kernel.h"
 
 /* FUSE reads and writes of up to this much at once. */
 #define LKLFUSE_MAX_IO		(1024 * 1024)

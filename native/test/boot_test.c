@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/lkl_host.h"
+#include "../kernel/kernel.h"
 
 #define MIB			(1024 * 1024)
 #define CHUNK			MIB	/* file contents compare this much at once */

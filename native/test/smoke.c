@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
 #include <unistd.h>
-#include "../lib/lkl_host.h"
+#include "../kernel/kernel.h"
 
 static void print(const char *s, int n) { fwrite(s, 1, n, stderr); }
 

@@ -1,5 +1,5 @@
 /**
- * The addon's calls on the host's own filesystem (native/addon/host.cc):
+ * The addon's calls on the host's own filesystem (native/addon/hostfs.cc):
  * what node:fs lacks for lossless copies.
  */
 import { native, type NativePutMeta, type NativeScanEntry } from '../lkl/native.js';
@@ -16,7 +16,7 @@ export interface HostNative {
 	hostScan(path: Buffer, inlineMax: number, budget: number): Promise<NativeScanEntry[]>;
 	/**
 	 * A small file made whole under @base, never through a symlink
-	 * (native/lib/host_put.c); refused xattrs are counted, and so are
+	 * (native/hostfs/put.c); refused xattrs are counted, and so are
 	 * refused chowns if lenient.
 	 */
 	hostPutFile(base: Buffer, rel: Buffer, contents: Buffer, meta: NativePutMeta, lenient: boolean): Promise<{ chown: number; xattrs: number }>;

@@ -1,5 +1,5 @@
 /**
- * The addon's status and scan results (native/lib/scan.c) as the copy
+ * The addon's status and scan results (native/copy/scan.c) as the copy
  * engine's types: the same for an image and for the host.
  */
 import type { NativeScanEntry, NativeStatx } from '../lkl/native.js';

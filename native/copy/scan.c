@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dirent64.h"
+#include "../kernel/dirent64.h"
 #include "scan.h"
 #include "xattr_pack.h"
 

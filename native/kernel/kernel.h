@@ -4,8 +4,8 @@
  * make system calls.  Everything reaches the kernel through the lkl_*
  * entry points of lkl.o.
  */
-#ifndef LKL_NATIVE_LKL_HOST_H
-#define LKL_NATIVE_LKL_HOST_H
+#ifndef LKL_NATIVE_KERNEL_H
+#define LKL_NATIVE_KERNEL_H
 
 #include <stddef.h>
 #include <lkl/host_ops.h>
@@ -83,4 +83,4 @@ static inline long lkl_sys6(long nr, long a, long b, long c, long d, long e,
 #define lkl_sys4(nr, a, b, c, d)	lkl_sys6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define lkl_sys5(nr, a, b, c, d, e)	lkl_sys6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
-#endif /* LKL_NATIVE_LKL_HOST_H */
+#endif /* LKL_NATIVE_KERNEL_H */

@@ -5,10 +5,10 @@
  * one pass on one thread.  Copying a tree of small files is bound by the
  * number of calls and, from Node, by the number of trips through the
  * thread pool; this makes that one trip per directory.  It runs on the
- * kernel in lkl.o (lkl_scan.c) or on the host's (host_scan.c).
+ * kernel in lkl.o (kernel/scan.c) or on the host's filesystem (hostfs/scan.c).
  */
-#ifndef LKL_NATIVE_SCAN_H
-#define LKL_NATIVE_SCAN_H
+#ifndef LKL_NATIVE_COPY_SCAN_H
+#define LKL_NATIVE_COPY_SCAN_H
 
 #include <errno.h>
 #include <stddef.h>
@@ -72,7 +72,7 @@ long lkl_fs_scan(int root, const char *path, size_t inline_max, size_t budget,
 		 scan_fn fn, void *ctx);
 
 /* The directory at @path on the host (not following a final symlink). */
-long host_scan(const char *path, size_t inline_max, size_t budget,
+long hostfs_scan(const char *path, size_t inline_max, size_t budget,
 	       scan_fn fn, void *ctx);
 
 #endif

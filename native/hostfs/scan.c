@@ -9,7 +9,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "scan.h"
+#include "../copy/scan.h"
 
 static long result(long r)
 {
@@ -64,7 +64,7 @@ static long h_lgetxattr(const char *path, const char *name, void *value,
 	return result(lgetxattr(path, name, value, len));
 }
 
-static const struct scan_sys host_scan_sys = {
+static const struct scan_sys hostfs_scan_sys = {
 	.lstat = h_lstat,
 	.open_file = h_open_file,
 	.pread = h_pread,
@@ -76,7 +76,7 @@ static const struct scan_sys host_scan_sys = {
 	.lgetxattr = h_lgetxattr,
 };
 
-long host_scan(const char *path, size_t inline_max, size_t budget,
+long hostfs_scan(const char *path, size_t inline_max, size_t budget,
 	       scan_fn fn, void *ctx)
 {
 	long dir, ret;
@@ -84,7 +84,7 @@ long host_scan(const char *path, size_t inline_max, size_t budget,
 	dir = result(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (dir < 0)
 		return dir;
-	ret = scan_dir(&host_scan_sys, dir, inline_max, budget, fn, ctx);
+	ret = scan_dir(&hostfs_scan_sys, dir, inline_max, budget, fn, ctx);
 	close(dir);
 	return ret;
 }

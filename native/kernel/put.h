@@ -2,14 +2,14 @@
 /*
  * Whole nodes written in one call, for copies into an image: a small
  * file with its contents and metadata, or the metadata of a node already
- * made.  Each is a row of the calls in lkl_fs.h, made from one host thread
+ * made.  Each is a row of the calls in fs.h, made from one host thread
  * so that a copy costs one trip through Node's thread pool per node.
  */
-#ifndef LKL_NATIVE_LKL_PUT_H
-#define LKL_NATIVE_LKL_PUT_H
+#ifndef LKL_NATIVE_KERNEL_PUT_H
+#define LKL_NATIVE_KERNEL_PUT_H
 
 #include <stddef.h>
-#include "lkl_host.h"
+#include "kernel.h"
 
 struct lkl_put_meta {
 	unsigned int uid;

@@ -7,11 +7,11 @@
  * absolute symlinks never reach the kernel's own root or another mount.
  * Each function returns its result or a negative errno.
  */
-#ifndef LKL_NATIVE_LKL_FS_H
-#define LKL_NATIVE_LKL_FS_H
+#ifndef LKL_NATIVE_KERNEL_FS_H
+#define LKL_NATIVE_KERNEL_FS_H
 
 #include <stddef.h>
-#include "lkl_host.h"
+#include "kernel.h"
 
 /* A descriptor for @path; @resolve adds LKL_RESOLVE_* flags. */
 long lkl_fs_open(int root, const char *path, int flags, int mode);
@@ -57,4 +57,4 @@ typedef int (*lkl_fs_dirent_fn)(void *ctx, const char *name,
 long lkl_fs_readdir(int root, const char *path, lkl_fs_dirent_fn fn,
 		    void *ctx);
 
-#endif /* LKL_NATIVE_LKL_FS_H */
+#endif /* LKL_NATIVE_KERNEL_FS_H */

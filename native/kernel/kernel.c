@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lkl_host.h"
+#include "kernel.h"
 #include "../host/posix_host.h"
 #include "../disk/file_disk.h"
 

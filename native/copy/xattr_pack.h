@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Extended attributes packed in one buffer, as the copies pass them
- * between Node and C (scan.h, lkl_put.h): for each, its name and a NUL,
+ * between Node and C (scan.h, kernel/put.h): for each, its name and a NUL,
  * a 4-byte little-endian length, then the value.
  */
-#ifndef LKL_NATIVE_XATTR_PACK_H
-#define LKL_NATIVE_XATTR_PACK_H
+#ifndef LKL_NATIVE_COPY_XATTR_PACK_H
+#define LKL_NATIVE_COPY_XATTR_PACK_H
 
 #include <stddef.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Filesystem operations confined to one mount (see lkl_fs.h).
+ * Filesystem operations confined to one mount (see fs.h).
  *
  * The kernel does the confining: openat2() with RESOLVE_IN_ROOT resolves
  * a path as if the mount's root were "/".  Operations on a path's last
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "dirent64.h"
-#include "lkl_fs.h"
+#include "fs.h"
 
 #define PROC_FD_PATH_MAX	64
 

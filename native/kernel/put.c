@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Whole nodes in one call (see lkl_put.h). */
+/* Whole nodes in one call (see put.h). */
 #include <string.h>
 
-#include "lkl_fs.h"
-#include "lkl_put.h"
-#include "xattr_pack.h"
+#include "fs.h"
+#include "put.h"
+#include "../copy/xattr_pack.h"
 
 static long set_xattrs(int root, const char *path, int follow,
 		       const char *packed, size_t len)

@@ -6,14 +6,14 @@
  * destination one component at a time, never following a symlink, so
  * nothing is written outside the destination or through a link.
  */
-#ifndef LKL_NATIVE_HOST_PUT_H
-#define LKL_NATIVE_HOST_PUT_H
+#ifndef LKL_NATIVE_HOSTFS_PUT_H
+#define LKL_NATIVE_HOSTFS_PUT_H
 
 #include <stddef.h>
-#include "lkl_put.h"
+#include "../kernel/put.h"
 
 /* What could not be kept, as an unprivileged user may not chown or set trusted.* */
-struct host_put_result {
+struct hostfs_put_result {
 	int chown_failed;
 	int xattrs_failed;
 };
@@ -26,8 +26,8 @@ struct host_put_result {
  * so, with @lenient (not root), is a chown refused with EPERM.  Returns 0
  * or a negative errno.
  */
-long host_put_file(const char *base, const char *rel, const void *data,
+long hostfs_put_file(const char *base, const char *rel, const void *data,
 		   size_t len, const struct lkl_put_meta *m, int lenient,
-		   struct host_put_result *res);
+		   struct hostfs_put_result *res);
 
 #endif

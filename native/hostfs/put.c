@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Small files made whole on the host (see host_put.h). */
+/* Small files made whole on the host (see put.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "host_put.h"
-#include "xattr_pack.h"
+#include "put.h"
+#include "../copy/xattr_pack.h"
 
 /* The directory holding @rel's last component; *@name points at it. */
 static int open_parent(const char *base, char *rel, const char **name)
@@ -86,7 +86,7 @@ static int write_all(int fd, const char *data, size_t len)
 }
 
 static int set_xattrs(int fd, const struct lkl_put_meta *m,
-		      struct host_put_result *res)
+		      struct hostfs_put_result *res)
 {
 	struct xattr_pack_item x;
 	size_t off = 0;
@@ -102,9 +102,9 @@ static int set_xattrs(int fd, const struct lkl_put_meta *m,
 	return more < 0 ? -EINVAL : 0;
 }
 
-long host_put_file(const char *base, const char *rel, const void *data,
+long hostfs_put_file(const char *base, const char *rel, const void *data,
 		   size_t len, const struct lkl_put_meta *m, int lenient,
-		   struct host_put_result *res)
+		   struct hostfs_put_result *res)
 {
 	struct timespec times[2];
 	const char *name = NULL;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Directory scans (scan.h) on the kernel in lkl.o. */
-#include "lkl_fs.h"
-#include "scan.h"
+#include "fs.h"
+#include "../copy/scan.h"
 
 static long k_lstat(long dir, const char *name, struct lkl_statx *st)
 {
@@ -52,7 +52,7 @@ static long k_lgetxattr(const char *path, const char *name, void *value,
 	return lkl_sys4(LKL___NR_lgetxattr, path, name, value, len);
 }
 
-static const struct scan_sys lkl_scan_sys = {
+static const struct scan_sys kernel_scan_sys = {
 	.lstat = k_lstat,
 	.open_file = k_open_file,
 	.pread = k_pread,
@@ -72,7 +72,7 @@ long lkl_fs_scan(int root, const char *path, size_t inline_max, size_t budget,
 	dir = lkl_fs_open(root, path, LKL_O_RDONLY | LKL_O_DIRECTORY, 0);
 	if (dir < 0)
 		return dir;
-	ret = scan_dir(&lkl_scan_sys, dir, inline_max, budget, fn, ctx);
+	ret = scan_dir(&kernel_scan_sys, dir, inline_max, budget, fn, ctx);
 	k_close(dir);
 	return ret;
 }
