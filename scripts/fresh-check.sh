@@ -306,6 +306,12 @@ add_host_extras() {
 	rm -f "$root/etc/resolv.conf"
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 	copy_apt_sources
+	# What booting does on a real machine and a chroot never does:
+	# systemd-tmpfiles links /etc/mtab to the kernel's mount table (and
+	# container runtimes make the same link).  fusermount3, unmounting for
+	# a user who is not root, reads it; debootstrap leaves it out.
+	[[ -e $root/etc/mtab || -L $root/etc/mtab ]] ||
+		ln -s ../proc/self/mounts "$root/etc/mtab"
 	# A package's maintainer script must not start a daemon from the root
 	# on this machine; this is what any chroot does.
 	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"

@@ -7,7 +7,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { copyTree, measureTree } from '../copy/engine.js';
-import { HostSink } from '../copy/host-tree.js';
+import { HostSink } from '../copy/hostfs-tree.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { CliError } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { addAbortSignal } from 'node:stream';
 import { Command, Option } from 'commander';
 import { copyTree, CopyError, measureTree } from '../copy/engine.js';
-import { HostSource } from '../copy/host-tree.js';
+import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { aclFromText, type IdResolver } from '../tar/acl.js';
 import { readTar, type TarReadEntry } from '../tar/reader.js';
-import { hostIdResolver } from './host-ids.js';
+import { hostIdResolver } from './hostfs-ids.js';
 import { filled } from './sparse.js';
 import { CopyError, joinPath } from './engine.js';
 import type { CopyEvents, NodeKind, NodeMeta, SinkTree } from './tree.js';

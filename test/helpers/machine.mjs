@@ -143,6 +143,21 @@ function removeUser({ name, uid, ownGroup, spool }) {
  * spool, had useradd made one) when `t` ends; a user of that name that
  * was there already is used and left alone.  Needs root.  { name, uid, gid }.
  */
+// Test users' ids come from this process's pid, not from useradd's next
+// free system id: two runs at once on one machine (a fresh-root check in
+// a chroot beside a run on the host, with /dev shared) would otherwise
+// both get 999, and one's ACL entry on /dev/fuse would be the other's.
+// Below 2097151, which ustar headers still hold.
+let usersMade = 0;
+function freeId() {
+	const first = 300000 + (process.pid % 200000) * 8 + (usersMade++ % 8);
+	for (let id = first; id < first + 64; id++) {
+		if (!entry('passwd', String(id)) && !entry('group', String(id)))
+			return id;
+	}
+	throw new Error(`no free test user id from ${first}`);
+}
+
 export function testUser(t, base) {
 	if (typeof t?.teardown !== 'function')
 		throw new TypeError('testUser(t, base): t is the test whose end removes the user');
@@ -152,12 +167,19 @@ export function testUser(t, base) {
 	if (!entry('passwd', name)) {
 		const groupThere = Boolean(entry('group', name));
 		const spool = ['/var/mail', '/var/spool/mail'].map((d) => join(d, name)).filter((p) => !fs.existsSync(p));
+		const id = freeId();
+		if (!groupThere) {
+			const g = shadowTool('groupadd', ['--system', '--gid', String(id), name]);
+			if (g.status !== 0)
+				throw new Error(`groupadd ${name}: status ${g.status}: ${g.output}`);
+		}
 		const r = shadowTool('useradd', [
-			'--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin',
+			'--system', '--uid', String(id), '--no-user-group', '--gid', name, '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin',
 			'--comment', `lkl test user (${basename(process.argv[1] ?? 'test')}, pid ${process.pid})`,
-			...(groupThere ? ['--no-user-group', '--gid', name] : ['--user-group']),
 			name,
 		]);
+		if (r.status !== 0 && !groupThere)
+			shadowTool('groupdel', [name]);
 		// 9: the name was taken meanwhile, by someone else: theirs to remove.
 		if (r.status !== 0 && r.status !== 9)
 			throw new Error(`useradd ${name}: status ${r.status}: ${r.output}`);
@@ -222,15 +244,18 @@ export function restoreFileAtEnd(t, path) {
 export function grantAccess(t, path, uid) {
 	if ((fs.statSync(path).mode & 0o006) === 0o006)
 		return;
-	const r = tool('setfacl', ['-m', `u:${uid}:rw`, path]);
+	// Under a lock on the file itself (flock(1)), which a chroot sharing
+	// /dev shares too: between one test's look at the ACL and its
+	// setfacl -b, another's new entry would be wiped.
+	const r = tool('flock', [path, 'setfacl', '-m', `u:${uid}:rw`, path]);
 	if (r.status !== 0)
 		throw new Error(`setfacl -m u:${uid}:rw ${path}: ${r.output}`);
 	undoAtEnd(t, `the ACL entry of user ${uid} on ${path}`, () => {
-		const x = tool('setfacl', ['-x', `u:${uid}`, path]);
+		const x = tool('flock', [path, 'sh', '-ec',
+			'setfacl -x "u:$1" "$2"; getfacl -cp -n "$2" | grep -Eq "^(user|group):[^:]+:" || setfacl -b "$2"',
+			'sh', String(uid), path]);
 		if (x.status !== 0)
 			throw new Error(`setfacl -x u:${uid} ${path}: ${x.output}`);
-		if (!/^(user|group):[^:]+:/m.test(tool('getfacl', ['-cp', '-n', path]).output))
-			tool('setfacl', ['-b', path]);
 	});
 }
 

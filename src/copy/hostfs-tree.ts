@@ -9,7 +9,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
-import { host } from './host-native.js';
+import { host } from './hostfs-native.js';
 import { writeRegions } from './sparse.js';
 import { isSmall, scanLimits, scannedNodes } from './scanned.js';
 
