@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "lklfuse.h"
-#include "kcall.h"
+#include "../kernel/kcall.h"
 
 #define INITIAL_BUCKETS		1024
 

@@ -41,7 +41,7 @@
 
 #include "lklfuse.h"
 #include "console.h"
-#include "kcall.h"
+#include "../kernel/kcall.h"
 
 #define PROG			"lklfuse-server"
 #define DEFAULT_MB		128
@@ -487,7 +487,7 @@ static int start_kernel(struct lklfuse *lf)
 	 * descriptor: allow many, for this task and those pid 1 makes for
 	 * new threads.
 	 */
-	lkl_sys1(LKL___NR_umask, 0);
+	k_umask(0);
 	r = k_prlimit64(0, K_RLIMIT_NOFILE, &lim, NULL);
 	if (!r)
 		r = k_prlimit64(1, K_RLIMIT_NOFILE, &lim, NULL);

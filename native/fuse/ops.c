@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "lklfuse.h"
-#include "kcall.h"
+#include "../kernel/kcall.h"
 
 #define DIRBUF_LEN	(32 * 1024)	/* getdents64 per open directory */
 #define SCRATCH_MIN	(64 * 1024)
@@ -147,14 +147,22 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
 		gid = ctx->gid;
 	if (uid == -1 && gid == -1)
 		return;
-	if (lkl_sys5(LKL___NR_fchownat, fd, "", uid, gid,
-		     LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW) < 0)
+	if (k_fchownat(fd, "", uid, gid,
+		       LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW) < 0)
 		return;
-	/* chown dropped set-user/group-ID bits the caller asked for. */
+	/*
+	 * chown dropped set-user/group-ID bits the caller asked for; if
+	 * they cannot be put back, the status below shows them gone.
+	 */
 	if (S_ISREG(mode) && (mode & (S_ISUID | S_ISGID)))
-		lkl_sys4(LKL___NR_fchmodat2, fd, "", mode & 07777,
-			 LKL_AT_EMPTY_PATH);
-	k_fstatx(fd, stx);
+		k_fchmodat2(fd, "", mode & 07777, LKL_AT_EMPTY_PATH);
+	if (k_fstatx(fd, stx) < 0) {
+		/* The owner is what chown just set; the rest is as it was. */
+		if (uid != -1)
+			stx->stx_uid = uid;
+		if (gid != -1)
+			stx->stx_gid = gid;
+	}
 }
 
 /*
@@ -384,25 +392,24 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		long uid = to_set & FUSE_SET_ATTR_UID ? (long)attr->st_uid : -1;
 		long gid = to_set & FUSE_SET_ATTR_GID ? (long)attr->st_gid : -1;
 
-		r = lkl_sys5(LKL___NR_fchownat, fd, "", uid, gid,
-			     LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
+		r = k_fchownat(fd, "", uid, gid,
+			       LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
 		if (r < 0)
 			goto fail;
 	}
 	/* After the owner, which may clear set-ID bits asked for here. */
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		r = lkl_sys4(LKL___NR_fchmodat2, fd, "", attr->st_mode & 07777,
-			     LKL_AT_EMPTY_PATH);
+		r = k_fchmodat2(fd, "", attr->st_mode & 07777,
+				LKL_AT_EMPTY_PATH);
 		if (r < 0)
 			goto fail;
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (fi) {
-			r = lkl_sys2(LKL___NR_ftruncate, file_of(fi)->fd,
-				     attr->st_size);
+			r = k_ftruncate(file_of(fi)->fd, attr->st_size);
 		} else {
 			k_fd_path(path, fd);
-			r = lkl_sys2(LKL___NR_truncate, path, attr->st_size);
+			r = k_truncate(path, attr->st_size);
 		}
 		if (r < 0)
 			goto fail;
@@ -415,8 +422,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			 FUSE_SET_ATTR_ATIME_NOW, &attr->st_atim);
 		set_time(&ts[1], to_set, FUSE_SET_ATTR_MTIME,
 			 FUSE_SET_ATTR_MTIME_NOW, &attr->st_mtim);
-		r = lkl_sys4(LKL___NR_utimensat, fd, "", ts,
-			     LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
+		r = k_utimensat(fd, "", ts,
+				LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
 		if (r < 0)
 			goto fail;
 	}
@@ -436,7 +443,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	long n = get_fd(lf, node);
 
 	if (n >= 0) {
-		n = lkl_sys4(LKL___NR_readlinkat, n, "", buf, PATH_MAX);
+		n = k_readlinkat(n, "", buf, PATH_MAX);
 		put_fd(lf, node);
 	}
 	if (n < 0) {
@@ -462,12 +469,11 @@ static void op_make(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	if (pfd >= 0) {
 		if (kind == MAKE_NODE)
-			r = lkl_sys4(LKL___NR_mknodat, pfd, name, mode,
-				     (unsigned int)rdev);
+			r = k_mknodat(pfd, name, mode, (unsigned int)rdev);
 		else if (kind == MAKE_DIR)
-			r = lkl_sys3(LKL___NR_mkdirat, pfd, name, mode);
+			r = k_mkdirat(pfd, name, mode);
 		else
-			r = lkl_sys3(LKL___NR_symlinkat, link, pfd, name);
+			r = k_symlinkat(link, pfd, name);
 		if (r >= 0)
 			r = lookup_at(req, pfd, parent, name, true, &e);
 		put_fd(lf, p);
@@ -505,7 +511,7 @@ static void do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name,
 	long r = get_fd(lf, p);
 
 	if (r >= 0) {
-		r = lkl_sys3(LKL___NR_unlinkat, r, name, flags);
+		r = k_unlinkat(r, name, flags);
 		put_fd(lf, p);
 	}
 	reply_result(req, r);
@@ -538,8 +544,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	npfd = get_fd(lf, np);
 	r = npfd;
 	if (npfd >= 0) {
-		r = lkl_sys5(LKL___NR_renameat2, pfd, name, npfd, newname,
-			     flags);
+		r = k_renameat2(pfd, name, npfd, newname, flags);
 		put_fd(lf, np);
 	}
 	put_fd(lf, p);
@@ -564,8 +569,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	npfd = get_fd(lf, np);
 	r = npfd;
 	if (npfd >= 0) {
-		r = lkl_sys5(LKL___NR_linkat, fd, "", npfd, newname,
-			     LKL_AT_EMPTY_PATH);
+		r = k_linkat(fd, "", npfd, newname, LKL_AT_EMPTY_PATH);
 		put_fd(lf, np);
 	}
 	if (r >= 0)
@@ -792,16 +796,14 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
 	(void)ino;
-	reply_result(req, lkl_sys1(datasync ? LKL___NR_fdatasync :
-				   LKL___NR_fsync, file_of(fi)->fd));
+	reply_result(req, k_fsync(file_of(fi)->fd, datasync));
 }
 
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 			 off_t off, off_t len, struct fuse_file_info *fi)
 {
 	(void)ino;
-	reply_result(req, lkl_sys4(LKL___NR_fallocate, file_of(fi)->fd, mode,
-				   off, len));
+	reply_result(req, k_fallocate(file_of(fi)->fd, mode, off, len));
 }
 
 static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
@@ -815,8 +817,8 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 
 	(void)ino_in;
 	(void)ino_out;
-	n = lkl_sys6(LKL___NR_copy_file_range, file_of(fi_in)->fd, (long)&in,
-		     file_of(fi_out)->fd, (long)&out, len, flags);
+	n = k_copy_file_range(file_of(fi_in)->fd, &in, file_of(fi_out)->fd,
+			      &out, len, flags);
 	if (n < 0)
 		reply_result(req, n);
 	else
@@ -978,8 +980,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			struct fuse_file_info *fi)
 {
 	(void)ino;
-	reply_result(req, lkl_sys1(datasync ? LKL___NR_fdatasync :
-				   LKL___NR_fsync, file_of(fi)->fd));
+	reply_result(req, k_fsync(file_of(fi)->fd, datasync));
 }
 
 /* ---------------------------------------------------- the filesystem */
@@ -995,7 +996,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	memset(&k, 0, sizeof(k));
 	r = get_fd(lf, node);
 	if (r >= 0) {
-		r = lkl_sys2(LKL___NR_fstatfs, r, &k);
+		r = k_fstatfs(r, &k);
 		put_fd(lf, node);
 	}
 	if (r < 0) {
@@ -1022,8 +1023,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	long r = get_fd(lf, node);
 
 	if (r >= 0) {
-		r = lkl_sys4(LKL___NR_faccessat2, r, "", mask,
-			     LKL_AT_EMPTY_PATH);
+		r = k_faccessat2(r, "", mask, LKL_AT_EMPTY_PATH);
 		put_fd(lf, node);
 	}
 	reply_result(req, r);
@@ -1031,12 +1031,16 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 
 /* ------------------------------------------------------------- xattrs */
 
+enum xattr_op { XATTR_SET, XATTR_GET, XATTR_LIST, XATTR_REMOVE };
+
 /*
- * An xattr system call on inode @ino, through its /proc/self/fd/ name:
- * the f*xattr() calls refuse O_PATH descriptors.
+ * An xattr call on inode @ino, through its /proc/self/fd/ name: the
+ * f*xattr() calls refuse O_PATH descriptors.  @value is what a set
+ * writes, @buf what a get or a list fills.
  */
-static long xattr_call(fuse_req_t req, fuse_ino_t ino, long nr, long a,
-		       long b, long c, long d)
+static long xattr_call(fuse_req_t req, fuse_ino_t ino, enum xattr_op op,
+		       const char *name, const void *value, char *buf,
+		       size_t size, int flags)
 {
 	struct lklfuse *lf = lf_of(req);
 	struct lklfuse_node *node = node_of(req, ino);
@@ -1046,7 +1050,20 @@ static long xattr_call(fuse_req_t req, fuse_ino_t ino, long nr, long a,
 	if (r < 0)
 		return r;
 	k_fd_path(path, r);
-	r = lkl_sys6(nr, (long)path, a, b, c, d, 0);
+	switch (op) {
+	case XATTR_SET:
+		r = k_setxattr(path, name, value, size, flags);
+		break;
+	case XATTR_GET:
+		r = k_getxattr(path, name, buf, size);
+		break;
+	case XATTR_LIST:
+		r = k_listxattr(path, buf, size);
+		break;
+	default:
+		r = k_removexattr(path, name);
+		break;
+	}
 	put_fd(lf, node);
 	return r;
 }
@@ -1054,8 +1071,8 @@ static long xattr_call(fuse_req_t req, fuse_ino_t ino, long nr, long a,
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
-	reply_result(req, xattr_call(req, ino, LKL___NR_setxattr, (long)name,
-				     (long)value, size, flags));
+	reply_result(req, xattr_call(req, ino, XATTR_SET, name, value, NULL,
+				     size, flags));
 }
 
 /* getxattr and listxattr: a size query, or the value itself. */
@@ -1070,7 +1087,8 @@ static void reply_xattr_result(fuse_req_t req, size_t size, const char *buf,
 		fuse_reply_buf(req, buf, n);
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+/* getxattr (@name) and listxattr (NULL), into this thread's scratch. */
+static void get_or_list(fuse_req_t req, fuse_ino_t ino, const char *name,
 			size_t size)
 {
 	char *buf = NULL;
@@ -1083,30 +1101,25 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		}
 	}
 	reply_xattr_result(req, size, buf,
-			   xattr_call(req, ino, LKL___NR_getxattr, (long)name,
-				      (long)buf, size, 0));
+			   xattr_call(req, ino, name ? XATTR_GET : XATTR_LIST,
+				      name, NULL, buf, size, 0));
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	get_or_list(req, ino, name, size);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	char *buf = NULL;
-
-	if (size) {
-		buf = scratch(lf_of(req), size);
-		if (!buf) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-	}
-	reply_xattr_result(req, size, buf,
-			   xattr_call(req, ino, LKL___NR_listxattr, (long)buf,
-				      size, 0, 0));
+	get_or_list(req, ino, NULL, size);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	reply_result(req, xattr_call(req, ino, LKL___NR_removexattr,
-				     (long)name, 0, 0, 0));
+	reply_result(req, xattr_call(req, ino, XATTR_REMOVE, name, NULL, NULL,
+				     0, 0));
 }
 
 /* -------------------------------------------------------------- ioctls */
@@ -1162,7 +1175,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		}
 		memcpy(&buf, in_buf, size);
 	}
-	r = lkl_sys3(LKL___NR_ioctl, file_of(fi)->fd, cmd, &buf);
+	r = k_ioctl(file_of(fi)->fd, cmd, &buf);
 	if (r < 0)
 		reply_result(req, r);
 	else if (LKL__IOC_DIR(cmd) & LKL__IOC_READ)

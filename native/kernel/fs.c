@@ -13,10 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dirent64.h"
 #include "fs.h"
-
-#define PROC_FD_PATH_MAX	64
+#include "kcall.h"
 
 long lkl_fs_open_how(int root, const char *path, int flags, int mode,
 		     unsigned long long resolve)
@@ -30,7 +28,7 @@ long lkl_fs_open_how(int root, const char *path, int flags, int mode,
 
 	if (!*path)
 		path = ".";
-	return lkl_sys4(LKL___NR_openat2, root, path, &how, sizeof(how));
+	return k_openat2(root, path, &how);
 }
 
 long lkl_fs_open(int root, const char *path, int flags, int mode)
@@ -44,9 +42,13 @@ static long open_path(int root, const char *path, int follow)
 			   (follow ? 0 : LKL_O_NOFOLLOW), 0);
 }
 
+/*
+ * For the O_PATH and read-only descriptors of this file: closing them
+ * cannot lose a write, so their result says nothing to the caller.
+ */
 static void close_fd(long fd)
 {
-	lkl_sys1(LKL___NR_close, fd);
+	k_close(fd);
 }
 
 /*
@@ -116,9 +118,7 @@ static long open_parent(int root, const char *path, char *buf, size_t len,
 
 long lkl_fs_fstatx(int fd, struct lkl_statx *st)
 {
-	return lkl_sys5(LKL___NR_statx, fd, "",
-			LKL_AT_EMPTY_PATH | LKL_AT_STATX_SYNC_AS_STAT,
-			LKL_STATX_BASIC_STATS | LKL_STATX_BTIME, st);
+	return k_fstatx(fd, st);
 }
 
 long lkl_fs_statx(int root, const char *path, int follow,
@@ -131,26 +131,25 @@ long lkl_fs_readlink(int root, const char *path, char *buf, size_t len)
 {
 	/* By name in its directory, so a non-link gives EINVAL as it should. */
 	return WITH_PARENT(root, path, base,
-			   lkl_sys4(LKL___NR_readlinkat, __dir, base, buf, len));
+			   k_readlinkat(__dir, base, buf, len));
 }
 
 long lkl_fs_mkdir(int root, const char *path, int mode)
 {
 	return WITH_PARENT(root, path, base,
-			   lkl_sys3(LKL___NR_mkdirat, __dir, base, mode));
+			   k_mkdirat(__dir, base, mode));
 }
 
 long lkl_fs_rmdir(int root, const char *path)
 {
 	return WITH_PARENT(root, path, base,
-			   lkl_sys3(LKL___NR_unlinkat, __dir, base,
-				    LKL_AT_REMOVEDIR));
+			   k_unlinkat(__dir, base, LKL_AT_REMOVEDIR));
 }
 
 long lkl_fs_unlink(int root, const char *path)
 {
 	return WITH_PARENT(root, path, base,
-			   lkl_sys3(LKL___NR_unlinkat, __dir, base, 0));
+			   k_unlinkat(__dir, base, 0));
 }
 
 long lkl_fs_rename(int root, const char *from, const char *to,
@@ -164,8 +163,8 @@ long lkl_fs_rename(int root, const char *from, const char *to,
 	if (dir < 0)
 		return dir;
 	ret = WITH_PARENT(root, from, from_base,
-			  lkl_sys5(LKL___NR_renameat2, __dir, from_base, dir,
-				   base, flags));
+			  k_renameat2(__dir, from_base, dir, base,
+					      flags));
 	close_fd(dir);
 	return ret;
 }
@@ -181,8 +180,7 @@ long lkl_fs_link(int root, const char *existing, const char *path)
 		return dir;
 	/* Hard links are never followed through a symlink: link it itself. */
 	ret = WITH_PARENT(root, existing, old_base,
-			  lkl_sys5(LKL___NR_linkat, __dir, old_base, dir,
-				   base, 0));
+			  k_linkat(__dir, old_base, dir, base, 0));
 	close_fd(dir);
 	return ret;
 }
@@ -190,7 +188,7 @@ long lkl_fs_link(int root, const char *existing, const char *path)
 long lkl_fs_symlink(int root, const char *target, const char *path)
 {
 	return WITH_PARENT(root, path, base,
-			   lkl_sys3(LKL___NR_symlinkat, target, __dir, base));
+			   k_symlinkat(target, __dir, base));
 }
 
 long lkl_fs_mknod(int root, const char *path, int mode, unsigned int major,
@@ -201,70 +199,64 @@ long lkl_fs_mknod(int root, const char *path, int mode, unsigned int major,
 			   ((minor & ~0xffU) << 12);
 
 	return WITH_PARENT(root, path, base,
-			   lkl_sys4(LKL___NR_mknodat, __dir, base, mode, dev));
+			   k_mknodat(__dir, base, mode, dev));
 }
 
 long lkl_fs_chmod(int root, const char *path, int mode, int follow)
 {
 	return WITH_OBJECT(root, path, follow, fd,
-			   lkl_sys4(LKL___NR_fchmodat2, fd, "", mode,
-				    LKL_AT_EMPTY_PATH));
+			   k_fchmodat2(fd, "", mode, LKL_AT_EMPTY_PATH));
 }
 
 long lkl_fs_chown(int root, const char *path, unsigned int uid,
 		  unsigned int gid, int follow)
 {
 	return WITH_OBJECT(root, path, follow, fd,
-			   lkl_sys5(LKL___NR_fchownat, fd, "", uid, gid,
-				    LKL_AT_EMPTY_PATH));
+			   k_fchownat(fd, "", uid, gid,
+				      LKL_AT_EMPTY_PATH));
 }
 
 long lkl_fs_utimens(int root, const char *path,
 		    const struct lkl___kernel_timespec times[2], int follow)
 {
 	return WITH_OBJECT(root, path, follow, fd,
-			   lkl_sys4(LKL___NR_utimensat, fd, "", times,
-				    LKL_AT_EMPTY_PATH));
+			   k_utimensat(fd, "", times,
+				       LKL_AT_EMPTY_PATH));
 }
 
 long lkl_fs_truncate(int root, const char *path, long long len)
 {
 	long fd = lkl_fs_open(root, path, LKL_O_WRONLY, 0);
-	long ret;
+	long ret, n;
 
 	if (fd < 0)
 		return fd;
-	ret = lkl_sys2(LKL___NR_ftruncate, fd, len);
-	close_fd(fd);
-	return ret;
+	ret = k_ftruncate(fd, len);
+	/* Open for writing: its close has a say. */
+	n = k_close(fd);
+	return ret ? ret : n;
 }
 
 long lkl_fs_access(int root, const char *path, int mode)
 {
 	return WITH_OBJECT(root, path, 1, fd,
-			   lkl_sys4(LKL___NR_faccessat2, fd, "", mode,
-				    LKL_AT_EMPTY_PATH));
+			   k_faccessat2(fd, "", mode, LKL_AT_EMPTY_PATH));
 }
 
 long lkl_fs_statfs(int root, const char *path, struct lkl_statfs64 *st)
 {
 	return WITH_OBJECT(root, path, 1, fd,
-			   lkl_sys2(LKL___NR_fstatfs, fd, st));
-}
-
-static void proc_fd_path(char *buf, long fd)
-{
-	snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%ld", fd);
+			   k_fstatfs(fd, st));
 }
 
 long lkl_fs_realpath(int root, const char *path, char *buf, size_t len)
 {
-	char link[PROC_FD_PATH_MAX], root_path[4096];
+	char link[K_FDPATH_LEN], root_path[4096];
 	long fd, n, rn;
 
-	proc_fd_path(link, root);
-	rn = lkl_sys4(LKL___NR_readlinkat, LKL_AT_FDCWD, link, root_path,
-		      sizeof(root_path) - 1);
+	k_fd_path(link, root);
+	rn = k_readlinkat(LKL_AT_FDCWD, link, root_path,
+			  sizeof(root_path) - 1);
 	if (rn < 0)
 		return rn;
 	root_path[rn] = 0;
@@ -272,8 +264,8 @@ long lkl_fs_realpath(int root, const char *path, char *buf, size_t len)
 	fd = open_path(root, path, 1);
 	if (fd < 0)
 		return fd;
-	proc_fd_path(link, fd);
-	n = lkl_sys4(LKL___NR_readlinkat, LKL_AT_FDCWD, link, buf, len - 1);
+	k_fd_path(link, fd);
+	n = k_readlinkat(LKL_AT_FDCWD, link, buf, len - 1);
 	close_fd(fd);
 	if (n < 0)
 		return n;
@@ -299,7 +291,7 @@ long lkl_fs_realpath(int root, const char *path, char *buf, size_t len)
  */
 #define WITH_XATTR_PATH(root, path, follow, xpath, call)		\
 	({								\
-		char xpath[PROC_FD_PATH_MAX + 4096];			\
+		char xpath[K_FDPATH_LEN + 4096];			\
 		long __ret;						\
 									\
 		if (follow) {						\
@@ -307,7 +299,7 @@ long lkl_fs_realpath(int root, const char *path, char *buf, size_t len)
 									\
 			__ret = __fd;					\
 			if (__fd >= 0) {				\
-				proc_fd_path(xpath, __fd);		\
+				k_fd_path(xpath, __fd);		\
 				__ret = (call);				\
 				close_fd(__fd);				\
 			}						\
@@ -326,35 +318,32 @@ long lkl_fs_getxattr(int root, const char *path, const char *name,
 		     void *value, size_t size, int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys4(follow ? LKL___NR_getxattr :
-				LKL___NR_lgetxattr, xpath, name, value,
-					size));
+			       (follow ? k_getxattr : k_lgetxattr)(xpath,
+						name, value, size));
 }
 
 long lkl_fs_setxattr(int root, const char *path, const char *name,
 		     const void *value, size_t size, int flags, int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys5(follow ? LKL___NR_setxattr :
-				LKL___NR_lsetxattr, xpath, name, value,
-					size, flags));
+			       (follow ? k_setxattr : k_lsetxattr)(xpath,
+						name, value, size, flags));
 }
 
 long lkl_fs_listxattr(int root, const char *path, char *list, size_t size,
 		      int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys3(follow ? LKL___NR_listxattr :
-				LKL___NR_llistxattr, xpath, list,
-					size));
+			       (follow ? k_listxattr : k_llistxattr)(xpath,
+						list, size));
 }
 
 long lkl_fs_removexattr(int root, const char *path, const char *name,
 			int follow)
 {
 	return WITH_XATTR_PATH(root, path, follow, xpath,
-			       lkl_sys2(follow ? LKL___NR_removexattr :
-				LKL___NR_lremovexattr, xpath, name));
+			       (follow ? k_removexattr :
+				k_lremovexattr)(xpath, name));
 }
 
 long lkl_fs_readdir(int root, const char *path, lkl_fs_dirent_fn fn,
@@ -366,7 +355,7 @@ long lkl_fs_readdir(int root, const char *path, lkl_fs_dirent_fn fn,
 	fd = lkl_fs_open(root, path, LKL_O_RDONLY | LKL_O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
-	while ((n = lkl_sys3(LKL___NR_getdents64, fd, buf, sizeof(buf))) > 0) {
+	while ((n = k_getdents64(fd, buf, sizeof(buf))) > 0) {
 		long off = 0;
 
 		while (off < n) {

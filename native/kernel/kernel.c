@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "kcall.h"
 #include "../host/posix_host.h"
 #include "../disk/file_disk.h"
 
@@ -54,7 +55,8 @@ int lkl_host_halt(void)
 
 	pthread_mutex_lock(&mounts.lock);
 	for (i = mounts.count - 1; i >= 0; i--)
-		lkl_sys2(LKL___NR_umount2, mounts.paths[i], 0);
+		/* Busy or not, the halt below ends it: nothing to undo. */
+		k_umount2(mounts.paths[i], 0);
 	mounts.count = 0;
 	pthread_mutex_unlock(&mounts.lock);
 	return lkl_halt();
@@ -124,7 +126,7 @@ static int mkdir_p(const char *path)
 		char saved = *p;
 
 		*p = 0;
-		err = lkl_sys3(LKL___NR_mkdirat, LKL_AT_FDCWD, buf, 0700);
+		err = k_mkdirat(LKL_AT_FDCWD, buf, 0700);
 		if (err && err != -LKL_EEXIST)
 			return err;
 		*p = saved;
@@ -142,19 +144,19 @@ static const char *detect_fstype(const char *dev, long *err)
 	unsigned char sb[4096];
 	long fd, n;
 
-	fd = lkl_sys4(LKL___NR_openat, LKL_AT_FDCWD, dev,
-		      LKL_O_RDONLY | LKL_O_CLOEXEC, 0);
+	fd = k_openat(LKL_AT_FDCWD, dev, LKL_O_RDONLY | LKL_O_CLOEXEC, 0);
 	*err = fd < 0 ? fd : -LKL_ENODEV;
 	if (fd < 0)
 		return NULL;
 
 	/* btrfs: "_BHRfS_M" 64 bytes into the superblock at 64 KiB */
-	n = lkl_sys4(LKL___NR_pread64, fd, sb, 8, 65536 + 64);
+	n = k_pread(fd, sb, 8, 65536 + 64);
 	if (n == 8 && !memcmp(sb, "_BHRfS_M", 8))
 		goto found_btrfs;
 
-	n = lkl_sys4(LKL___NR_pread64, fd, sb, sizeof(sb), 0);
-	lkl_sys1(LKL___NR_close, fd);
+	n = k_pread(fd, sb, sizeof(sb), 0);
+	/* Read only: nothing to lose in its close. */
+	k_close(fd);
 	if (n < 2048)
 		return NULL;
 	/* ext2/3/4: 0xEF53 at 1024 + 56 */
@@ -169,7 +171,7 @@ static const char *detect_fstype(const char *dev, long *err)
 	return NULL;
 
 found_btrfs:
-	lkl_sys1(LKL___NR_close, fd);
+	k_close(fd);
 	return "btrfs";
 }
 
@@ -235,7 +237,7 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		if (!fstype)
 			return err;
 	}
-	err = lkl_sys5(LKL___NR_mount, dev, path, fstype, flags, data);
+	err = k_mount(dev, path, fstype, flags, data);
 	if (err)
 		return err;
 
@@ -252,7 +254,7 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 
 int lkl_host_umount(const char *mnt)
 {
-	long err = lkl_sys2(LKL___NR_umount2, mnt, 0);
+	long err = k_umount2(mnt, 0);
 	int i;
 
 	if (err)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "kcall.h"
 #include "put.h"
 #include "../copy/xattr_pack.h"
 
@@ -70,15 +71,14 @@ long lkl_fs_put_file(int root, const char *path, const void *data, size_t len,
 	if (fd < 0)
 		return fd;
 	while (done < len) {
-		n = lkl_sys3(LKL___NR_write, fd, (const char *)data + done,
-			     len - done);
+		n = k_write(fd, (const char *)data + done, len - done);
 		if (n <= 0) {
 			ret = n ? n : -LKL_EIO;
 			break;
 		}
 		done += n;
 	}
-	n = lkl_sys1(LKL___NR_close, fd);
+	n = k_close(fd);
 	if (!ret)
 		ret = n;
 	if (ret)
