@@ -13,9 +13,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <fuse_lowlevel.h>
 
 #include "../kernel/kernel.h"
+
+#define LKLFUSE_PROG		"lklfuse-server"
+/* The kernel's memory without -o mb=. */
+#define LKLFUSE_DEFAULT_MB	128
 
 /* FUSE reads and writes of up to this much at once. */
 #define LKLFUSE_MAX_IO		(1024 * 1024)
@@ -88,7 +93,7 @@ struct lklfuse_opts {
 	char *type;			/* NULL: recognise it */
 	char *kopts;			/* the kernel mount's data */
 	char *log;
-	char *uid, *gid, *umask;	/* as given, checked in main() */
+	char *uid, *gid, *umask;	/* as given, checked by options.c */
 	int part;
 	int ro;
 	unsigned long mb;
@@ -135,6 +140,44 @@ struct lklfuse {
 	gid_t gid;
 	mode_t umask;
 };
+
+/* lklfuse.c */
+/* Report a failure before the mount serves: stderr and the launcher. */
+void __attribute__((format(printf, 2, 3)))
+lklfuse_setup_error(struct lklfuse *lf, const char *fmt, ...);
+
+/* options.c */
+/* What the command line says: the options and a little more. */
+struct lklfuse_cmdline {
+	struct lklfuse_opts opts;
+	int extra_args;		/* more than two non-option arguments */
+	bool fsname, subtype;	/* given by the user */
+	bool allow_other, default_permissions;
+};
+
+/* Ours into @cl, libfuse's left in @args: 0, or -1 (libfuse said why). */
+int lklfuse_parse_args(struct fuse_args *args, struct lklfuse_cmdline *cl);
+void lklfuse_usage(FILE *f);
+/* Check lf->opts and set what every file shows: 0, or -1 reported. */
+int lklfuse_check_opts(struct lklfuse *lf, const struct lklfuse_cmdline *cl);
+/* LKLFUSE_READY_FD, if set and a descriptor: kept from any child; or -1. */
+int lklfuse_ready_fd_from_env(void);
+/*
+ * The libfuse options the user left to us: fsname=@fsname,
+ * subtype=@fstype, and default_permissions with allow_other.  0 or -1.
+ */
+int lklfuse_add_fuse_opts(struct fuse_args *args,
+			  const struct lklfuse_cmdline *cl, const char *fsname,
+			  const char *fstype);
+void lklfuse_free_opts(struct lklfuse_opts *o);
+
+/* lifecycle.c (each returns 0, or -1 with the error reported) */
+/* Open and lock the image and check the mount point, before the boot. */
+int lklfuse_check_paths(struct lklfuse *lf);
+/* Boot, add the disk, mount it and open its root for the inode table. */
+int lklfuse_kernel_start(struct lklfuse *lf);
+/* Unmount, remove the disk and halt, so that the image is consistent. */
+int lklfuse_kernel_stop(struct lklfuse *lf);
 
 /* inodes.c */
 /*

@@ -651,7 +651,30 @@ static int open_flags(int flags)
 	return lkl_host_open_flags(flags) | LKL_O_CLOEXEC;
 }
 
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/*
+ * What the host may cache of the open file @f, which FUSE's handle now
+ * points at.  All changes come through this server, so what is cached
+ * stays valid until the host's own kernel makes a change, and drops it.
+ */
+static void set_open(struct fuse_file_info *fi, struct lklfuse_file *f,
+		     bool dir)
+{
+	fi->fh = (uintptr_t)f;
+	fi->keep_cache = 1;
+	if (dir)
+		fi->cache_readdir = 1;
+	else
+		fi->noflush = 1;
+}
+
+/*
+ * open and opendir: a descriptor really open, from the node's O_PATH
+ * one.  A directory is opened as "." below it; a file through
+ * /proc/self/fd/N, the one way to reopen an O_PATH descriptor with other
+ * flags.
+ */
+static void open_node(fuse_req_t req, fuse_ino_t ino,
+		      struct fuse_file_info *fi, bool dir)
 {
 	struct lklfuse *lf = lf_of(req);
 	struct lklfuse_node *node = node_of(req, ino);
@@ -660,26 +683,36 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	long fd = get_fd(lf, node);
 
 	if (fd >= 0) {
-		k_fd_path(path, fd);
-		fd = k_openat(LKL_AT_FDCWD, path, open_flags(fi->flags), 0);
+		long opath = fd;
+
+		if (dir) {
+			fd = k_openat(opath, ".", LKL_O_RDONLY |
+				      LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
+		} else {
+			k_fd_path(path, opath);
+			fd = k_openat(LKL_AT_FDCWD, path,
+				      open_flags(fi->flags), 0);
+		}
 		put_fd(lf, node);
 	}
 	if (fd < 0) {
 		reply_result(req, fd);
 		return;
 	}
-	f = file_new(lf, node, fd, false);
+	f = file_new(lf, node, fd, dir);
 	if (!f) {
 		k_close(fd);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fi->fh = (uintptr_t)f;
-	/* All changes come through here: what is cached stays valid. */
-	fi->keep_cache = 1;
-	fi->noflush = 1;
+	set_open(fi, f, dir);
 	if (fuse_reply_open(req, fi))
 		file_close(lf, f);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	open_node(req, ino, fi, false);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -721,9 +754,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fi->fh = (uintptr_t)f;
-	fi->keep_cache = 1;
-	fi->noflush = 1;
+	set_open(fi, f, false);
 	if (fuse_reply_create(req, &e, fi)) {
 		file_close(lf, f);
 		lklfuse_node_forget(&lf->inodes,
@@ -842,35 +873,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct lklfuse *lf = lf_of(req);
-	struct lklfuse_node *node = node_of(req, ino);
-	struct lklfuse_file *f;
-	long fd = get_fd(lf, node);
-
-	if (fd >= 0) {
-		long opath = fd;
-
-		fd = k_openat(opath, ".",
-			      LKL_O_RDONLY | LKL_O_DIRECTORY | LKL_O_CLOEXEC,
-			      0);
-		put_fd(lf, node);
-	}
-	if (fd < 0) {
-		reply_result(req, fd);
-		return;
-	}
-	f = file_new(lf, node, fd, true);
-	if (!f) {
-		k_close(fd);
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	fi->fh = (uintptr_t)f;
-	/* The caller's kernel drops its copy when it changes the directory. */
-	fi->cache_readdir = 1;
-	fi->keep_cache = 1;
-	if (fuse_reply_open(req, fi))
-		file_close(lf, f);
+	open_node(req, ino, fi, true);
 }
 
 static bool is_dot_or_dotdot(const char *name)
