@@ -35,23 +35,7 @@
 
 #include "scan.h"
 #include "xattr_pack.h"
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n",		\
-			__FILE__, __LINE__, #cond);			\
-		exit(1);						\
-	}								\
-} while (0)
-
-#define CHECK_EQ(a, b) do {						\
-	long long _a = (a), _b = (b);					\
-	if (_a != _b) {							\
-		fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", \
-			__FILE__, __LINE__, #a, _a, #b, _b);		\
-		exit(1);						\
-	}								\
-} while (0)
+#include "../test/unit.h"
 
 /* The callback's own non-zero return, which a scan hands back. */
 #define STOP		7

@@ -2,7 +2,7 @@
 /*
  * Standalone test of the file disk backend, with a stub lkl_blk_complete().
  *
- * Build and run (from native/):
+ * Build and run (from native/; "make check" does it):
  *
  *	gcc -Wall -Wextra -Werror -O2 -g -fPIC -pthread \
  *		-I../build/include \
@@ -30,26 +30,10 @@
 #include <unistd.h>
 
 #include "file_disk.h"
+#include "../test/unit.h"
 
 #define MAX_SEGS	8
 #define NCONC		32
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n",		\
-			__FILE__, __LINE__, #cond);			\
-		exit(1);						\
-	}								\
-} while (0)
-
-#define CHECK_EQ(a, b) do {						\
-	long long _a = (a), _b = (b);					\
-	if (_a != _b) {							\
-		fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", \
-			__FILE__, __LINE__, #a, _a, #b, _b);		\
-		exit(1);						\
-	}								\
-} while (0)
 
 struct treq {
 	struct lkl_blk_req req;

@@ -2,7 +2,7 @@
 /*
  * Standalone test of the POSIX host operations.
  *
- * Build and run (from native/):
+ * Build and run (from native/; "make check" does it):
  *
  *	gcc -Wall -Wextra -Werror -O2 -g -fPIC -pthread \
  *		-I../build/include \
@@ -26,16 +26,9 @@
 #include <unistd.h>
 
 #include "posix_host.h"
+#include "../test/unit.h"
 
 #define MSEC	1000000ULL
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n",		\
-			__FILE__, __LINE__, #cond);			\
-		exit(1);						\
-	}								\
-} while (0)
 
 static const struct lkl_host_ops *ops = &lkl_posix_host_ops;
 
