@@ -139,7 +139,7 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	unsigned int mode = stx->stx_mode;
-	long uid = -1, gid = -1;
+	long uid = -1, gid = -1, restored = 0;
 
 	if (ctx->uid != stx->stx_uid)
 		uid = ctx->uid;
@@ -152,16 +152,19 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
 		return;
 	/*
 	 * chown dropped set-user/group-ID bits the caller asked for; if
-	 * they cannot be put back, the status below shows them gone.
+	 * they cannot be put back, the file stays without them.
 	 */
 	if (S_ISREG(mode) && (mode & (S_ISUID | S_ISGID)))
-		k_fchmodat2(fd, "", mode & 07777, LKL_AT_EMPTY_PATH);
+		restored = k_fchmodat2(fd, "", mode & 07777,
+				       LKL_AT_EMPTY_PATH);
 	if (k_fstatx(fd, stx) < 0) {
-		/* The owner is what chown just set; the rest is as it was. */
+		/* What chown set and cleared; the rest is as it was. */
 		if (uid != -1)
 			stx->stx_uid = uid;
 		if (gid != -1)
 			stx->stx_gid = gid;
+		if (restored < 0)
+			stx->stx_mode &= ~(S_ISUID | S_ISGID);
 	}
 }
 
