@@ -129,6 +129,11 @@ static inline long k_pwrite(long fd, const void *buf, size_t len,
 	return lkl_sys4(LKL___NR_pwrite64, fd, buf, len, off);
 }
 
+static inline long k_read(long fd, void *buf, size_t len)
+{
+	return lkl_sys3(LKL___NR_read, fd, buf, len);
+}
+
 static inline long k_write(long fd, const void *buf, size_t len)
 {
 	return lkl_sys3(LKL___NR_write, fd, buf, len);

@@ -509,13 +509,12 @@ static void rw_create(const char *mnt)
 			break;
 		off += n;
 	}
-	CHECK(lkl_sys1(LKL___NR_fsync, fd));
+	CHECK(k_fsync(fd, 0));
 	memcpy(expected_data + PATCH_OFF, PATCH, strlen(PATCH));
-	r = CHECK(lkl_sys4(LKL___NR_pwrite64, fd, PATCH, strlen(PATCH),
-			   PATCH_OFF));
+	r = CHECK(k_pwrite(fd, PATCH, strlen(PATCH), PATCH_OFF));
 	if (r >= 0 && (size_t)r != strlen(PATCH))
 		fail("pwrite64: %ld of %zu bytes", r, strlen(PATCH));
-	CHECK(lkl_sys1(LKL___NR_fsync, fd));
+	CHECK(k_fsync(fd, 0));
 	CHECK(k_close(fd));
 	if (kpath(p, mnt, "new/data.bin"))
 		EXPECT_ERR(k_open(p, LKL_O_CREAT | LKL_O_EXCL | LKL_O_WRONLY,
@@ -530,7 +529,7 @@ static void rw_create(const char *mnt)
 		fd = CHECK(k_open(p, LKL_O_WRONLY | LKL_O_APPEND, 0));
 		if (fd >= 0) {
 			r = CHECK(k_write_all(fd, "appended\n", 9));
-			CHECK(lkl_sys1(LKL___NR_fdatasync, fd));
+			CHECK(k_fsync(fd, 1));
 			CHECK(k_close(fd));
 		}
 	}
@@ -580,42 +579,38 @@ static void rw_attributes(const struct fs_case *fs, const char *mnt)
 
 	if (!kpath(p, mnt, "new/renamed.txt"))
 		return;
-	CHECK(lkl_sys4(LKL___NR_utimensat, LKL_AT_FDCWD, p, ts, 0));
+	CHECK(k_utimensat(LKL_AT_FDCWD, p, ts, 0));
 	if (!fs->posix)
 		return;
 
 	CHECK(lkl_sys3(LKL___NR_fchmodat, LKL_AT_FDCWD, p, 0600));
-	CHECK(lkl_sys5(LKL___NR_fchownat, LKL_AT_FDCWD, p, NEW_UID, NEW_GID,
-		       0));
-	r = CHECK(lkl_sys5(LKL___NR_setxattr, p, XATTR_NAME, XATTR_VALUE,
-			   XATTR_LEN, LKL_XATTR_CREATE));
+	CHECK(k_fchownat(LKL_AT_FDCWD, p, NEW_UID, NEW_GID, 0));
+	r = CHECK(k_setxattr(p, XATTR_NAME, XATTR_VALUE, XATTR_LEN,
+			     LKL_XATTR_CREATE));
 	if (r >= 0)
-		EXPECT_ERR(lkl_sys5(LKL___NR_setxattr, p, XATTR_NAME, "x", 1,
-				    LKL_XATTR_CREATE), LKL_EEXIST);
-	r = CHECK(lkl_sys4(LKL___NR_getxattr, p, XATTR_NAME, val,
-			   sizeof(val)));
+		EXPECT_ERR(k_setxattr(p, XATTR_NAME, "x", 1, LKL_XATTR_CREATE),
+			   LKL_EEXIST);
+	r = CHECK(k_getxattr(p, XATTR_NAME, val, sizeof(val)));
 	if (r >= 0 && (r != (long)XATTR_LEN || memcmp(val, XATTR_VALUE,
 						      XATTR_LEN)))
 		fail("getxattr %s: %ld bytes back, not the %zu set", XATTR_NAME,
 		     r, XATTR_LEN);
 
 	if (kpath(q, mnt, "new/link.txt"))
-		CHECK(lkl_sys5(LKL___NR_linkat, LKL_AT_FDCWD, p, LKL_AT_FDCWD,
-			       q, 0));
+		CHECK(k_linkat(LKL_AT_FDCWD, p, LKL_AT_FDCWD, q, 0));
 	if (kpath(q, mnt, "new/sym"))
-		CHECK(lkl_sys3(LKL___NR_symlinkat, "renamed.txt",
-			       LKL_AT_FDCWD, q));
+		CHECK(k_symlinkat("renamed.txt", LKL_AT_FDCWD, q));
 	if (kpath(q, mnt, "new/sub")) {
 		ts[0].tv_sec = DIR_MTIME_SEC;
 		ts[0].tv_nsec = DIR_MTIME_NSEC;
 		ts[1] = ts[0];
 		CHECK(lkl_sys3(LKL___NR_fchmodat, LKL_AT_FDCWD, q, 0751));
-		CHECK(lkl_sys4(LKL___NR_utimensat, LKL_AT_FDCWD, q, ts, 0));
+		CHECK(k_utimensat(LKL_AT_FDCWD, q, ts, 0));
 	}
 	if (kpath(q, mnt, "new")) {
 		fd = CHECK(k_open(q, LKL_O_RDONLY | LKL_O_DIRECTORY, 0));
 		if (fd >= 0) {
-			CHECK(lkl_sys1(LKL___NR_fsync, fd));
+			CHECK(k_fsync(fd, 0));
 			CHECK(k_close(fd));
 		}
 	}
@@ -679,7 +674,8 @@ static void rw_verify(const struct fs_case *fs, const char *mnt,
 	long r;
 	int i;
 
-	if (kpath(p, mnt, "new/data.bin") && CHECK(k_statx(p, 0, &stx)) >= 0) {
+	if (kpath(p, mnt, "new/data.bin") &&
+	    CHECK(k_path_statx(p, 0, &stx)) >= 0) {
 		if (stx.stx_size != DATA_LEN)
 			fail("new/data.bin: size %llu, expected %d",
 			     (unsigned long long)stx.stx_size, DATA_LEN);
@@ -694,7 +690,7 @@ static void rw_verify(const struct fs_case *fs, const char *mnt,
 	if (kpath(p, mnt, "dir/sub/deeper/deepest"))
 		k_expect_missing(p);
 	if (kpath(p, mnt, "dir/sub/deeper") &&
-	    CHECK(k_statx(p, 0, &stx)) >= 0 && !fs->dir_nlink_one &&
+	    CHECK(k_path_statx(p, 0, &stx)) >= 0 && !fs->dir_nlink_one &&
 	    stx.stx_nlink != 2)
 		fail("dir/sub/deeper: nlink %u after rmdir of its subdirectory, expected 2",
 		     stx.stx_nlink);
@@ -769,7 +765,7 @@ static void rw_verify(const struct fs_case *fs, const char *mnt,
 
 	/* Times, and the rest of what rw_attributes() set. */
 	if (kpath(p, mnt, "new/renamed.txt") &&
-	    CHECK(k_statx(p, 0, &stx)) >= 0) {
+	    CHECK(k_path_statx(p, 0, &stx)) >= 0) {
 		expect_time("new/renamed.txt mtime", &stx.stx_mtime,
 			    MTIME_SEC, MTIME_NSEC, fs->time_gran);
 		/* FAT keeps the access date only. */
@@ -793,17 +789,16 @@ static void rw_verify(const struct fs_case *fs, const char *mnt,
 		struct lkl_statx stx2;
 
 		if (kpath(p, mnt, "new/renamed.txt")) {
-			r = CHECK(lkl_sys4(LKL___NR_getxattr, p, XATTR_NAME,
-					   val, sizeof(val)));
+			r = CHECK(k_getxattr(p, XATTR_NAME, val, sizeof(val)));
 			if (r >= 0 && (r != (long)XATTR_LEN ||
 				       memcmp(val, XATTR_VALUE, XATTR_LEN)))
 				fail("getxattr %s: %ld bytes, not what was set",
 				     XATTR_NAME, r);
 		}
 		if (kpath(p, mnt, "new/link.txt") &&
-		    CHECK(k_statx(p, 0, &stx2)) >= 0 &&
+		    CHECK(k_path_statx(p, 0, &stx2)) >= 0 &&
 		    kpath(p, mnt, "new/renamed.txt") &&
-		    CHECK(k_statx(p, 0, &stx)) >= 0 &&
+		    CHECK(k_path_statx(p, 0, &stx)) >= 0 &&
 		    stx.stx_ino != stx2.stx_ino)
 			fail("new/link.txt: inode %llu, new/renamed.txt %llu",
 			     (unsigned long long)stx2.stx_ino,
@@ -815,7 +810,7 @@ static void rw_verify(const struct fs_case *fs, const char *mnt,
 			k_expect_text(p, "small file\n");
 		}
 		if (kpath(p, mnt, "new/sub") &&
-		    CHECK(k_statx(p, 0, &stx)) >= 0) {
+		    CHECK(k_path_statx(p, 0, &stx)) >= 0) {
 			if (stx.stx_mode != (S_IFDIR | 0751))
 				fail("new/sub: mode %#o, expected %#o",
 				     stx.stx_mode, S_IFDIR | 0751);

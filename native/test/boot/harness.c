@@ -280,55 +280,47 @@ ssize_t host_read_all(int fd, void *buf, size_t len)
 	return done;
 }
 
-/* -------------------------------------------------------- kernel helpers */
+/* ---------------------------- kernel helpers, by path (kcall.h beneath) */
 
 long k_open(const char *path, int flags, int mode)
 {
-	return lkl_sys4(LKL___NR_openat, LKL_AT_FDCWD, path, flags, mode);
+	return k_openat(LKL_AT_FDCWD, path, flags, mode);
 }
 
-long k_close(long fd)
-{
-	return lkl_sys1(LKL___NR_close, fd);
-}
-
-long k_statx(const char *path, int flags, struct lkl_statx *stx)
+long k_path_statx(const char *path, int flags, struct lkl_statx *stx)
 {
 	memset(stx, 0, sizeof(*stx));
-	return lkl_sys5(LKL___NR_statx, LKL_AT_FDCWD, path, flags,
-			LKL_STATX_BASIC_STATS | LKL_STATX_BTIME, stx);
+	return k_statx(LKL_AT_FDCWD, path, flags, K_STATX_MASK, stx);
 }
 
 long k_lstatx(const char *path, struct lkl_statx *stx)
 {
-	return k_statx(path, LKL_AT_SYMLINK_NOFOLLOW, stx);
+	return k_path_statx(path, LKL_AT_SYMLINK_NOFOLLOW, stx);
 }
 
 long k_mkdir(const char *path, int mode)
 {
-	return lkl_sys3(LKL___NR_mkdirat, LKL_AT_FDCWD, path, mode);
+	return k_mkdirat(LKL_AT_FDCWD, path, mode);
 }
 
 long k_unlink(const char *path)
 {
-	return lkl_sys3(LKL___NR_unlinkat, LKL_AT_FDCWD, path, 0);
+	return k_unlinkat(LKL_AT_FDCWD, path, 0);
 }
 
 long k_rmdir(const char *path)
 {
-	return lkl_sys3(LKL___NR_unlinkat, LKL_AT_FDCWD, path,
-			LKL_AT_REMOVEDIR);
+	return k_unlinkat(LKL_AT_FDCWD, path, LKL_AT_REMOVEDIR);
 }
 
 long k_rename(const char *from, const char *to, unsigned int flags)
 {
-	return lkl_sys5(LKL___NR_renameat2, LKL_AT_FDCWD, from, LKL_AT_FDCWD,
-			to, flags);
+	return k_renameat2(LKL_AT_FDCWD, from, LKL_AT_FDCWD, to, flags);
 }
 
 long k_readlink(const char *path, char *buf, size_t len)
 {
-	return lkl_sys4(LKL___NR_readlinkat, LKL_AT_FDCWD, path, buf, len);
+	return k_readlinkat(LKL_AT_FDCWD, path, buf, len);
 }
 
 /* Write all of @buf (looping over short writes): @len or a negative errno. */
@@ -337,8 +329,7 @@ long k_write_all(long fd, const void *buf, size_t len)
 	size_t done = 0;
 
 	while (done < len) {
-		long n = lkl_sys3(LKL___NR_write, fd, (const char *)buf + done,
-				  len - done);
+		long n = k_write(fd, (const char *)buf + done, len - done);
 
 		if (n < 0)
 			return n;
@@ -355,8 +346,7 @@ long k_read_all(long fd, void *buf, size_t len)
 	size_t done = 0;
 
 	while (done < len) {
-		long n = lkl_sys3(LKL___NR_read, fd, (char *)buf + done,
-				  len - done);
+		long n = k_read(fd, (char *)buf + done, len - done);
 
 		if (n < 0)
 			return n;
@@ -372,8 +362,8 @@ long k_pread_all(long fd, void *buf, size_t len, long long off)
 	size_t done = 0;
 
 	while (done < len) {
-		long n = lkl_sys4(LKL___NR_pread64, fd, (char *)buf + done,
-				  len - done, off + done);
+		long n = k_pread(fd, (char *)buf + done, len - done,
+				 off + done);
 
 		if (n < 0)
 			return n;
@@ -520,7 +510,7 @@ long k_list(const char *path, struct dlist *out, size_t buf_len,
 		free(buf);
 		return fd;
 	}
-	while ((n = lkl_sys3(LKL___NR_getdents64, fd, buf, buf_len)) > 0) {
+	while ((n = k_getdents64(fd, buf, buf_len)) > 0) {
 		long off = 0;
 
 		while (off < n) {

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../kernel/kernel.h"
+#include "../../kernel/kcall.h"
 
 #define MIB			(1024 * 1024)
 #define CHUNK			MIB	/* file contents compare this much at once */
@@ -86,9 +86,9 @@ ssize_t host_read_all(int fd, void *buf, size_t len);
 
 /* ------------------------------------- kernel helpers, by absolute path */
 
+/* The *at() calls of kcall.h from LKL_AT_FDCWD; k_close() is kcall.h's. */
 long k_open(const char *path, int flags, int mode);
-long k_close(long fd);
-long k_statx(const char *path, int flags, struct lkl_statx *stx);
+long k_path_statx(const char *path, int flags, struct lkl_statx *stx);
 long k_lstatx(const char *path, struct lkl_statx *stx);
 long k_mkdir(const char *path, int mode);
 long k_unlink(const char *path);

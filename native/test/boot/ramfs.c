@@ -55,8 +55,7 @@ static void test_open_flags(void)
 			     got, pairs[i].lkl);
 	}
 
-	CHECK(lkl_sys3(LKL___NR_symlinkat, "c", LKL_AT_FDCWD,
-		       "/ramtest/link"));
+	CHECK(k_symlinkat("c", LKL_AT_FDCWD, "/ramtest/link"));
 	fd = CHECK(k_open("/ramtest/sub", lkl_host_open_flags(O_RDONLY |
 			  O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), 0));
 	if (fd >= 0)
@@ -87,7 +86,7 @@ void test_ramfs(void)
 		fail("/: f_type %#lx, expected ramfs", (unsigned long)sfs.f_type);
 	CHECK(k_mkdir("/ramtest", 0755));
 	EXPECT_ERR(k_mkdir("/ramtest", 0755), LKL_EEXIST);
-	if (CHECK(k_statx("/ramtest", 0, &stx)) >= 0 &&
+	if (CHECK(k_path_statx("/ramtest", 0, &stx)) >= 0 &&
 	    (stx.stx_mode != (S_IFDIR | 0755) || stx.stx_nlink != 2))
 		fail("/ramtest: mode %#o nlink %u", stx.stx_mode,
 		     stx.stx_nlink);
@@ -99,7 +98,7 @@ void test_ramfs(void)
 			  0640));
 	if (fd >= 0) {
 		r = CHECK(k_write_all(fd, data, sizeof(data)));
-		CHECK(lkl_sys3(LKL___NR_lseek, fd, 0, LKL_SEEK_SET));
+		CHECK(k_lseek(fd, 0, LKL_SEEK_SET));
 		r = CHECK(k_read_all(fd, back, sizeof(back)));
 		if (r >= 0 && (r != sizeof(back) || memcmp(data, back, r)))
 			fail("read back %ld bytes, different", r);
@@ -115,12 +114,13 @@ void test_ramfs(void)
 		r = CHECK(k_read_all(fd, back, 1));
 		if (r != 0)
 			fail("read at end of file: %ld, expected 0", r);
-		EXPECT_ERR(lkl_sys3(LKL___NR_write, fd, data, 1), LKL_EBADF);
+		EXPECT_ERR(k_write(fd, data, 1), LKL_EBADF);
 		CHECK(k_close(fd));
 	}
 	report("ramfs: openat, write, read, close");
 
-	if (CHECK(k_statx("/ramtest/a", LKL_AT_SYMLINK_NOFOLLOW, &stx)) >= 0) {
+	if (CHECK(k_path_statx("/ramtest/a", LKL_AT_SYMLINK_NOFOLLOW,
+			       &stx)) >= 0) {
 		if (stx.stx_mode != (S_IFREG | 0640))
 			fail("mode %#o, expected %#o", stx.stx_mode,
 			     S_IFREG | 0640);
@@ -135,14 +135,14 @@ void test_ramfs(void)
 			fail("mtime %lld: the clock is not the host's",
 			     (long long)stx.stx_mtime.tv_sec);
 	}
-	EXPECT_ERR(k_statx("/ramtest/none", 0, &stx), LKL_ENOENT);
+	EXPECT_ERR(k_path_statx("/ramtest/none", 0, &stx), LKL_ENOENT);
 	report("ramfs: statx");
 
 	if (k_put_file("/ramtest/b", "bee\n", 4, 0644) &&
-	    CHECK(k_statx("/ramtest/a", 0, &stx)) >= 0) {
+	    CHECK(k_path_statx("/ramtest/a", 0, &stx)) >= 0) {
 		CHECK(k_rename("/ramtest/a", "/ramtest/c", 0));
 		k_expect_missing("/ramtest/a");
-		if (CHECK(k_statx("/ramtest/c", 0, &stx2)) >= 0 &&
+		if (CHECK(k_path_statx("/ramtest/c", 0, &stx2)) >= 0 &&
 		    stx2.stx_ino != stx.stx_ino)
 			fail("renamed file has another inode");
 		EXPECT_ERR(k_rename("/ramtest/c", "/ramtest/b",
@@ -151,7 +151,7 @@ void test_ramfs(void)
 			       LKL_RENAME_EXCHANGE));
 		k_expect_text("/ramtest/c", "bee\n");
 		CHECK(k_rename("/ramtest/b", "/ramtest/sub/moved", 0));
-		if (CHECK(k_statx("/ramtest/sub/moved", 0, &stx2)) >= 0 &&
+		if (CHECK(k_path_statx("/ramtest/sub/moved", 0, &stx2)) >= 0 &&
 		    (stx2.stx_ino != stx.stx_ino ||
 		     stx2.stx_size != sizeof(data)))
 			fail("moved file: inode %llu size %llu",
@@ -198,7 +198,7 @@ void test_ramfs(void)
 		}
 		dlist_free(&l);
 	}
-	EXPECT_ERR(lkl_sys3(LKL___NR_getdents64, 9999, p, sizeof(p)),
+	EXPECT_ERR(k_getdents64(9999, p, sizeof(p)),
 		   LKL_EBADF);
 	report("ramfs: getdents64");
 

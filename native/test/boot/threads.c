@@ -58,8 +58,8 @@ static void *worker_main(void *arg)
 			     wk->id, i, p, r, r == (long)len ? "different" :
 			     "wrong length");
 		memset(&stx, 0, sizeof(stx));
-		r = lkl_sys5(LKL___NR_statx, fd, "", LKL_AT_EMPTY_PATH,
-			     LKL_STATX_BASIC_STATS, &stx);
+		r = k_statx(fd, "", LKL_AT_EMPTY_PATH, LKL_STATX_BASIC_STATS,
+			    &stx);
 		if (r < 0 || stx.stx_size != len)
 			fail("thread %d: statx %s: %ld, size %llu, expected %zu",
 			     wk->id, p, r, (unsigned long long)stx.stx_size,
