@@ -357,7 +357,9 @@ static long fd_meta(int fd, int opath, const struct lkl_put_meta *m,
 	int more, ret;
 
 	memset(res, 0, sizeof(*res));
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ret = snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (ret < 0 || (size_t)ret >= sizeof(proc))
+		return -EINVAL;
 	ret = opath ? fchownat(fd, "", m->uid, m->gid,
 			       AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) :
 		fchown(fd, m->uid, m->gid);
