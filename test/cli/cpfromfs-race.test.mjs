@@ -5,11 +5,15 @@
 //
 // The image (mkfs.ext4 -d) holds a few hundred directories down to six
 // levels, each with small files, a big file now and then, a symlink, a
-// hard link, a fifo and an xattr, so that every kind of write and every
-// metadata call goes through the swapped directories.  LKL_RACE_ROUNDS
-// sets the number of copies (24 by default).  Against the code that
-// checked a path and then wrote by path (628d1e9), about one round in ten
-// made directories or files in the outside directory.
+// hard link, a fifo, an xattr and an empty directory, so that every kind
+// of write and every metadata call goes through swapped directories.
+// Odd rounds swap directories with contents (the walk through them);
+// even rounds the empty directories near the top (made, then their
+// metadata set, with nothing between).  LKL_RACE_ROUNDS sets the number
+// of copies (16 by default).  Against 628d1e9, which checked a path and
+// then wrote by path, every even round chmodded the outside directory
+// through the symlink and about one odd round in ten made directories or
+// files in it (13 of 24 rounds changed it).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -21,7 +25,7 @@ import { PYTHON, lkl } from '../helpers/cli.mjs';
 t.setTimeout(900_000);
 process.umask(0o022);
 
-const ROUNDS = Number(process.env.LKL_RACE_ROUNDS ?? 24);
+const ROUNDS = Number(process.env.LKL_RACE_ROUNDS ?? 16);
 const TOPS = 6;
 const LEVELS = 5;
 
@@ -31,6 +35,7 @@ fs.chmodSync(dir, 0o755);
 // The tree: t0..t5, each a binary tree of directories d0/d1 LEVELS deep.
 const tree = join(dir, 'tree');
 const swapTargets = [];
+const emptyTargets = [];
 function fill(path, rel, level) {
 	fs.mkdirSync(path);
 	for (let i = 0; i < 3; i++)
@@ -41,6 +46,11 @@ function fill(path, rel, level) {
 	fs.linkSync(join(path, 'f1'), join(path, 'hard'));
 	if (level === 1)
 		run('mkfifo', [join(path, 'fifo')]);
+	// An empty directory: made, then its metadata set, nothing between.
+	fs.mkdirSync(join(path, 'e'));
+	fs.chmodSync(join(path, 'e'), 0o750);
+	if (level <= 1)
+		emptyTargets.push(`${rel}/e`);
 	run('setfattr', ['-n', 'user.where', '-v', rel, join(path, 'f2')]);
 	if (level < LEVELS) {
 		for (const d of ['d0', 'd1'])
@@ -89,12 +99,13 @@ let before = snapshot(outside);
 // The swapper: a tight loop that exchanges each target directory with a
 // symlink to `outside` beside it (renameat2 RENAME_EXCHANGE, through
 // python3's ctypes: atomic, so the name is never missing) and back at
-// once.  On SIGTERM it prints how many swaps it made.
+// after `hold` seconds.  On SIGTERM it prints how many swaps it made.
 const SWAPPER = `
-import ctypes, os, signal, sys
+import ctypes, os, signal, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 AT_FDCWD, RENAME_EXCHANGE = -100, 2
-copy, outside, *targets = sys.argv[1:]
+copy, outside, hold, *targets = sys.argv[1:]
+hold = float(hold)
 pairs = [(os.fsencode(copy + '/' + t), os.fsencode(copy + '/' + t + '.lnk')) for t in targets]
 swaps = 0
 def stop(*_):
@@ -106,17 +117,20 @@ while True:
 	for p, l in pairs:
 		if libc.renameat2(AT_FDCWD, p, AT_FDCWD, l, RENAME_EXCHANGE):
 			try:
-				os.symlink(outside, l)	# the first time, once p is there
+				os.symlink(outside, l)	# once the directory of p is there
 			except OSError:
 				pass
 			continue
+		until = time.perf_counter() + hold
+		while time.perf_counter() < until:
+			pass
 		libc.renameat2(AT_FDCWD, p, AT_FDCWD, l, RENAME_EXCHANGE)
 		swaps += 1
 `;
 
 /** Starts the swapper on `copy`; resolves once it runs. */
-async function startSwapper(copy) {
-	const child = spawn(PYTHON, ['-c', SWAPPER, copy, outside, ...swapTargets], {
+async function startSwapper(copy, hold, targets) {
+	const child = spawn(PYTHON, ['-c', SWAPPER, copy, outside, String(hold), ...targets], {
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
 	let out = '';
@@ -148,7 +162,9 @@ for (let round = 1; round <= ROUNDS; round++) {
 		const dest = join(dir, `dest-${round}`);
 		fs.mkdirSync(dest);
 		const copy = join(dest, 'copy');
-		const swapper = await startSwapper(copy);
+		// Odd rounds swap directories with contents, for a moment each;
+		// even ones the empty directories, held as symlinks for 300 µs.
+		const swapper = round % 2 ? await startSwapper(copy, 0, swapTargets) : await startSwapper(copy, 300e-6, emptyTargets);
 		let r, swaps;
 		try {
 			r = lkl(['cpfromfs', '-q', '-i', img, '/.', copy], { timeout: 120_000 });
