@@ -6,7 +6,7 @@
 // destination (native/hostfs/dest.h), a handle through which every node
 // is made relative to directory descriptors, never by a path checked
 // first:
-//   hostDestOpen(base) -> handle          hostDestClose(handle)
+//   hostDestOpen(base) -> handle          hostDestCloseSync(handle)
 //   hostDestMkdir(handle, rel)            hostDestCreate(handle, rel) -> fd
 //   hostDestSymlink(handle, rel, target)  hostDestLink(handle, rel, existing)
 //   hostDestMknod(handle, rel, mode, major, minor)
@@ -154,8 +154,9 @@ static Napi::Value HostDestOpen(const Napi::CallbackInfo &info, bool async)
 		   });
 }
 
-// hostDestClose(handle): its descriptors close once no call uses them.
-static Napi::Value HostDestClose(const Napi::CallbackInfo &info, bool)
+// hostDestCloseSync(handle): its descriptors close once no call uses
+// them (only a Sync form: it never waits).
+static Napi::Value HostDestClose(const Napi::CallbackInfo &info)
 {
 	if (!info[0].IsExternal() ||
 	    !info[0].As<Napi::External<HostDestHolder>>().CheckTypeTag(&kHostDestTag))
@@ -283,7 +284,8 @@ void InitHost(Napi::Env env, Napi::Object exports)
 	Export(env, exports, "hostGetxattr", HostGetxattr);
 	Export(env, exports, "hostDataMap", HostDataMap);
 	Export(env, exports, "hostDestOpen", HostDestOpen);
-	Export(env, exports, "hostDestClose", HostDestClose);
+	exports.Set("hostDestCloseSync", Napi::Function::New(env, HostDestClose,
+							     "hostDestCloseSync"));
 	Export(env, exports, "hostDestMkdir", HostDestMkdir);
 	Export(env, exports, "hostDestCreate", HostDestCreate);
 	Export(env, exports, "hostDestSymlink", HostDestSymlink);
