@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The few host filesystem calls node:fs lacks, for copies between the
-// host and an image: extended attributes, nanosecond times, device nodes,
-// where a sparse file's data is.
+// The host's own filesystem, for copies between it and an image.
+// Reading (cptofs's source): extended attributes and where a sparse
+// file's data is, which node:fs lacks.  Writing (cpfromfs): a
+// destination (native/hostfs/dest.h), a handle through which every node
+// is made relative to directory descriptors, never by a path checked
+// first:
+//   hostDestOpen(base) -> handle          hostDestCloseSync(handle)
+//   hostDestMkdir(handle, rel)            hostDestCreate(handle, rel) -> fd
+//   hostDestSymlink(handle, rel, target)  hostDestLink(handle, rel, existing)
+//   hostDestMknod(handle, rel, mode, major, minor)
+// (metadata and whole small files: put.cc).
 // Errors carry the host's errno, shaped like the kernel ones.
 #include <cerrno>
 #include <fcntl.h>
@@ -15,6 +23,10 @@
 #include <unistd.h>
 #include <utility>
 #include <vector>
+
+extern "C" {
+#include "../hostfs/dest.h"
+}
 
 #include "run.h"
 
@@ -91,58 +103,127 @@ static Napi::Value HostGetxattr(const Napi::CallbackInfo &info, bool async)
 		   });
 }
 
-// hostSetxattr(path, name, value, flags, follow)
-static Napi::Value HostSetxattr(const Napi::CallbackInfo &info, bool async)
+// A destination's handle: an External holding the destination until
+// hostDestClose() or the collector lets go of it, whichever comes first;
+// calls in flight hold it too.
+struct HostDestHolder {
+	std::shared_ptr<struct hostfs_dest> dest;
+};
+
+static const napi_type_tag kHostDestTag = { 0x6c6b6c686f737466ULL, 0x7364657374000001ULL };
+
+std::shared_ptr<struct hostfs_dest> ArgHostDest(const Napi::CallbackInfo &info, size_t i)
 {
-	std::string path = ArgHostPath(info, 0), name = ArgString(info, 1);
-	if (!info[2].IsBuffer())
-		throw Napi::TypeError::New(info.Env(), "value must be a Buffer");
-	auto b = info[2].As<Napi::Buffer<char>>();
-	auto value = std::make_shared<std::vector<char>>(b.Data(), b.Data() + b.Length());
-	int flags = ArgInt(info, 3);
-	bool follow = ArgBool(info, 4);
+	if (!info[i].IsExternal() ||
+	    !info[i].As<Napi::External<HostDestHolder>>().CheckTypeTag(&kHostDestTag))
+		throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) +
+					   " must be a destination handle");
+	auto *holder = info[i].As<Napi::External<HostDestHolder>>().Data();
+	if (!holder->dest)
+		throw ErrnoError(info.Env(), -EBADF);
+	return holder->dest;
+}
+
+// A relative path for the C side, which reads it up to its NUL.
+static std::string ArgRel(const Napi::CallbackInfo &info, size_t i)
+{
+	std::string rel = ArgHostPath(info, i);
+
+	if (rel.find('\0') != std::string::npos)
+		throw ErrnoError(info.Env(), -EINVAL);
+	return rel;
+}
+
+// hostDestOpen(base) -> handle
+static Napi::Value HostDestOpen(const Napi::CallbackInfo &info, bool async)
+{
+	std::string base = ArgRel(info, 0);
+	auto out = std::make_shared<struct hostfs_dest *>(nullptr);
+
+	return Run(info.Env(), async,
+		   [=] { return hostfs_dest_open(base.c_str(), out.get()); },
+		   [out](Napi::Env env, long) -> Napi::Value {
+			   auto *holder = new HostDestHolder{
+				   std::shared_ptr<struct hostfs_dest>(*out, hostfs_dest_close)
+			   };
+			   auto ext = Napi::External<HostDestHolder>::New(env, holder,
+				   [](Napi::Env, HostDestHolder *h) { delete h; });
+
+			   ext.TypeTag(&kHostDestTag);
+			   return ext;
+		   });
+}
+
+// hostDestCloseSync(handle): its descriptors close once no call uses
+// them (only a Sync form: it never waits).
+static Napi::Value HostDestClose(const Napi::CallbackInfo &info)
+{
+	if (!info[0].IsExternal() ||
+	    !info[0].As<Napi::External<HostDestHolder>>().CheckTypeTag(&kHostDestTag))
+		throw Napi::TypeError::New(info.Env(), "argument 0 must be a destination handle");
+	info[0].As<Napi::External<HostDestHolder>>().Data()->dest.reset();
+	return info.Env().Undefined();
+}
+
+static Napi::Value HostDestMkdir(const Napi::CallbackInfo &info, bool async)
+{
+	auto dest = ArgHostDest(info, 0);
+	std::string rel = ArgRel(info, 1);
+
+	return Run(info.Env(), async,
+		   [=] { return hostfs_dest_mkdir(dest.get(), rel.c_str()); },
+		   Undefined);
+}
+
+// hostDestCreate(handle, rel) -> a descriptor open for writing
+static Napi::Value HostDestCreate(const Napi::CallbackInfo &info, bool async)
+{
+	auto dest = ArgHostDest(info, 0);
+	std::string rel = ArgRel(info, 1);
+
+	return Run(info.Env(), async,
+		   [=] { return hostfs_dest_create(dest.get(), rel.c_str()); },
+		   Number);
+}
+
+static Napi::Value HostDestSymlink(const Napi::CallbackInfo &info, bool async)
+{
+	auto dest = ArgHostDest(info, 0);
+	std::string rel = ArgRel(info, 1), target = ArgRel(info, 2);
 
 	return Run(info.Env(), async,
 		   [=] {
-			   return HostResult(follow ?
-				setxattr(path.c_str(), name.c_str(), value->data(),
-					 value->size(), flags) :
-				lsetxattr(path.c_str(), name.c_str(), value->data(),
-					  value->size(), flags));
+			   return hostfs_dest_symlink(dest.get(), rel.c_str(),
+						      target.c_str());
 		   },
 		   Undefined);
 }
 
-// hostUtimens(path, aSec, aNsec, mSec, mNsec, follow): exact to the ns
-static Napi::Value HostUtimens(const Napi::CallbackInfo &info, bool async)
+static Napi::Value HostDestLink(const Napi::CallbackInfo &info, bool async)
 {
-	std::string path = ArgHostPath(info, 0);
-	struct timespec ts[2];
-	bool follow = ArgBool(info, 5);
+	auto dest = ArgHostDest(info, 0);
+	std::string rel = ArgRel(info, 1), existing = ArgRel(info, 2);
 
-	ts[0].tv_sec = ArgInt64(info, 1);
-	ts[0].tv_nsec = ArgInt64(info, 2);
-	ts[1].tv_sec = ArgInt64(info, 3);
-	ts[1].tv_nsec = ArgInt64(info, 4);
 	return Run(info.Env(), async,
 		   [=] {
-			   return HostResult(utimensat(AT_FDCWD, path.c_str(), ts,
-				follow ? 0 : AT_SYMLINK_NOFOLLOW));
+			   return hostfs_dest_link(dest.get(), rel.c_str(),
+						   existing.c_str());
 		   },
 		   Undefined);
 }
 
-// hostMknod(path, mode, major, minor): devices and fifos
-static Napi::Value HostMknod(const Napi::CallbackInfo &info, bool async)
+// hostDestMknod(handle, rel, mode, major, minor): devices, fifos, sockets
+static Napi::Value HostDestMknod(const Napi::CallbackInfo &info, bool async)
 {
-	std::string path = ArgHostPath(info, 0);
-	mode_t mode = ArgInt(info, 1);
-	unsigned int major = ArgInt(info, 2), minor = ArgInt(info, 3);
+	auto dest = ArgHostDest(info, 0);
+	std::string rel = ArgRel(info, 1);
+	mode_t mode = ArgInt(info, 2);
+	unsigned int major = ArgInt(info, 3), minor = ArgInt(info, 4);
 
 	return Run(info.Env(), async,
 		   [=] {
-			   return HostResult(mknod(path.c_str(), mode,
-						   makedev(major, minor)));
+			   return hostfs_dest_mknod(dest.get(), rel.c_str(), mode,
+						    makedev(major, minor));
 		   },
 		   Undefined);
 }
@@ -201,10 +282,15 @@ void InitHost(Napi::Env env, Napi::Object exports)
 {
 	Export(env, exports, "hostListxattr", HostListxattr);
 	Export(env, exports, "hostGetxattr", HostGetxattr);
-	Export(env, exports, "hostSetxattr", HostSetxattr);
-	Export(env, exports, "hostUtimens", HostUtimens);
-	Export(env, exports, "hostMknod", HostMknod);
 	Export(env, exports, "hostDataMap", HostDataMap);
+	Export(env, exports, "hostDestOpen", HostDestOpen);
+	exports.Set("hostDestCloseSync", Napi::Function::New(env, HostDestClose,
+							     "hostDestCloseSync"));
+	Export(env, exports, "hostDestMkdir", HostDestMkdir);
+	Export(env, exports, "hostDestCreate", HostDestCreate);
+	Export(env, exports, "hostDestSymlink", HostDestSymlink);
+	Export(env, exports, "hostDestLink", HostDestLink);
+	Export(env, exports, "hostDestMknod", HostDestMknod);
 }
 
 } // namespace lkl

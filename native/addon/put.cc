@@ -3,16 +3,22 @@
 // Whole nodes in one trip through the thread pool (native/kernel/put.c):
 //   setMeta(root, path, follow, meta)
 //   putFile(root, path, contents, meta)
-// and on the host (native/hostfs/put.c), for cpfromfs:
-//   hostPutFile(base, relativePath, contents, meta, lenient)
+// and on the host, in a destination (native/hostfs/dest.h, put.c), for
+// cpfromfs:
+//   hostPutFile(dest, relativePath, contents, meta, lenient)
+//   hostDestSetMeta(dest, relativePath, type, meta, lenient)
+//   hostFdSetMeta(fd, meta, lenient)   (a file from hostDestCreate)
 //     -> { chown: 0 | 1, xattrs: count not kept }
-// where meta is { uid, gid, mode (-1 to leave it), atime: [s, ns],
-// mtime: [s, ns], xattrs: [[name, Buffer]...] }.
+// where type is the S_IFMT bits the node must have, and meta is { uid,
+// gid, mode (-1 to leave it), atime: [s, ns], mtime: [s, ns],
+// xattrs: [[name, Buffer]...] }.
+#include <cerrno>
 #include <memory>
 #include <napi.h>
 #include <string>
 
 extern "C" {
+#include "../hostfs/dest.h"
 #include "../hostfs/put.h"
 #include "../kernel/put.h"
 #include "../copy/xattr_pack.h"
@@ -21,6 +27,9 @@ extern "C" {
 #include "run.h"
 
 namespace lkl {
+
+// A destination's handle (hostfs.cc).
+std::shared_ptr<struct hostfs_dest> ArgHostDest(const Napi::CallbackInfo &info, size_t i);
 
 // The meta object, with its xattrs packed (xattr_pack.h); the
 // strings outlive the call because the shared_ptr holds them.
@@ -106,38 +115,91 @@ static Napi::Value PutFile(const Napi::CallbackInfo &info, bool async)
 		   Undefined);
 }
 
+// A relative path for the C side, which reads it up to its NUL.
+static std::string ArgRel(const Napi::CallbackInfo &info, size_t i)
+{
+	std::string rel = ArgPath(info, i);
+
+	if (rel.find('\0') != std::string::npos)
+		throw ErrnoError(info.Env(), -EINVAL);
+	return rel;
+}
+
+// What was not kept, as { chown, xattrs }.
+static Done LostDone(std::shared_ptr<struct hostfs_meta_result> res)
+{
+	return [res](Napi::Env env, long) -> Napi::Value {
+		Napi::Object o = Napi::Object::New(env);
+
+		o.Set("chown", res->chown_failed);
+		o.Set("xattrs", res->xattrs_failed);
+		return o;
+	};
+}
+
 static Napi::Value HostPutFile(const Napi::CallbackInfo &info, bool async)
 {
-	std::string base = ArgPath(info, 0);
-	std::string rel = ArgPath(info, 1);
+	auto dest = ArgHostDest(info, 0);
+	std::string rel = ArgRel(info, 1);
 	if (!info[2].IsBuffer())
 		throw Napi::TypeError::New(info.Env(), "argument 2 must be a Buffer");
 	auto b = info[2].As<Napi::Buffer<char>>();
 	auto data = std::make_shared<std::string>(b.Data(), b.Length());
 	auto pm = ArgMeta(info, 3);
 	bool lenient = ArgBool(info, 4);
-	auto res = std::make_shared<struct hostfs_put_result>();
+	auto res = std::make_shared<struct hostfs_meta_result>();
 
 	return Run(info.Env(), async,
 		   [=] {
 			   pm->m.xattrs = pm->xattrs.data();
 			   pm->m.xattrs_len = pm->xattrs.size();
-			   return hostfs_put_file(base.c_str(), rel.c_str(),
-						data->data(), data->size(),
-						&pm->m, lenient, res.get());
+			   return hostfs_put_file(dest.get(), rel.c_str(),
+						  data->data(), data->size(),
+						  &pm->m, lenient, res.get());
 		   },
-		   [res](Napi::Env env, long) -> Napi::Value {
-			   Napi::Object o = Napi::Object::New(env);
+		   LostDone(res));
+}
 
-			   o.Set("chown", res->chown_failed);
-			   o.Set("xattrs", res->xattrs_failed);
-			   return o;
-		   });
+static Napi::Value HostDestSetMeta(const Napi::CallbackInfo &info, bool async)
+{
+	auto dest = ArgHostDest(info, 0);
+	std::string rel = ArgRel(info, 1);
+	mode_t type = ArgInt(info, 2);
+	auto pm = ArgMeta(info, 3);
+	bool lenient = ArgBool(info, 4);
+	auto res = std::make_shared<struct hostfs_meta_result>();
+
+	return Run(info.Env(), async,
+		   [=] {
+			   pm->m.xattrs = pm->xattrs.data();
+			   pm->m.xattrs_len = pm->xattrs.size();
+			   return hostfs_dest_set_meta(dest.get(), rel.c_str(), type,
+						       &pm->m, lenient, res.get());
+		   },
+		   LostDone(res));
+}
+
+static Napi::Value HostFdSetMeta(const Napi::CallbackInfo &info, bool async)
+{
+	int fd = ArgInt(info, 0);
+	auto pm = ArgMeta(info, 1);
+	bool lenient = ArgBool(info, 2);
+	auto res = std::make_shared<struct hostfs_meta_result>();
+
+	return Run(info.Env(), async,
+		   [=] {
+			   pm->m.xattrs = pm->xattrs.data();
+			   pm->m.xattrs_len = pm->xattrs.size();
+			   return hostfs_fd_set_meta(fd, &pm->m, lenient, res.get());
+		   },
+		   LostDone(res));
 }
 
 void InitPut(Napi::Env env, Napi::Object exports)
 {
 	Export(env, exports, "hostPutFile", HostPutFile);
+	Export(env, exports, "hostDestSetMeta", HostDestSetMeta);
+	Export(env, exports, "hostFdSetMeta", HostFdSetMeta);
 	Export(env, exports, "setMeta", SetMeta);
 	Export(env, exports, "putFile", PutFile);
 }

@@ -2,14 +2,17 @@
  * The host's filesystem as either side of a copy, under a base directory.
  *
  * As a sink it treats every name from the source as hostile (the source
- * may be a crafted image): a path is joined under the base only after
- * checking each component, and no component that already exists may be a
- * symlink, so nothing is ever written through one, wherever it points.
+ * may be a crafted image): each component is checked, and every node is
+ * made relative to directory descriptors opened from the base without
+ * following a symlink (HostDest, native/hostfs/dest.h), so nothing is
+ * ever written through one, wherever it points, nor outside the base,
+ * whatever another process swaps into it while the copy runs.
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
+import type { NativePutMeta } from '../lkl/native.js';
+import { HostDest, hostDataMap, hostGetxattr, hostListxattr, hostScan, type HostFile, type HostLost } from '../lkl/hostfs.js';
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
-import { host } from './hostfs-native.js';
 import { writeRegions } from './sparse.js';
 import { isSmall, scanLimits, scannedNodes } from './scanned.js';
 
@@ -76,20 +79,20 @@ export class HostSource implements SourceTree {
 	}
 
 	async scan(dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
-		const entries = await host.hostScan(this.#abs(dir), ...scanLimits(contents));
+		const entries = await hostScan(this.#abs(dir), ...scanLimits(contents));
 		return scannedNodes(entries, (st) => `${st.devMajor}:${st.devMinor}`);
 	}
 
 	async xattrs(path: Buffer): Promise<Map<string, Buffer>> {
 		const abs = this.#abs(path);
 		const out = new Map<string, Buffer>();
-		for (const name of withoutAclAliases(splitXattrNames(await host.hostListxattr(abs, false))))
-			out.set(name, await host.hostGetxattr(abs, name, false));
+		for (const name of withoutAclAliases(splitXattrNames(await hostListxattr(abs))))
+			out.set(name, await hostGetxattr(abs, name));
 		return out;
 	}
 
 	async dataMap(path: Buffer, meta: NodeMeta): Promise<DataMap | undefined> {
-		const map = (await host.hostDataMap(this.#abs(path), meta.size)).map(([offset, length]) => ({ offset, length }));
+		const map = (await hostDataMap(this.#abs(path), meta.size)).map(([offset, length]) => ({ offset, length }));
 		// One region from the start to the end is no hole at all.
 		if (map.length === 1 && map[0].offset === 0n && map[0].length === meta.size)
 			return undefined;
@@ -137,18 +140,30 @@ export interface HostSinkWarnings {
 	xattr: number;
 }
 
+/** The metadata as the addon sets it; mode -1 leaves it (symlinks have none). */
+function putMeta(meta: NodeMeta, xattrs: Map<string, Buffer>): NativePutMeta {
+	return {
+		uid: meta.uid, gid: meta.gid, mode: meta.kind === 'symlink' ? -1 : meta.mode,
+		atime: [Number(meta.atime.sec), meta.atime.nsec] as const,
+		mtime: [Number(meta.mtime.sec), meta.mtime.nsec] as const,
+		xattrs: [...xattrs],
+	};
+}
+
 /** A host directory as the destination of a copy. */
 export class HostSink implements SinkTree {
-	readonly #base: string;
+	readonly #dest: HostDest;
 	readonly #root = process.getuid?.() === 0;
 	readonly warnings: HostSinkWarnings = { chown: 0, mknod: 0, xattr: 0 };
 	/** Device nodes not made (not root): no metadata for them, no links to them. */
 	readonly #skipped = new Set<string>();
 	/** Files hostPutFile() made whole: finish() has nothing left to do for them. */
 	readonly #finished = new Set<string>();
+	/** The big file just written, still open: finish() sets its metadata through it. */
+	#open?: { key: string; file: HostFile };
 
 	constructor(base: string) {
-		this.#base = base;
+		this.#dest = new HostDest(base);
 	}
 
 	/** Refuses names that could leave the base: empty, "." or "..". */
@@ -162,96 +177,84 @@ export class HostSink implements SinkTree {
 	}
 
 	/**
-	 * The host path for @path, refusing anything that could leave the base:
-	 * unsafe names, and existing symlinks on the way.
+	 * Runs a write of @path, saying so in one line when a non-directory (a
+	 * symlink, say) stands where a directory on the way was, or the node
+	 * was swapped for another kind before its metadata was set.
 	 */
-	async #safe(path: Buffer): Promise<Buffer> {
-		const parts = this.#checkNames(path);
-		let abs = Buffer.from(this.#base);
-		for (let i = 0; i < parts.length; i++) {
-			abs = Buffer.concat([abs, Buffer.from('/'), Buffer.from(parts[i], 'latin1')]);
-			if (i < parts.length - 1) {
-				const st = await fsp.lstat(abs).catch(() => null);
-				if (st && !st.isDirectory())
-					throw Object.assign(new Error(`refusing to write through ${abs.toString()}: not a directory`), { code: 'ENOTDIR' });
-			}
+	async #write<T>(path: Buffer, op: () => Promise<T>): Promise<T> {
+		this.#checkNames(path);
+		try {
+			return await op();
+		} catch (err) {
+			const code = (err as { code?: string }).code;
+			if (code === 'ENOTDIR')
+				throw Object.assign(new Error(`refusing to write through a non-directory on the way to ${this.#dest.where(path).toString()}`), { code, cause: err });
+			if (code === 'ESTALE')
+				throw Object.assign(new Error(`${this.#dest.where(path).toString()} changed while being copied: another kind of file is there now`), { code, cause: err });
+			throw err;
 		}
-		return abs;
 	}
 
-	/** Removes a non-directory in the way, as cp does before writing. */
-	async #clear(abs: Buffer): Promise<void> {
-		const st = await fsp.lstat(abs).catch(() => null);
-		if (st && !st.isDirectory())
-			await fsp.unlink(abs);
+	#count(lost: HostLost): void {
+		this.warnings.chown += lost.chown;
+		this.warnings.xattr += lost.xattrs;
+	}
+
+	/** Closes the big file left open, if any (a copy that failed before finish()). */
+	async #closeOpen(): Promise<void> {
+		const open = this.#open;
+		this.#open = undefined;
+		await open?.file.close();
 	}
 
 	async mkdir(path: Buffer): Promise<void> {
-		const abs = await this.#safe(path);
-		const st = await fsp.lstat(abs).catch(() => null);
-		if (st?.isDirectory())
-			return;
-		if (st)
-			await fsp.unlink(abs);
-		await fsp.mkdir(abs, { mode: 0o700 });
+		await this.#write(path, () => this.#dest.mkdir(path));
 	}
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
 		// A small file is made whole, metadata and all, in one call.
 		if (isSmall(meta.size) && path.length > 0) {
-			this.#checkNames(path);
 			const chunks: Buffer[] = [];
 			for await (const chunk of data)
 				chunks.push(chunk);
-			const putMeta = {
-				uid: meta.uid, gid: meta.gid, mode: meta.mode,
-				atime: [Number(meta.atime.sec), meta.atime.nsec] as const,
-				mtime: [Number(meta.mtime.sec), meta.mtime.nsec] as const,
-				xattrs: [...xattrs],
-			};
-			try {
-				const lost = await host.hostPutFile(Buffer.from(this.#base), path, Buffer.concat(chunks), putMeta, !this.#root);
-				this.warnings.chown += lost.chown;
-				this.warnings.xattr += lost.xattrs;
-			} catch (err) {
-				const e = err as { errno?: number; code?: string; message?: string };
-				if (e.errno === -20)	// ENOTDIR
-					throw Object.assign(new Error(`refusing to write through a non-directory on the way to ${path.toString()}`), { code: 'ENOTDIR' });
-				// Named by its host path, as node:fs names what it cannot write.
-				const where = Buffer.concat([Buffer.from(this.#base), Buffer.from('/'), path]).toString();
-				throw Object.assign(new Error(`${e.message ?? String(err)}, writing '${where}'`), { code: e.code, errno: e.errno, cause: err });
-			}
+			this.#count(await this.#write(path, () => this.#dest.putFile(path, Buffer.concat(chunks), putMeta(meta, xattrs), !this.#root)));
 			this.#finished.add(path.toString('latin1'));
 			return;
 		}
-		const abs = await this.#safe(path);
-		await this.#clear(abs);
-		// O_EXCL|O_NOFOLLOW: never reuse or follow what is already there.
-		const fh = await fsp.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+		const file = await this.#create(path);
 		try {
 			for await (const chunk of data)
-				await fh.write(chunk);
-		} finally {
-			await fh.close();
+				await file.write(chunk);
+		} catch (err) {
+			await this.#closeOpen();
+			throw err;
 		}
 	}
 
+	/** A new file, left open for finish(). */
+	async #create(path: Buffer): Promise<HostFile> {
+		await this.#closeOpen();
+		const file = await this.#write(path, () => this.#dest.create(path));
+		this.#open = { key: path.toString('latin1'), file };
+		return file;
+	}
+
 	async sparseFile(path: Buffer, meta: NodeMeta, _x: Map<string, Buffer>, map: DataMap, data: AsyncIterable<Buffer>): Promise<void> {
-		const abs = await this.#safe(path);
-		await this.#clear(abs);
-		const fh = await fsp.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+		const file = await this.#create(path);
 		try {
-			await writeRegions(map, data, async (buf, off, n, pos) => (await fh.write(buf, off, n, pos)).bytesWritten);
-			await fh.truncate(Number(meta.size));
-		} finally {
-			await fh.close();
+			await writeRegions(map, data, async (buf, off, n, pos) => {
+				await file.write(buf, off, n, pos);
+				return n;
+			});
+			await file.truncate(Number(meta.size));
+		} catch (err) {
+			await this.#closeOpen();
+			throw err;
 		}
 	}
 
 	async symlink(path: Buffer, target: Buffer): Promise<void> {
-		const abs = await this.#safe(path);
-		await this.#clear(abs);
-		await fsp.symlink(target, abs);
+		await this.#write(path, () => this.#dest.symlink(path, target));
 	}
 
 	async link(path: Buffer, existing: Buffer): Promise<void> {
@@ -260,18 +263,15 @@ export class HostSink implements SinkTree {
 			this.warnings.mknod++;
 			return;
 		}
-		const abs = await this.#safe(path);
-		await this.#clear(abs);
-		await fsp.link(await this.#safe(existing), abs);
+		this.#checkNames(existing);
+		await this.#write(path, () => this.#dest.link(path, existing));
 	}
 
 	async special(path: Buffer, meta: NodeMeta): Promise<void> {
-		const abs = await this.#safe(path);
-		await this.#clear(abs);
 		try {
-			await host.hostMknod(abs, S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor);
+			await this.#write(path, () => this.#dest.mknod(path, S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor));
 		} catch (err) {
-			if ((err as { errno?: number }).errno !== -1)	// EPERM: not root
+			if ((err as { code?: string }).code !== 'EPERM')	// not root
 				throw err;
 			this.warnings.mknod++;
 			this.#skipped.add(path.toString('latin1'));
@@ -279,35 +279,24 @@ export class HostSink implements SinkTree {
 	}
 
 	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
-		if (this.#skipped.has(path.toString('latin1')) || this.#finished.delete(path.toString('latin1')))
+		const key = path.toString('latin1');
+		if (this.#skipped.has(key) || this.#finished.delete(key))
 			return;
-		const abs = await this.#safe(path);
-		const isLink = meta.kind === 'symlink';
-		try {
-			await fsp.lchown(abs, meta.uid, meta.gid);
-		} catch (err) {
-			if (this.#root || (err as NodeJS.ErrnoException).code !== 'EPERM')
-				throw err;
-			this.warnings.chown++;
-		}
-		for (const [name, value] of xattrs) {
+		const lenient = !this.#root;
+		if (this.#open?.key === key) {
+			const { file } = this.#open;
 			try {
-				await host.hostSetxattr(abs, name, value, 0, false);
-			} catch (err) {
-				const errno = (err as { errno?: number }).errno;
-				// EPERM (trusted.* as non-root), ENOTSUP (host fs lacks them)
-				if (errno !== -1 && errno !== -95)
-					throw err;
-				this.warnings.xattr++;
+				this.#count(await file.setMeta(putMeta(meta, xattrs), lenient));
+			} finally {
+				await this.#closeOpen();
 			}
+			return;
 		}
-		// After chown, which clears set-id bits; symlinks have no mode.
-		if (!isLink)
-			await fsp.chmod(abs, meta.mode);
-		await host.hostUtimens(abs, Number(meta.atime.sec), meta.atime.nsec, Number(meta.mtime.sec), meta.mtime.nsec, false);
+		this.#count(await this.#write(path, () => this.#dest.setMeta(path, S_IF[meta.kind], putMeta(meta, xattrs), lenient)));
 	}
 
 	async close(): Promise<void> {
-		// Nothing buffered.
+		await this.#closeOpen();
+		await this.#dest.close();
 	}
 }
