@@ -107,9 +107,15 @@ static int dest_openat(struct hostfs_dest *d, int dir, const char *name,
 		fd = syscall(SYS_openat2, dir, name, &how, sizeof(how));
 		if (fd >= 0)
 			return fd;
-		if (errno != ENOSYS)
+		/*
+		 * Older container seccomp profiles refuse openat2 with EPERM
+		 * rather than ENOSYS; a real EPERM (an immutable file, say)
+		 * comes back again from the plain open below.
+		 */
+		if (errno != ENOSYS && errno != EPERM)
 			return -errno;
-		d->no_openat2 = 1;
+		if (errno == ENOSYS)
+			d->no_openat2 = 1;
 	}
 	/* One checked component with O_NOFOLLOW resolves the same way. */
 	fd = openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC);
