@@ -11,8 +11,9 @@ import { HostSink } from '../copy/hostfs-tree.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { CliError } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
+import { pathArgument } from '../cli/path-argument.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
-import { hostSide, imageSide, plan } from './cp.js';
+import { hostSide, imageSide, joinDest, plan } from './cp.js';
 import type { CopyResult } from './cptofs.js';
 
 export interface CpfromfsOptions {
@@ -35,10 +36,6 @@ export interface CpfromfsResult extends CopyResult {
 	warnings: { chown: number; mknod: number; xattr: number };
 }
 
-function rel(p: string): Buffer {
-	return Buffer.from(p.split('/').filter((s) => s !== '' && s !== '.').join('/'));
-}
-
 export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 	const session = await openImage({ ...opts, readOnly: true });
 	const progress = await Progress.open(`copying out of ${opts.image}`, { quiet: opts.quiet });
@@ -46,9 +43,8 @@ export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 	const result: CpfromfsResult = { entries: 0, bytes: 0, warnings: { chown: 0, mknod: 0, xattr: 0 } };
 	try {
 		const copies = await plan(opts.sources, opts.dest, imageSide(session.mount), hostSide);
-		const source = new ImageSource(session.mount.rootFd, session.mount.path);
-		const fromOf = (c: { dir: string; name: string }) => c.name ?
-			Buffer.concat([rel(c.dir), rel(c.dir).length ? Buffer.from('/') : Buffer.alloc(0), Buffer.from(c.name)]) : rel(c.dir);
+		const source = new ImageSource(session.mount);
+		const fromOf = (c: { dir: string; name: string }) => pathArgument('a source', c.name ? joinDest(c.dir, c.name) : c.dir);
 		await progress.measure(async () => {
 			const sum = { entries: 0, bytes: 0 };
 			for (const c of copies) {

@@ -12,6 +12,7 @@ import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
+import { pathArgument } from '../cli/path-argument.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 import { hostSide, imageSide, plan } from './cp.js';
@@ -42,10 +43,6 @@ export interface CopyResult {
 	bytes: number;
 }
 
-function imagePath(p: string): string {
-	return p.replace(/^\/+/, '').replace(/\/+$/, '');
-}
-
 export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	const session = await openImage({ ...opts, readOnly: false });
 	const progress = await Progress.open(`copying into ${opts.image}`, { quiet: opts.quiet });
@@ -65,7 +62,7 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 			progress.bytes += n;
 		},
 	};
-	const sink = new ImageSink(session.mount.rootFd, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
+	const sink = new ImageSink(session.mount, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
 	let failed = false;
 	try {
 		if (opts.tar !== undefined) {
@@ -75,7 +72,7 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 			if (opts.signal)
 				addAbortSignal(opts.signal, input);
 			try {
-				await extractTar(input, sink, Buffer.from(imagePath(opts.dest)), events);
+				await extractTar(input, sink, pathArgument('the destination', opts.dest), events);
 			} catch (err) {
 				// Failures at an entry name it; the rest are the archive's.
 				if (err instanceof CopyError)
@@ -97,7 +94,7 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 				const source = new HostSource(c.dir);
 				await copyTree(source, sink, {
 					from: Buffer.from(c.name),
-					to: Buffer.from(imagePath(c.to)),
+					to: pathArgument('the destination', c.to),
 					events,
 				});
 			}

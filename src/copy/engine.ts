@@ -3,6 +3,7 @@
  * names (so the same tree always gives the same archive), and recreates
  * each node in the sink, hard links as links.
  */
+import { errnoText } from '../lkl/errors.js';
 import type { CopyEvents, DataMap, NodeMeta, ScannedNode, SinkTree, SourceTree } from './tree.js';
 
 export interface CopyOptions {
@@ -19,13 +20,25 @@ export interface CopyOptions {
 	skipSockets?: boolean;
 }
 
+/**
+ * What went wrong at @shown: an errno error about that same path says only
+ * what its code means, not the path a second time.
+ */
+function detail(shown: string, cause: unknown): string {
+	const about = (cause as { path?: unknown })?.path;
+	const text = errnoText(cause);
+	if (text !== undefined && (about === shown || about === `/${shown}`))
+		return text;
+	return (cause as { message?: string })?.message ?? String(cause);
+}
+
 /** A failure at one node, naming it. */
 export class CopyError extends Error {
 	readonly path: Buffer;
 
 	constructor(path: Buffer, cause: unknown) {
-		const detail = (cause as { message?: string })?.message ?? String(cause);
-		super(`${path.length ? path.toString() : '.'}: ${detail}`, { cause });
+		const shown = path.length ? path.toString() : '.';
+		super(`${shown}: ${detail(shown, cause)}`, { cause });
 		this.name = 'CopyError';
 		this.path = path;
 	}

@@ -12,11 +12,13 @@ import {
 import { parseFlags, type OpenFlags } from './flags.js';
 import { Gate, type ClosedReason } from './gate.js';
 import type { NativeMount, NativePath } from './native.js';
+import { lendAccess } from './mount-access.js';
 import { joinBytes } from './paths.js';
 import { StatFs } from './statfs.js';
 import { makeStats, type BigIntStats, type StatOptions, type Stats } from './stats.js';
 import { runAsync, runSync, sys, type Steps } from './steps.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
+import { splitXattrNames } from './xattr-names.js';
 import { toTimespec, type TimeLike } from './times.js';
 import { mkdirRecursive, rm, walk, type RmOptions, type WalkEntry } from './tree-ops.js';
 import { parseDevice, type DeviceNumber } from './devices.js';
@@ -105,10 +107,6 @@ function xattrValue(value: unknown): Buffer {
 	return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function names(list: Buffer): string[] {
-	return list.toString().split('\0').filter((n) => n !== '');
-}
-
 /** A mounted filesystem; made by Kernel.mount. */
 export class Mount implements HandleOwner {
 	readonly #info: NativeMount;
@@ -127,6 +125,7 @@ export class Mount implements HandleOwner {
 		this.#partition = partition;
 		this.#readOnly = readOnly;
 		this.#owner = owner;
+		lendAccess(this, { rootFd: info.rootFd, gate: this.#gate });
 	}
 
 	/** Where the kernel mounted it, e.g. "/mnt/vda" (paths here are relative to it). */
@@ -137,15 +136,6 @@ export class Mount implements HandleOwner {
 	/** The filesystem, e.g. "ext4", "btrfs", "xfs", "vfat". */
 	get fsType(): string {
 		return this.#info.fsType;
-	}
-
-	/**
-	 * The kernel's O_PATH descriptor of the mount's root, for code that
-	 * calls the addon directly (src/copy).  Calls made that way bypass the
-	 * bookkeeping that lets unmount() wait for them; valid until unmount.
-	 */
-	get rootFd(): number {
-		return this.#info.rootFd;
 	}
 
 	/** The disk it is on. */
@@ -702,7 +692,7 @@ export class Mount implements HandleOwner {
 	async #listxattr(path: PathLike, follow: boolean): Promise<string[]> {
 		const syscall = follow ? 'listxattr' : 'llistxattr';
 		const p = this.#path(path, syscall);
-		return names(await this.#async(syscall, (root) => sys('listxattr', [root, p, follow], syscall, p)));
+		return splitXattrNames(await this.#async(syscall, (root) => sys('listxattr', [root, p, follow], syscall, p)));
 	}
 
 	/** Names of the extended attributes (e.g. "user.comment"). */
