@@ -15,7 +15,7 @@ import { withFile } from './file-ops.js';
 import { KERNEL_O } from './flags.js';
 import { native, type NativePutMeta, type NativeScanEntry, type NativeStatx } from './native.js';
 import { runAsync, sys, type Steps } from './steps.js';
-import { splitXattrNames } from './xattr-names.js';
+import { splitXattrNames } from './xattr-ops.js';
 
 // The scan's entries go to the copy engine as the addon made them: turning
 // them into a second record here would cost an object per entry.
