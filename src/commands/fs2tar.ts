@@ -98,7 +98,7 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 	const progress = await Progress.open(`archiving ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const session = await openImage({ ...opts, readOnly: true });
-	const result: Fs2tarResult = { entries: 0, bytes: 0, skipped: 0 };
+	let skipped = 0;
 	const contexts: string[] = [];
 
 	try {
@@ -126,18 +126,9 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 			exclude: (path) => path.length > 0 && excluded(path),
 			transform: clamp,
 			events: {
-				entry(path) {
-					result.entries++;
-					progress.entries++;
-					if (opts.verbose)
-						log(path.length ? path.toString() : '.');
-				},
-				bytes(n) {
-					result.bytes += n;
-					progress.bytes += n;
-				},
+				...progress.counting({ verbose: opts.verbose, log }),
 				skipped(path, _meta, reason) {
-					result.skipped++;
+					skipped++;
 					log(`lkl: warning: skipped ${path.toString()}: ${reason}`);
 				},
 				xattrs(path, xattrs) {
@@ -160,7 +151,7 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 	}
 	if (opts.selinuxContexts !== undefined)
 		await writeFile(opts.selinuxContexts, contexts.map((l) => `${l}\n`).join(''));
-	return result;
+	return { entries: progress.entries, bytes: progress.bytes, skipped };
 }
 
 export function register(program: Command): void {

@@ -137,6 +137,17 @@ async function childrenOf(source: SourceTree, dir: Buffer, contents: boolean): P
 	return nodes.sort((a, b) => Buffer.compare(a.name, b.name));
 }
 
+/** measureTree of several copies, summed. */
+export async function measureTrees(copies: { source: SourceTree; from: Buffer }[]): Promise<{ entries: number; bytes: number }> {
+	const sum = { entries: 0, bytes: 0 };
+	for (const { source, from } of copies) {
+		const m = await measureTree(source, from);
+		sum.entries += m.entries;
+		sum.bytes += m.bytes;
+	}
+	return sum;
+}
+
 /**
  * Counts the nodes and file bytes below @from, for a progress line's
  * totals: a walk of metadata only, far cheaper than the copy itself.
