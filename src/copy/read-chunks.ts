@@ -1,8 +1,9 @@
 /**
  * A file's bytes as a source hands them to the engine: in chunks of 1 MiB
  * read at explicit positions, either the whole file or only the regions
- * of a sparse file's data map.  One loop for every source that reads by
- * descriptor (the image's ImageFile, the host's node:fs FileHandle).
+ * of a sparse file's data map.  Written once for every source that reads
+ * by descriptor: the image's ImageFile, and the host's node:fs FileHandle
+ * once hostfs-tree.ts takes it up (it still has its own copy).
  */
 import type { DataMap } from './tree.js';
 
