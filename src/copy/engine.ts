@@ -4,6 +4,7 @@
  * each node in the sink, hard links as links.
  */
 import { errnoText } from '../lkl/errors.js';
+import { checkName } from './names.js';
 import type { CopyEvents, DataMap, NodeMeta, ScannedNode, SinkTree, SourceTree } from './tree.js';
 
 export interface CopyOptions {
@@ -131,9 +132,15 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 	await visit(options.from, options.to);
 }
 
-/** A directory's entries in byte order of their names, with what the source could fetch at once. */
+/**
+ * A directory's entries in byte order of their names, with what the source
+ * could fetch at once.  A name no directory should hold (a crafted image's
+ * "../x") is refused here, before any sink joins it into a path.
+ */
 async function childrenOf(source: SourceTree, dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
 	const nodes = source.scan ? await source.scan(dir, contents) : (await source.list(dir)).map((name) => ({ name }));
+	for (const node of nodes)
+		checkName(node.name);
 	return nodes.sort((a, b) => Buffer.compare(a.name, b.name));
 }
 

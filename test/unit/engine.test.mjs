@@ -187,6 +187,21 @@ t.test('a failure names the node, once', async (t) => {
 	t.match(other.message, /^x: EACCES: .*\/host\/out\/x/, 'another path is kept');
 });
 
+t.test('a name no directory should hold stops the copy, naming the directory', async (t) => {
+	for (const bad of ['../../sentinel/pw', '..', 'a\0b']) {
+		const nodes = { '': { meta: meta('directory') }, d: { meta: meta('directory') }, 'd/ok': { meta: meta('file'), data: '' } };
+		const source = memSource(nodes);
+		source.list = async (dir) => (dir.toString() === 'd' ? [Buffer.from('ok'), Buffer.from(bad)] : [Buffer.from('d')]);
+		const sink = memSink();
+		const err = await copyTree(source, sink, { from: Buffer.alloc(0), to: Buffer.alloc(0) }).catch((e) => e);
+		t.ok(err instanceof CopyError, JSON.stringify(bad));
+		t.match(err.message, /^d: refusing /);
+		t.same(err.cause.code, 'EPERM');
+		t.notOk(sink.log.some(([op, p]) => op === 'file' && p?.includes('sentinel')), 'nothing made under the name');
+		await t.rejects(measureTree(source, Buffer.alloc(0)), { code: 'EPERM' }, 'nor counted');
+	}
+});
+
 t.test('measureTree counts nodes and file bytes', async (t) => {
 	t.same(await measureTree(memSource(tree()), Buffer.alloc(0)), { entries: 8, bytes: 5 });
 	t.same(await measureTree(memSource(tree(), { scan: true }), Buffer.from('b')), { entries: 3, bytes: 3 });
