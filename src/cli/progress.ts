@@ -5,6 +5,7 @@
  * of a second to every run for nothing.
  */
 import type { Ora } from 'ora';
+import type { CopyEvents } from '../copy/tree.js';
 
 export interface ProgressOptions {
 	quiet?: boolean;
@@ -19,6 +20,16 @@ function human(bytes: number): string {
 		i++;
 	}
 	return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/** How a command's copy reports to its progress line. */
+export interface CountingOptions {
+	/** List each entry (-v) through `log`. */
+	verbose?: boolean;
+	/** Where -v lines go (default: above the progress line). */
+	log?: (line: string) => void;
+	/** Stop the copy, at the next entry or chunk, once this is aborted. */
+	signal?: AbortSignal;
 }
 
 export class Progress {
@@ -70,6 +81,28 @@ export class Progress {
 		const total = await count();
 		this.totalEntries = total.entries;
 		this.totalBytes = total.bytes;
+	}
+
+	/**
+	 * The copy engine's entry and bytes events for a command: they count
+	 * into `entries` and `bytes` (the command's result too), list entries
+	 * with -v, and stop the copy once the signal is aborted.
+	 */
+	counting(options: CountingOptions = {}): Required<Pick<CopyEvents, 'entry' | 'bytes'>> {
+		const { verbose, signal } = options;
+		const log = options.log ?? ((line: string) => this.log(line));
+		return {
+			entry: (path) => {
+				signal?.throwIfAborted();
+				this.entries++;
+				if (verbose)
+					log(path.length ? path.toString() : '.');
+			},
+			bytes: (n) => {
+				signal?.throwIfAborted();
+				this.bytes += n;
+			},
+		};
 	}
 
 	/** Print a line (a -v entry, a warning) without garbling the spinner. */

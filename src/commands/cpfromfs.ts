@@ -6,13 +6,14 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { copyTree, measureTree } from '../copy/engine.js';
+import { copyTree, measureTrees } from '../copy/engine.js';
 import { HostSink } from '../copy/hostfs-tree.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { CliError } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
+import { pathArgument } from '../cli/path-argument.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
-import { hostSide, imageSide, plan } from './cp.js';
+import { hostSide, imageSide, joinDest, plan } from './cp.js';
 import type { CopyResult } from './cptofs.js';
 
 export interface CpfromfsOptions {
@@ -35,65 +36,41 @@ export interface CpfromfsResult extends CopyResult {
 	warnings: { chown: number; mknod: number; xattr: number };
 }
 
-function rel(p: string): Buffer {
-	return Buffer.from(p.split('/').filter((s) => s !== '' && s !== '.').join('/'));
-}
-
 export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 	const session = await openImage({ ...opts, readOnly: true });
 	const progress = await Progress.open(`copying out of ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
-	const result: CpfromfsResult = { entries: 0, bytes: 0, warnings: { chown: 0, mknod: 0, xattr: 0 } };
+	const warnings = { chown: 0, mknod: 0, xattr: 0 };
+	const events = progress.counting({ verbose: opts.verbose, log });
 	try {
 		const copies = await plan(opts.sources, opts.dest, imageSide(session.mount), hostSide);
-		const source = new ImageSource(session.mount.rootFd, session.mount.path);
-		const fromOf = (c: { dir: string; name: string }) => c.name ?
-			Buffer.concat([rel(c.dir), rel(c.dir).length ? Buffer.from('/') : Buffer.alloc(0), Buffer.from(c.name)]) : rel(c.dir);
-		await progress.measure(async () => {
-			const sum = { entries: 0, bytes: 0 };
-			for (const c of copies) {
-				const m = await measureTree(source, fromOf(c));
-				sum.entries += m.entries;
-				sum.bytes += m.bytes;
-			}
-			return sum;
-		});
+		const source = new ImageSource(session.mount);
+		const fromOf = (c: { dir: string; name: string }) => pathArgument('a source', c.name ? joinDest(c.dir, c.name) : c.dir);
+		await progress.measure(() => measureTrees(copies.map((c) => ({ source, from: fromOf(c) }))));
 		for (const c of copies) {
 			const to = resolve(c.to);
 			const sink = new HostSink(dirname(to));
 			await copyTree(source, sink, {
 				from: fromOf(c),
 				to: Buffer.from(basename(to)),
-				events: {
-					entry(path) {
-						result.entries++;
-						progress.entries++;
-						if (opts.verbose)
-							log(path.toString());
-					},
-					bytes(n) {
-						result.bytes += n;
-						progress.bytes += n;
-					},
-				},
+				events,
 			});
 			await sink.close();
-			result.warnings.chown += sink.warnings.chown;
-			result.warnings.mknod += sink.warnings.mknod;
-			result.warnings.xattr += sink.warnings.xattr;
+			warnings.chown += sink.warnings.chown;
+			warnings.mknod += sink.warnings.mknod;
+			warnings.xattr += sink.warnings.xattr;
 		}
 	} finally {
 		progress.stop();
 		await session.close();
 	}
-	const w = result.warnings;
-	if (w.chown)
-		log(`lkl: warning: kept your own owner on ${w.chown} entries (only root can give files away)`);
-	if (w.mknod)
-		log(`lkl: warning: skipped ${w.mknod} device nodes (only root can create them)`);
-	if (w.xattr)
-		log(`lkl: warning: could not set ${w.xattr} extended attributes here (trusted.* needs root; the destination may lack xattrs)`);
-	return result;
+	if (warnings.chown)
+		log(`lkl: warning: kept your own owner on ${warnings.chown} entries (only root can give files away)`);
+	if (warnings.mknod)
+		log(`lkl: warning: skipped ${warnings.mknod} device nodes (only root can create them)`);
+	if (warnings.xattr)
+		log(`lkl: warning: could not set ${warnings.xattr} extended attributes here (trusted.* needs root; the destination may lack xattrs)`);
+	return { entries: progress.entries, bytes: progress.bytes, warnings };
 }
 
 export function register(program: Command): void {

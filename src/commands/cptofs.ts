@@ -6,12 +6,13 @@
 import { createReadStream } from 'node:fs';
 import { addAbortSignal } from 'node:stream';
 import { Command, Option } from 'commander';
-import { copyTree, CopyError, measureTree } from '../copy/engine.js';
+import { copyTree, CopyError, measureTrees } from '../copy/engine.js';
 import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
+import { pathArgument } from '../cli/path-argument.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 import { hostSide, imageSide, plan } from './cp.js';
@@ -42,30 +43,12 @@ export interface CopyResult {
 	bytes: number;
 }
 
-function imagePath(p: string): string {
-	return p.replace(/^\/+/, '').replace(/\/+$/, '');
-}
-
 export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	const session = await openImage({ ...opts, readOnly: false });
 	const progress = await Progress.open(`copying into ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
-	const result: CopyResult = { entries: 0, bytes: 0 };
-	const events = {
-		entry(path: Buffer) {
-			opts.signal?.throwIfAborted();
-			result.entries++;
-			progress.entries++;
-			if (opts.verbose)
-				log(path.toString());
-		},
-		bytes(n: number) {
-			opts.signal?.throwIfAborted();
-			result.bytes += n;
-			progress.bytes += n;
-		},
-	};
-	const sink = new ImageSink(session.mount.rootFd, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
+	const events = progress.counting({ verbose: opts.verbose, log, signal: opts.signal });
+	const sink = new ImageSink(session.mount, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
 	let failed = false;
 	try {
 		if (opts.tar !== undefined) {
@@ -75,7 +58,7 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 			if (opts.signal)
 				addAbortSignal(opts.signal, input);
 			try {
-				await extractTar(input, sink, Buffer.from(imagePath(opts.dest)), events);
+				await extractTar(input, sink, pathArgument('the destination', opts.dest), events);
 			} catch (err) {
 				// Failures at an entry name it; the rest are the archive's.
 				if (err instanceof CopyError)
@@ -84,20 +67,12 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 			}
 		} else {
 			const copies = await plan(opts.sources, opts.dest, hostSide, imageSide(session.mount));
-			await progress.measure(async () => {
-				const sum = { entries: 0, bytes: 0 };
-				for (const c of copies) {
-					const m = await measureTree(new HostSource(c.dir), Buffer.from(c.name));
-					sum.entries += m.entries;
-					sum.bytes += m.bytes;
-				}
-				return sum;
-			});
+			await progress.measure(() => measureTrees(copies.map((c) => ({ source: new HostSource(c.dir), from: Buffer.from(c.name) }))));
 			for (const c of copies) {
 				const source = new HostSource(c.dir);
 				await copyTree(source, sink, {
 					from: Buffer.from(c.name),
-					to: Buffer.from(imagePath(c.to)),
+					to: pathArgument('the destination', c.to),
 					events,
 				});
 			}
@@ -114,7 +89,7 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 				throw err;
 		});
 	}
-	return result;
+	return { entries: progress.entries, bytes: progress.bytes };
 }
 
 export function parseId(name: string): (value: string) => number {

@@ -18,6 +18,7 @@ import { TarSink } from '../copy/tar-sink.js';
 import type { NodeMeta } from '../copy/tree.js';
 import { CliError, describe } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
+import { pathArgument } from '../cli/path-argument.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 
 export interface Fs2tarOptions {
@@ -59,13 +60,6 @@ export function parseMtime(value: string): { sec: bigint; nsec: number } {
 	return { sec: BigInt(Math.floor(ms / 1000)), nsec: (ms % 1000) * 1e6 };
 }
 
-function rootPath(root: string | undefined): Buffer {
-	const parts = (root ?? '').split('/').filter((p) => p !== '' && p !== '.');
-	if (parts.includes('..'))
-		throw new CliError(`--root: ${root} must not contain ".."`, 2);
-	return Buffer.from(parts.join('/'));
-}
-
 /** The archive file, open (so that a bad path fails here, as one line), or stdout. */
 async function openTarget(archive: string): Promise<Writable> {
 	if (archive === '-')
@@ -99,16 +93,16 @@ function openOutput(opts: Fs2tarOptions, target: Writable): { stream: Writable; 
 }
 
 export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
-	const from = rootPath(opts.root);
+	const from = pathArgument('--root', opts.root ?? '');
 	const patterns = opts.exclude ?? [];
 	const progress = await Progress.open(`archiving ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const session = await openImage({ ...opts, readOnly: true });
-	const result: Fs2tarResult = { entries: 0, bytes: 0, skipped: 0 };
+	let skipped = 0;
 	const contexts: string[] = [];
 
 	try {
-		const source = new ImageSource(session.mount.rootFd, session.mount.path);
+		const source = new ImageSource(session.mount);
 		await progress.measure(() => measureTree(source, from));
 		const out = openOutput(opts, await openTarget(opts.archive));
 		// Awaited below; a write failure also stops the copy (the sink's
@@ -132,18 +126,9 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 			exclude: (path) => path.length > 0 && excluded(path),
 			transform: clamp,
 			events: {
-				entry(path) {
-					result.entries++;
-					progress.entries++;
-					if (opts.verbose)
-						log(path.length ? path.toString() : '.');
-				},
-				bytes(n) {
-					result.bytes += n;
-					progress.bytes += n;
-				},
+				...progress.counting({ verbose: opts.verbose, log }),
 				skipped(path, _meta, reason) {
-					result.skipped++;
+					skipped++;
 					log(`lkl: warning: skipped ${path.toString()}: ${reason}`);
 				},
 				xattrs(path, xattrs) {
@@ -166,7 +151,7 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 	}
 	if (opts.selinuxContexts !== undefined)
 		await writeFile(opts.selinuxContexts, contexts.map((l) => `${l}\n`).join(''));
-	return result;
+	return { entries: progress.entries, bytes: progress.bytes, skipped };
 }
 
 export function register(program: Command): void {

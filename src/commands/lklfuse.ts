@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Command } from 'commander';
-import { nativeFiles } from '../lkl/binaries.js';
+import { fuseServerPath } from '../lkl/fuse-server.js';
 import { CliError } from '../cli/errors.js';
 import { startFailure } from '../fuse/start-failure.js';
 
@@ -27,7 +27,7 @@ export interface LklfuseOptions {
 }
 
 export function serverPath(): string {
-	return nativeFiles().server;
+	return fuseServerPath();
 }
 
 function serverArgs(o: LklfuseOptions): string[] {

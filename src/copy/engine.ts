@@ -3,6 +3,8 @@
  * names (so the same tree always gives the same archive), and recreates
  * each node in the sink, hard links as links.
  */
+import { errnoText } from '../lkl/errors.js';
+import { checkName } from './names.js';
 import type { CopyEvents, DataMap, NodeMeta, ScannedNode, SinkTree, SourceTree } from './tree.js';
 
 export interface CopyOptions {
@@ -19,13 +21,25 @@ export interface CopyOptions {
 	skipSockets?: boolean;
 }
 
+/**
+ * What went wrong at @shown: an errno error about that same path says only
+ * what its code means, not the path a second time.
+ */
+function detail(shown: string, cause: unknown): string {
+	const about = (cause as { path?: unknown })?.path;
+	const text = errnoText(cause);
+	if (text !== undefined && (about === shown || about === `/${shown}`))
+		return text;
+	return (cause as { message?: string })?.message ?? String(cause);
+}
+
 /** A failure at one node, naming it. */
 export class CopyError extends Error {
 	readonly path: Buffer;
 
 	constructor(path: Buffer, cause: unknown) {
-		const detail = (cause as { message?: string })?.message ?? String(cause);
-		super(`${path.length ? path.toString() : '.'}: ${detail}`, { cause });
+		const shown = path.length ? path.toString() : '.';
+		super(`${shown}: ${detail(shown, cause)}`, { cause });
 		this.name = 'CopyError';
 		this.path = path;
 	}
@@ -118,10 +132,27 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 	await visit(options.from, options.to);
 }
 
-/** A directory's entries in byte order of their names, with what the source could fetch at once. */
+/**
+ * A directory's entries in byte order of their names, with what the source
+ * could fetch at once.  A name no directory should hold (a crafted image's
+ * "../x") is refused here, before any sink joins it into a path.
+ */
 async function childrenOf(source: SourceTree, dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
 	const nodes = source.scan ? await source.scan(dir, contents) : (await source.list(dir)).map((name) => ({ name }));
+	for (const node of nodes)
+		checkName(node.name);
 	return nodes.sort((a, b) => Buffer.compare(a.name, b.name));
+}
+
+/** measureTree of several copies, summed. */
+export async function measureTrees(copies: { source: SourceTree; from: Buffer }[]): Promise<{ entries: number; bytes: number }> {
+	const sum = { entries: 0, bytes: 0 };
+	for (const { source, from } of copies) {
+		const m = await measureTree(source, from);
+		sum.entries += m.entries;
+		sum.bytes += m.bytes;
+	}
+	return sum;
 }
 
 /**

@@ -2,7 +2,7 @@
  * The addon's status and scan results (native/copy/scan.c) as the copy
  * engine's types: the same for an image and for the host.
  */
-import type { NativeScanEntry, NativeStatx } from '../lkl/native.js';
+import type { ScanEntry, ScanStatx } from '../lkl/copy-calls.js';
 import { kindOfMode, withoutAclAliases, type NodeMeta, type ScannedNode } from './tree.js';
 
 // A scan reads files this small along with their metadata, up to BUDGET
@@ -21,7 +21,7 @@ export function isSmall(size: bigint): boolean {
 	return size <= BigInt(INLINE_MAX);
 }
 
-export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
+export function metaFromStatx(st: ScanStatx, device: string): NodeMeta {
 	return {
 		kind: kindOfMode(st.mode),
 		mode: st.mode & 0o7777,
@@ -41,7 +41,7 @@ export function metaFromStatx(st: NativeStatx, device: string): NodeMeta {
 }
 
 /** @device names the filesystem of an entry, for hard-link keys. */
-export function scannedNodes(entries: NativeScanEntry[], device: (st: NativeStatx) => string): ScannedNode[] {
+export function scannedNodes(entries: ScanEntry[], device: (st: ScanStatx) => string): ScannedNode[] {
 	return entries.map(([name, st, xattrs, target, data]) => {
 		const node: ScannedNode = { name };
 		if (st)

@@ -10,19 +10,12 @@ import { readTar, type TarReadEntry } from '../tar/reader.js';
 import { hostIdResolver } from './hostfs-ids.js';
 import { filled } from './sparse.js';
 import { CopyError, joinPath } from './engine.js';
+import { relativePath } from './names.js';
 import type { CopyEvents, NodeKind, NodeMeta, SinkTree } from './tree.js';
 
 const KINDS: Record<string, NodeKind> = {
 	'0': 'file', '2': 'symlink', '3': 'charDevice', '4': 'blockDevice', '5': 'directory', '6': 'fifo',
 };
-
-/** The archive's path as a clean relative path; refuses "..". */
-function cleanPath(raw: Buffer): Buffer {
-	const parts = raw.toString('latin1').split('/').filter((p) => p !== '' && p !== '.');
-	if (parts.includes('..'))
-		throw Object.assign(new Error('refusing a path that contains ".."'), { code: 'EPERM' });
-	return Buffer.from(parts.join('/'), 'latin1');
-}
 
 function metaOf(e: TarReadEntry, kind: NodeKind): NodeMeta {
 	return {
@@ -96,7 +89,7 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 
 	for await (const { entry, data } of readTar(input)) {
 		try {
-			const rel = cleanPath(entry.path);
+			const rel = relativePath(entry.path);
 			await unpack(entry, data, rel, rel.length ? joinPath(dest, rel) : dest);
 		} catch (err) {
 			// Named as in the archive.
@@ -112,7 +105,7 @@ export async function extractTar(input: Readable, sink: SinkTree, dest: Buffer, 
 			await parents(rel);
 
 		if (entry.type === '1') {
-			const target = joinPath(dest, cleanPath(entry.linkPath));
+			const target = joinPath(dest, relativePath(entry.linkPath));
 			events.entry?.(to, metaOf(entry, 'file'));
 			await sink.link(to, target, metaOf(entry, 'file'));
 			return;

@@ -94,6 +94,17 @@ function describe(code: string, host: number): string {
 	return EXTRA_MESSAGES[code] ?? uv?.[1] ?? `unknown error ${code}`;
 }
 
+/**
+ * What an errno error's code means, as its message says it after the code
+ * ("no such file or directory" for ENOENT); undefined for other errors.
+ */
+export function errnoText(err: unknown): string | undefined {
+	const code = (err as { code?: unknown })?.code;
+	if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code))
+		return undefined;
+	return describe(code, hostErrno[code] ?? 0);
+}
+
 function pathText(p: ErrorPath): string {
 	return typeof p === 'string' ? p : Buffer.from(p).toString();
 }

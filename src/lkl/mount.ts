@@ -4,25 +4,28 @@
 // absolute symlinks lead out of it.
 import type { Disk } from './disk.js';
 import { Dirent } from './dirent.js';
-import { errnoError, lklError } from './errors.js';
+import { lklError } from './errors.js';
 import { copyFile, readToEnd, withFile, writeAll } from './file-ops.js';
 import {
 	FileHandle, checkData, dataChunks, isAsyncData, kShut, type FileData, type HandleOwner,
 } from './file-handle.js';
 import { parseFlags, type OpenFlags } from './flags.js';
 import { Gate, type ClosedReason } from './gate.js';
+import { accessOp, chmodOp, chownOp, statOp, statfsOp, utimesOp } from './meta-ops.js';
 import type { NativeMount, NativePath } from './native.js';
+import { lendAccess } from './mount-access.js';
 import { joinBytes } from './paths.js';
-import { StatFs } from './statfs.js';
-import { makeStats, type BigIntStats, type StatOptions, type Stats } from './stats.js';
-import { runAsync, runSync, sys, type Steps } from './steps.js';
+import type { StatFs } from './statfs.js';
+import type { BigIntStats, StatOptions, Stats } from './stats.js';
+import { runAsync, runSync, sys, type MountOp, type Steps } from './steps.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
-import { toTimespec, type TimeLike } from './times.js';
+import type { TimeLike } from './times.js';
 import { mkdirRecursive, rm, walk, type RmOptions, type WalkEntry } from './tree-ops.js';
 import { parseDevice, type DeviceNumber } from './devices.js';
+import { getxattrOp, listxattrOp, removexattrOp, setxattrOp } from './xattr-ops.js';
 import {
-	checkEncoding, checkId, checkInt, checkMode, checkOffset, decode, invalidType, invalidValue, nativePath,
-	optionsObject, toBytes, type Encoding, type PathLike,
+	checkEncoding, checkInt, checkMode, checkOffset, decode, mountPath, nativePath,
+	optionsObject, type Encoding, type PathLike,
 } from './validate.js';
 
 export type { PathLike } from './validate.js';
@@ -90,25 +93,6 @@ function unmountedReason(where: string): ClosedReason {
 		`${syscall}: the filesystem mounted at ${where} was unmounted`);
 }
 
-function xattrName(name: unknown): string {
-	if (typeof name !== 'string')
-		throw invalidType('name', 'of type string', name);
-	if (name.includes('\0'))
-		throw invalidValue('name', name, 'must be a string without null bytes');
-	return name;
-}
-
-function xattrValue(value: unknown): Buffer {
-	if (typeof value === 'string')
-		return Buffer.from(value);
-	const bytes = toBytes(value, 'utf8', 'value');
-	return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function names(list: Buffer): string[] {
-	return list.toString().split('\0').filter((n) => n !== '');
-}
-
 /** A mounted filesystem; made by Kernel.mount. */
 export class Mount implements HandleOwner {
 	readonly #info: NativeMount;
@@ -127,6 +111,7 @@ export class Mount implements HandleOwner {
 		this.#partition = partition;
 		this.#readOnly = readOnly;
 		this.#owner = owner;
+		lendAccess(this, { rootFd: info.rootFd, gate: this.#gate });
 	}
 
 	/** Where the kernel mounted it, e.g. "/mnt/vda" (paths here are relative to it). */
@@ -137,15 +122,6 @@ export class Mount implements HandleOwner {
 	/** The filesystem, e.g. "ext4", "btrfs", "xfs", "vfat". */
 	get fsType(): string {
 		return this.#info.fsType;
-	}
-
-	/**
-	 * The kernel's O_PATH descriptor of the mount's root, for code that
-	 * calls the addon directly (src/copy).  Calls made that way bypass the
-	 * bookkeeping that lets unmount() wait for them; valid until unmount.
-	 */
-	get rootFd(): number {
-		return this.#info.rootFd;
 	}
 
 	/** The disk it is on. */
@@ -174,11 +150,7 @@ export class Mount implements HandleOwner {
 	}
 
 	#path(path: unknown, syscall: string, name = 'path'): NativePath {
-		const p = nativePath(path, name);
-		// node:fs answers ENOENT for ""; the kernel would take it as ".".
-		if (p.length === 0)
-			throw errnoError(-2, syscall, p);
-		return p;
+		return mountPath(path, syscall, name);
 	}
 
 	#async<T>(syscall: string, steps: (root: number) => Steps<T>): Promise<T> {
@@ -188,6 +160,14 @@ export class Mount implements HandleOwner {
 	#sync<T>(syscall: string, steps: (root: number) => Steps<T>): T {
 		this.#gate.check(syscall);
 		return runSync(steps(this.#info.rootFd));
+	}
+
+	#run<T>(op: MountOp<T>): Promise<T> {
+		return this.#async(op.syscall, op.steps);
+	}
+
+	#runSync<T>(op: MountOp<T>): T {
+		return this.#sync(op.syscall, op.steps);
 	}
 
 	// readdir ------------------------------------------------------------
@@ -238,15 +218,6 @@ export class Mount implements HandleOwner {
 
 	// stat ------------------------------------------------------------------
 
-	#statSteps(path: PathLike, follow: boolean, options: StatOptions | undefined):
-		(root: number) => Steps<Stats | BigIntStats> {
-		const syscall = follow ? 'stat' : 'lstat';
-		const p = this.#path(path, syscall);
-		return function* (root) {
-			return makeStats(yield* sys('statx', [root, p, follow], syscall, p), options);
-		};
-	}
-
 	/** Metadata, following a final symlink. */
 	stat(path: PathLike, options?: StatOptions & { bigint?: false }): Promise<Stats>;
 	/** Metadata with BigInts and exact nanosecond times. */
@@ -254,7 +225,7 @@ export class Mount implements HandleOwner {
 	/** Stats or BigIntStats as `options.bigint` says. */
 	stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>;
 	async stat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
-		return this.#async('stat', this.#statSteps(path, true, options));
+		return this.#run(statOp(path, true, options));
 	}
 
 	/** Metadata of the path itself, even if it is a symlink. */
@@ -264,7 +235,7 @@ export class Mount implements HandleOwner {
 	/** Stats or BigIntStats as `options.bigint` says. */
 	lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats>;
 	async lstat(path: PathLike, options?: StatOptions): Promise<Stats | BigIntStats> {
-		return this.#async('lstat', this.#statSteps(path, false, options));
+		return this.#run(statOp(path, false, options));
 	}
 
 	/** stat, synchronously. */
@@ -274,7 +245,7 @@ export class Mount implements HandleOwner {
 	/** Stats or BigIntStats as `options.bigint` says. */
 	statSync(path: PathLike, options?: StatOptions): Stats | BigIntStats;
 	statSync(path: PathLike, options?: StatOptions): Stats | BigIntStats {
-		return this.#sync('stat', this.#statSteps(path, true, options));
+		return this.#runSync(statOp(path, true, options));
 	}
 
 	/** lstat, synchronously. */
@@ -284,7 +255,7 @@ export class Mount implements HandleOwner {
 	/** Stats or BigIntStats as `options.bigint` says. */
 	lstatSync(path: PathLike, options?: StatOptions): Stats | BigIntStats;
 	lstatSync(path: PathLike, options?: StatOptions): Stats | BigIntStats {
-		return this.#sync('lstat', this.#statSteps(path, false, options));
+		return this.#runSync(statOp(path, false, options));
 	}
 
 	/** Whether `path` exists (following symlinks), as node:fs's existsSync. */
@@ -590,64 +561,40 @@ export class Mount implements HandleOwner {
 
 	/** Sets permission bits (and setuid/setgid/sticky), following a final symlink. */
 	async chmod(path: PathLike, mode: number | string): Promise<void> {
-		const p = this.#path(path, 'chmod');
-		const m = checkMode(mode, 'mode', 0);
-		await this.#async('chmod', (root) => sys('chmod', [root, p, m, true], 'chmod', p));
-	}
-
-	async #chown(path: PathLike, uid: number, gid: number, follow: boolean): Promise<void> {
-		const syscall = follow ? 'chown' : 'lchown';
-		const p = this.#path(path, syscall);
-		const u = checkId(uid, 'uid');
-		const g = checkId(gid, 'gid');
-		await this.#async(syscall, (root) => sys('chown', [root, p, u, g, follow], syscall, p));
+		return this.#run(chmodOp(path, mode));
 	}
 
 	/** Sets owner and group (-1 keeps one), following a final symlink. */
-	chown(path: PathLike, uid: number, gid: number): Promise<void> {
-		return this.#chown(path, uid, gid, true);
+	async chown(path: PathLike, uid: number, gid: number): Promise<void> {
+		return this.#run(chownOp(path, uid, gid, true));
 	}
 
 	/** Sets owner and group of a symlink itself. */
-	lchown(path: PathLike, uid: number, gid: number): Promise<void> {
-		return this.#chown(path, uid, gid, false);
-	}
-
-	async #utimes(path: PathLike, atime: TimeLike, mtime: TimeLike, follow: boolean): Promise<void> {
-		const syscall = follow ? 'utime' : 'lutime';
-		const p = this.#path(path, syscall);
-		const [as, ans] = toTimespec(atime, 'atime');
-		const [ms, mns] = toTimespec(mtime, 'mtime');
-		await this.#async(syscall, (root) => sys('utimes', [root, p, as, ans, ms, mns, follow], syscall, p));
+	async lchown(path: PathLike, uid: number, gid: number): Promise<void> {
+		return this.#run(chownOp(path, uid, gid, false));
 	}
 
 	/**
 	 * Sets access and modification times (Date, seconds, or BigInt
 	 * nanoseconds for exact times), following a final symlink.
 	 */
-	utimes(path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> {
-		return this.#utimes(path, atime, mtime, true);
+	async utimes(path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> {
+		return this.#run(utimesOp(path, atime, mtime, true));
 	}
 
 	/** Sets the times of a symlink itself. */
-	lutimes(path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> {
-		return this.#utimes(path, atime, mtime, false);
-	}
-
-	#accessSteps(path: PathLike, mode: number): (root: number) => Steps<void> {
-		const p = this.#path(path, 'access');
-		const m = checkInt(mode, 'mode', 0, 7);
-		return (root) => sys('access', [root, p, m], 'access', p);
+	async lutimes(path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> {
+		return this.#run(utimesOp(path, atime, mtime, false));
 	}
 
 	/** Checks that `path` exists and allows `mode` (F_OK, R_OK, W_OK, X_OK of node:fs constants). */
 	async access(path: PathLike, mode = 0): Promise<void> {
-		await this.#async('access', this.#accessSteps(path, mode));
+		return this.#run(accessOp(path, mode));
 	}
 
 	/** access, synchronously. */
 	accessSync(path: PathLike, mode = 0): void {
-		this.#sync('access', this.#accessSteps(path, mode));
+		this.#runSync(accessOp(path, mode));
 	}
 
 	/** Usage of the filesystem (any path inside it will do; default its root). */
@@ -655,81 +602,49 @@ export class Mount implements HandleOwner {
 	/** statfs with BigInt counts. */
 	statfs(path: PathLike, options: StatFsOptions & { bigint: true }): Promise<StatFs<bigint>>;
 	async statfs(path: PathLike = '/', options?: StatFsOptions): Promise<StatFs<number> | StatFs<bigint>> {
-		const p = this.#path(path, 'statfs');
-		const st = await this.#async('statfs', (root) => sys('statfs', [root, p], 'statfs', p));
-		return options?.bigint ? new StatFs(st, BigInt) : new StatFs(st, Number);
+		return this.#run(statfsOp(path, Boolean(options?.bigint)));
 	}
 
 	// extended attributes -------------------------------------------------------------
 
-	async #getxattr(path: PathLike, name: string, follow: boolean): Promise<Buffer> {
-		const syscall = follow ? 'getxattr' : 'lgetxattr';
-		const p = this.#path(path, syscall);
-		const n = xattrName(name);
-		return this.#async(syscall, (root) => sys('getxattr', [root, p, n, follow], syscall, p));
-	}
-
 	/** An extended attribute's value (ENODATA if it has none by that name). */
-	getxattr(path: PathLike, name: string): Promise<Buffer> {
-		return this.#getxattr(path, name, true);
+	async getxattr(path: PathLike, name: string): Promise<Buffer> {
+		return this.#run(getxattrOp(path, name, true));
 	}
 
 	/** getxattr on a symlink itself. */
-	lgetxattr(path: PathLike, name: string): Promise<Buffer> {
-		return this.#getxattr(path, name, false);
-	}
-
-	async #setxattr(path: PathLike, name: string, value: Uint8Array | string, flags: number,
-		follow: boolean): Promise<void> {
-		const syscall = follow ? 'setxattr' : 'lsetxattr';
-		const p = this.#path(path, syscall);
-		const n = xattrName(name);
-		const v = xattrValue(value);
-		const f = checkInt(flags, 'flags', 0, 3);
-		await this.#async(syscall, (root) => sys('setxattr', [root, p, n, v, f, follow], syscall, p));
+	async lgetxattr(path: PathLike, name: string): Promise<Buffer> {
+		return this.#run(getxattrOp(path, name, false));
 	}
 
 	/** Sets an extended attribute; flags: XattrFlags.CREATE or REPLACE, or 0. */
-	setxattr(path: PathLike, name: string, value: Uint8Array | string, flags = 0): Promise<void> {
-		return this.#setxattr(path, name, value, flags, true);
+	async setxattr(path: PathLike, name: string, value: Uint8Array | string, flags = 0): Promise<void> {
+		return this.#run(setxattrOp(path, name, value, flags, true));
 	}
 
 	/** setxattr on a symlink itself. */
-	lsetxattr(path: PathLike, name: string, value: Uint8Array | string, flags = 0): Promise<void> {
-		return this.#setxattr(path, name, value, flags, false);
-	}
-
-	async #listxattr(path: PathLike, follow: boolean): Promise<string[]> {
-		const syscall = follow ? 'listxattr' : 'llistxattr';
-		const p = this.#path(path, syscall);
-		return names(await this.#async(syscall, (root) => sys('listxattr', [root, p, follow], syscall, p)));
+	async lsetxattr(path: PathLike, name: string, value: Uint8Array | string, flags = 0): Promise<void> {
+		return this.#run(setxattrOp(path, name, value, flags, false));
 	}
 
 	/** Names of the extended attributes (e.g. "user.comment"). */
-	listxattr(path: PathLike): Promise<string[]> {
-		return this.#listxattr(path, true);
+	async listxattr(path: PathLike): Promise<string[]> {
+		return this.#run(listxattrOp(path, true));
 	}
 
 	/** listxattr on a symlink itself. */
-	llistxattr(path: PathLike): Promise<string[]> {
-		return this.#listxattr(path, false);
-	}
-
-	async #removexattr(path: PathLike, name: string, follow: boolean): Promise<void> {
-		const syscall = follow ? 'removexattr' : 'lremovexattr';
-		const p = this.#path(path, syscall);
-		const n = xattrName(name);
-		await this.#async(syscall, (root) => sys('removexattr', [root, p, n, follow], syscall, p));
+	async llistxattr(path: PathLike): Promise<string[]> {
+		return this.#run(listxattrOp(path, false));
 	}
 
 	/** Removes an extended attribute. */
-	removexattr(path: PathLike, name: string): Promise<void> {
-		return this.#removexattr(path, name, true);
+	async removexattr(path: PathLike, name: string): Promise<void> {
+		return this.#run(removexattrOp(path, name, true));
 	}
 
 	/** removexattr on a symlink itself. */
-	lremovexattr(path: PathLike, name: string): Promise<void> {
-		return this.#removexattr(path, name, false);
+	async lremovexattr(path: PathLike, name: string): Promise<void> {
+		return this.#run(removexattrOp(path, name, false));
 	}
 
 	// streams ---------------------------------------------------------------------------

@@ -13,6 +13,15 @@ export interface Call {
 /** An operation: yields calls, gets each one's result back, returns T. */
 export type Steps<T> = Generator<Call, T, unknown>;
 
+/**
+ * An operation on a mount with its arguments checked: the syscall it
+ * reports as, and its steps given the mount's root descriptor.
+ */
+export interface MountOp<T> {
+	readonly syscall: string;
+	readonly steps: (root: number) => Steps<T>;
+}
+
 type Result<K extends NativeOpName> = ReturnType<NativeOps[K]>;
 type AnyCall = (...args: readonly unknown[]) => unknown;
 

@@ -1,7 +1,7 @@
 // Argument checks at the API boundary, failing the way node:fs fails
 // (ERR_INVALID_ARG_TYPE and friends) before anything reaches the kernel,
 // where a NUL byte would silently cut a path short.
-import { lklError } from './errors.js';
+import { errnoError, lklError } from './errors.js';
 import type { NativePath } from './native.js';
 
 /** A path inside a mount: text, or raw bytes for names that are not UTF-8. */
@@ -52,6 +52,17 @@ export function nativePath(path: unknown, name = 'path'): NativePath {
 			Buffer.from(path.buffer, path.byteOffset, path.byteLength);
 	}
 	throw invalidType(name, 'of type string or an instance of Buffer or Uint8Array', path);
+}
+
+/**
+ * A path inside a mount for `syscall`: as nativePath, and "" refused with
+ * ENOENT as node:fs refuses it (the kernel would take "" as ".").
+ */
+export function mountPath(path: unknown, syscall: string, name = 'path'): NativePath {
+	const p = nativePath(path, name);
+	if (p.length === 0)
+		throw errnoError(-2, syscall, p);
+	return p;
 }
 
 /** A safe integer in [min, max]. */

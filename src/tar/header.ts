@@ -8,6 +8,7 @@
  */
 
 import { aclToText } from './acl.js';
+import type { SparseRegion } from './sparse.js';
 
 /** The kinds of entry a tar archive can hold, with their type flags. */
 export const TarType = {
@@ -27,10 +28,15 @@ export interface TarTime {
 	nsec: number;
 }
 
-/** One archive entry's metadata. Paths are raw bytes or UTF-8 strings. */
-export interface TarEntry {
+/**
+ * One archive entry's metadata, as encodeHeader writes it and readTar
+ * reads it back.  Paths and values are raw bytes.  `Type` is TarType for
+ * writing; a reader may meet any type flag and leaves judging it to the
+ * caller.
+ */
+export interface TarEntry<Type extends string = TarType> {
 	path: Buffer;
-	type: TarType;
+	type: Type;
 	mode: number;
 	uid: number;
 	gid: number;
@@ -48,7 +54,17 @@ export interface TarEntry {
 	xattrs?: Map<string, Buffer>;
 	/** More pax records, written first (GNU.sparse.* for sparse files). */
 	pax?: [string, string | Buffer][];
+	/**
+	 * Read only: POSIX ACLs as text (SCHILY.acl.access / .default), as GNU
+	 * tar --acls keeps them.  Written from the system.posix_acl_* xattrs.
+	 */
+	acls?: { access?: string; default?: string };
+	/** Read only: a sparse file's data regions; its data is their bytes in order, `size` its real size. */
+	sparse?: SparseRegion[];
 }
+
+/** An entry as readTar gives it: the fields an archive always has, filled in. */
+export type TarReadEntry = TarEntry<string> & Required<Pick<TarEntry, 'linkPath' | 'devMajor' | 'devMinor' | 'xattrs' | 'acls'>>;
 
 export const BLOCK = 512;
 const MAX_OCTAL_8 = 0o7777777; // what fits in an 8-byte field

@@ -6,29 +6,10 @@
  * ACLs), and it drops atime/ctime.  Values are kept as raw bytes here.
  */
 import type { Readable } from 'node:stream';
-import { decodeSparseMap, type SparseRegion } from './sparse.js';
-import { BLOCK, type TarTime } from './header.js';
+import { decodeSparseMap } from './sparse.js';
+import { BLOCK, type TarReadEntry, type TarTime } from './header.js';
 
-export interface TarReadEntry {
-	/** '0' file, '1' hard link, '2' symlink, '3'/'4' devices, '5' dir, '6' fifo. */
-	type: string;
-	path: Buffer;
-	linkPath: Buffer;
-	mode: number;
-	uid: number;
-	gid: number;
-	size: bigint;
-	mtime: TarTime;
-	atime?: TarTime;
-	ctime?: TarTime;
-	devMajor: number;
-	devMinor: number;
-	xattrs: Map<string, Buffer>;
-	/** POSIX ACLs as text (SCHILY.acl.access / .default), as GNU tar --acls keeps them. */
-	acls: { access?: string; default?: string };
-	/** A sparse file's data regions; its data is their bytes in order, and size its real size. */
-	sparse?: SparseRegion[];
-}
+export type { TarReadEntry } from './header.js';
 
 /** Pulls exact byte counts out of a stream. */
 class ByteReader {

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import t from 'tap';
 import { Kernel } from '../../dist/src/index.js';
 import { buildImage, fsck, makeTree, pattern, run, stampExt4Mtimes, tempDir } from '../helpers/tree.mjs';
-import { diffViews, guestView, hostView } from '../helpers/views.mjs';
+import { diffTrees, guestView, hostView } from '../helpers/views.mjs';
 
 t.setTimeout(300_000);
 process.umask(0o022); // the kernel's umask, so created modes compare equal
@@ -180,7 +180,7 @@ for (const kind of ['ext4', 'btrfs', 'xfs', 'vfat']) {
 
 		await stampTimes(hostView(root), mount, root);
 		const host = hostView(root);
-		t.same(diffViews(host, await guestView(mount), rules[kind]), [], 'same as the host after the changes');
+		t.same(diffTrees(host, await guestView(mount), rules[kind]), [], 'same as the host after the changes');
 
 		await mount.unmount();
 		await kernel.removeDisk(disk);
@@ -188,7 +188,7 @@ for (const kind of ['ext4', 'btrfs', 'xfs', 'vfat']) {
 		t.ok(check.ok, `${kind} fsck finds nothing wrong`, { diagnostic: !check.ok, output: check.output });
 
 		const again = await kernel.mount(await kernel.addDisk(img, { readOnly: true }));
-		t.same(diffViews(host, await guestView(again), rules[kind]), [], 'and so after a fresh mount');
+		t.same(diffTrees(host, await guestView(again), rules[kind]), [], 'and so after a fresh mount');
 		if (kind === 'ext4') {
 			const ns = (await again.stat('new.txt', { bigint: true })).mtimeNs;
 			const out = run('debugfs', ['-R', 'stat /new.txt', img]);

@@ -103,7 +103,7 @@ export async function guestView(mount, ignore = ['lost+found']) {
 	return out;
 }
 
-/** Fields of a view entry, and how each filesystem can differ from the host. */
+/** Fields of a view entry compared by default. */
 export const FIELDS = ['type', 'mode', 'uid', 'gid', 'size', 'nlink', 'mtimeNs', 'rdev', 'target', 'xattrs', 'sha256'];
 
 function show(v) {
@@ -111,31 +111,33 @@ function show(v) {
 }
 
 /**
- * Compares two views entry by entry.  `skip(path, field, hostEntry)`
- * returns true for what the filesystem cannot hold (or a tool dropped);
- * `normalize(field, value, entry)` maps a value to what the filesystem
- * keeps of it (mtimes to whole seconds, say), on both sides.
+ * Compares two views (Maps of path to entry) entry by entry: the one tree
+ * diff of the tests (test/api's host vs Mount views, test/cli's python
+ * views).  `skip(path, field, expectedEntry)` returns true for what the
+ * filesystem cannot hold (or a tool dropped); `normalize(field, value,
+ * entry)` maps a value to what the filesystem keeps of it (mtimes to
+ * whole seconds, say), on both sides; `fields` are the fields compared.
  * Returns the differences as text lines (empty: equal).
  */
-export function diffViews(host, guest, { skip = () => false, normalize = (_f, v) => v } = {}) {
+export function diffTrees(expected, actual, { fields = FIELDS, skip = () => false, normalize = (_f, v) => v } = {}) {
 	const out = [];
-	for (const [path, h] of host) {
-		const g = guest.get(path);
-		if (!g) {
+	for (const [path, x] of expected) {
+		const y = actual.get(path);
+		if (!y) {
 			out.push(`${path}: missing`);
 			continue;
 		}
-		for (const field of FIELDS) {
-			if (skip(path, field, h))
+		for (const field of fields) {
+			if (skip(path, field, x))
 				continue;
-			const a = normalize(field, h[field], h);
-			const b = normalize(field, g[field], g);
-			if (show(a) !== show(b))
-				out.push(`${path}: ${field} host ${show(a)} lkl ${show(b)}`);
+			const a = show(normalize(field, x[field], x));
+			const b = show(normalize(field, y[field], y));
+			if (a !== b)
+				out.push(`${path}: ${field} ${a} != ${b}`);
 		}
 	}
-	for (const path of guest.keys()) {
-		if (!host.has(path))
+	for (const path of actual.keys()) {
+		if (!expected.has(path))
 			out.push(`${path}: extra`);
 	}
 	return out;

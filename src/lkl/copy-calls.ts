@@ -1,0 +1,193 @@
+// The calls the copy engine (src/copy) makes on a mounted image: raw-byte
+// paths, whole-directory scans and whole-file puts, which the node:fs-shaped
+// Mount has no place for.  Internal: not exported from the package.
+//
+// Each call enters the mount's gate, so that unmount() waits for it, and
+// its errors come out shaped like node:fs's (err.code === 'EEXIST').  The
+// gate is entered once per addon call, and a scan or put is one call for
+// a whole directory or file: the cost per entry stays one trip through
+// libuv's pool.
+import type { Mount } from './mount.js';
+import type { Gate } from './gate.js';
+import { accessOf } from './mount-access.js';
+import { fsError } from './errors.js';
+import { withFile } from './file-ops.js';
+import { KERNEL_O } from './flags.js';
+import { native, type NativePutMeta, type NativeScanEntry, type NativeStatx } from './native.js';
+import { runAsync, sys, type Steps } from './steps.js';
+import { splitXattrNames } from './xattr-ops.js';
+
+// The scan's entries go to the copy engine as the addon made them: turning
+// them into a second record here would cost an object per entry.
+export type { NativeScanEntry as ScanEntry, NativeStatx as ScanStatx, NativePutMeta as PutMeta };
+
+/** A part of a file that holds data; what lies between is a hole. */
+export interface DataRegion {
+	offset: bigint;
+	length: bigint;
+}
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = KERNEL_O;
+const SEEK_DATA = 3, SEEK_HOLE = 4;
+
+/** Runs one addon call as a call in flight on `gate`, its errors reshaped. */
+async function gated<T>(gate: Gate, syscall: string, path: Buffer | undefined, call: () => Promise<T>): Promise<T> {
+	gate.enter(syscall);
+	try {
+		return await call();
+	} catch (e) {
+		throw fsError(e, syscall, path);
+	} finally {
+		gate.leave();
+	}
+}
+
+function* dataRegions(fd: number, size: bigint, path: Buffer): Steps<DataRegion[]> {
+	const map: DataRegion[] = [];
+	let off = 0n;
+	while (off < size) {
+		let data: number;
+		try {
+			data = yield* sys('lseek', [fd, off, SEEK_DATA], 'lseek', path);
+		} catch (e) {
+			if ((e as { code?: unknown }).code === 'ENXIO')
+				break;	// only a hole is left
+			throw e;
+		}
+		const hole = BigInt(yield* sys('lseek', [fd, data, SEEK_HOLE], 'lseek', path));
+		map.push({ offset: BigInt(data), length: hole - BigInt(data) });
+		off = hole;
+	}
+	return map;
+}
+
+/** A file of the image open for reading or writing by the copy engine. */
+export class ImageFile {
+	readonly #gate: Gate;
+	readonly #fd: number;
+	readonly #path: Buffer;
+
+	/** @internal Made by CopyCalls. */
+	constructor(gate: Gate, fd: number, path: Buffer) {
+		this.#gate = gate;
+		this.#fd = fd;
+		this.#path = path;
+	}
+
+	/** Reads at `position` (-1: at the file position); 0 at the end. */
+	read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+		return gated(this.#gate, 'read', this.#path, () => native.read(this.#fd, buffer, offset, length, position));
+	}
+
+	/** Writes at `position` (-1: at the file position); returns how much it wrote. */
+	write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+		return gated(this.#gate, 'write', this.#path, () => native.write(this.#fd, buffer, offset, length, position));
+	}
+
+	truncate(length: bigint): Promise<void> {
+		return gated(this.#gate, 'ftruncate', this.#path, () => native.ftruncate(this.#fd, length));
+	}
+
+	close(): Promise<void> {
+		return gated(this.#gate, 'close', this.#path, () => native.close(this.#fd));
+	}
+}
+
+/**
+ * A mount's calls for the copy engine.  Paths are bytes as the kernel
+ * takes them inside the mount ("/a/b"); nothing here follows a symlink
+ * unless `follow` says so.
+ */
+export class CopyCalls {
+	readonly #root: number;
+	readonly #gate: Gate;
+
+	constructor(mount: Mount) {
+		const { rootFd, gate } = accessOf(mount);
+		this.#root = rootFd;
+		this.#gate = gate;
+	}
+
+	/** The node's status, without following a final symlink. */
+	lstat(path: Buffer): Promise<NativeStatx> {
+		return gated(this.#gate, 'lstat', path, () => native.statx(this.#root, path, false));
+	}
+
+	/** The names in a directory. */
+	async list(path: Buffer): Promise<Buffer[]> {
+		const entries = await gated(this.#gate, 'scandir', path, () => native.readdir(this.#root, path));
+		return entries.map(([name]) => name);
+	}
+
+	/**
+	 * A directory's entries with their status, xattrs, symlink targets and
+	 * the contents of files up to `inlineMax` bytes (`budget` in all), in
+	 * one call (native/addon/scan.cc).
+	 */
+	scan(path: Buffer, inlineMax: number, budget: number): Promise<NativeScanEntry[]> {
+		return gated(this.#gate, 'scandir', path, () => native.scan(this.#root, path, inlineMax, budget));
+	}
+
+	readlink(path: Buffer): Promise<Buffer> {
+		return gated(this.#gate, 'readlink', path, () => native.readlink(this.#root, path));
+	}
+
+	/** The names of the node's xattrs; ENOTSUP where the filesystem has none (vfat). */
+	async listxattr(path: Buffer, follow: boolean): Promise<string[]> {
+		return splitXattrNames(await gated(this.#gate, 'llistxattr', path, () => native.listxattr(this.#root, path, follow)));
+	}
+
+	getxattr(path: Buffer, name: string, follow: boolean): Promise<Buffer> {
+		return gated(this.#gate, 'lgetxattr', path, () => native.getxattr(this.#root, path, name, follow));
+	}
+
+	/** A regular file's data regions (SEEK_DATA/SEEK_HOLE), up to `size`. */
+	async dataMap(path: Buffer, size: bigint): Promise<DataRegion[]> {
+		const steps = withFile(this.#root, path, O_RDONLY | O_NOFOLLOW, 0, (fd) => dataRegions(fd, size, path));
+		return this.#gate.run('lseek', () => runAsync(steps));
+	}
+
+	/** Opens a regular file for reading, never through a final symlink. */
+	async openRead(path: Buffer): Promise<ImageFile> {
+		const fd = await gated(this.#gate, 'open', path, () => native.open(this.#root, path, O_RDONLY | O_NOFOLLOW, 0));
+		return new ImageFile(this.#gate, fd, path);
+	}
+
+	/** Creates a regular file (mode 0600 until setMeta) that must not exist yet. */
+	async create(path: Buffer): Promise<ImageFile> {
+		const fd = await gated(this.#gate, 'open', path,
+			() => native.open(this.#root, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600));
+		return new ImageFile(this.#gate, fd, path);
+	}
+
+	/** A new regular file with its contents and metadata, in one call (native/addon/put.cc). */
+	putFile(path: Buffer, contents: Buffer, meta: NativePutMeta): Promise<void> {
+		return gated(this.#gate, 'open', path, () => native.putFile(this.#root, path, contents, meta));
+	}
+
+	/** Owner, xattrs, mode (unless -1) and times of a node, in one call. */
+	setMeta(path: Buffer, follow: boolean, meta: NativePutMeta): Promise<void> {
+		return gated(this.#gate, 'lchown', path, () => native.setMeta(this.#root, path, follow, meta));
+	}
+
+	mkdir(path: Buffer, mode: number): Promise<void> {
+		return gated(this.#gate, 'mkdir', path, () => native.mkdir(this.#root, path, mode));
+	}
+
+	unlink(path: Buffer): Promise<void> {
+		return gated(this.#gate, 'unlink', path, () => native.unlink(this.#root, path));
+	}
+
+	symlink(target: Buffer, path: Buffer): Promise<void> {
+		return gated(this.#gate, 'symlink', path, () => native.symlink(this.#root, target, path));
+	}
+
+	link(existing: Buffer, path: Buffer): Promise<void> {
+		return gated(this.#gate, 'link', path, () => native.link(this.#root, existing, path));
+	}
+
+	/** A device, fifo or socket: `mode` holds its S_IF* type. */
+	mknod(path: Buffer, mode: number, major: number, minor: number): Promise<void> {
+		return gated(this.#gate, 'mknod', path, () => native.mknod(this.#root, path, mode, major, minor));
+	}
+}
