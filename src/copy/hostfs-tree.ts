@@ -10,22 +10,15 @@
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import type { TarTime } from '../tar/header.js';
-import type { NativePutMeta } from '../lkl/native.js';
+import type { PutMeta } from '../lkl/copy-calls.js';
+import { splitdev } from '../lkl/devices.js';
+import { splitXattrNames } from '../lkl/xattr-ops.js';
 import { HostDest, hostDataMap, hostGetxattr, hostListxattr, hostScan, type HostFile, type HostLost } from '../lkl/hostfs.js';
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { writeRegions } from './sparse.js';
 import { isSmall, scanLimits, scannedNodes } from './scanned.js';
-
-const CHUNK = 1 << 20;
-
-/** glibc's dev_t encoding (what node:fs reports) split into major and minor. */
-function major(dev: bigint): number {
-	return Number((dev >> 8n) & 0xfffn) | Number((dev >> 32n) & ~0xfffn);
-}
-
-function minor(dev: bigint): number {
-	return Number(dev & 0xffn) | Number((dev >> 12n) & ~0xffn);
-}
+import { checkedComponents } from './names.js';
+import { readRegions, readWhole, type PositionalRead } from './read-chunks.js';
 
 function timeOf(ns: bigint): TarTime {
 	const sec = ns / 1000000000n;
@@ -33,8 +26,9 @@ function timeOf(ns: bigint): TarTime {
 	return nsec < 0 ? { sec: sec - 1n, nsec: nsec + 1e9 } : { sec, nsec };
 }
 
-function splitXattrNames(list: Buffer): string[] {
-	return list.toString('utf8').split('\0').filter((n) => n.length > 0);
+/** Positional reads of a node:fs FileHandle, as read-chunks.ts takes them. */
+function readsOf(fh: fsp.FileHandle): PositionalRead {
+	return async (buffer, offset, length, position) => (await fh.read(buffer, offset, length, position)).bytesRead;
 }
 
 /** The host directory tree at @base, read as a copy source. */
@@ -55,6 +49,8 @@ export class HostSource implements SourceTree {
 
 	async meta(path: Buffer): Promise<NodeMeta> {
 		const st = await fsp.lstat(this.#abs(path), { bigint: true });
+		const rdev = splitdev(st.rdev);
+		const dev = splitdev(st.dev);
 		return {
 			kind: kindOfMode(Number(st.mode)),
 			mode: Number(st.mode) & 0o7777,
@@ -64,10 +60,10 @@ export class HostSource implements SourceTree {
 			atime: timeOf(st.atimeNs),
 			mtime: timeOf(st.mtimeNs),
 			ctime: timeOf(st.ctimeNs),
-			rdevMajor: major(st.rdev),
-			rdevMinor: minor(st.rdev),
+			rdevMajor: rdev.major,
+			rdevMinor: rdev.minor,
 			// As scan() names it, so that hard links match whichever gave the metadata.
-			dev: `${major(st.dev)}:${minor(st.dev)}`,
+			dev: `${dev.major}:${dev.minor}`,
 			ino: st.ino,
 			nlink: Number(st.nlink),
 			blocks: st.blocks,
@@ -102,16 +98,7 @@ export class HostSource implements SourceTree {
 	async *readMap(path: Buffer, map: DataMap): AsyncIterable<Buffer> {
 		const fh = await fsp.open(this.#abs(path), fsc.O_RDONLY | fsc.O_NOFOLLOW);
 		try {
-			for (const { offset, length } of map) {
-				for (let done = 0n; done < length;) {
-					const want = Number(length - done < BigInt(CHUNK) ? length - done : BigInt(CHUNK));
-					const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(want), 0, want, Number(offset + done));
-					if (bytesRead === 0)
-						return;	// shrank while read: the sink pads
-					yield buffer.subarray(0, bytesRead);
-					done += BigInt(bytesRead);
-				}
-			}
+			yield* readRegions(readsOf(fh), map);
 		} finally {
 			await fh.close();
 		}
@@ -120,13 +107,7 @@ export class HostSource implements SourceTree {
 	async *read(path: Buffer): AsyncIterable<Buffer> {
 		const fh = await fsp.open(this.#abs(path), 'r');
 		try {
-			for (;;) {
-				const buf = Buffer.allocUnsafe(CHUNK);
-				const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-				if (bytesRead === 0)
-					break;
-				yield buf.subarray(0, bytesRead);
-			}
+			yield* readWhole(readsOf(fh));
 		} finally {
 			await fh.close();
 		}
@@ -141,7 +122,7 @@ export interface HostSinkWarnings {
 }
 
 /** The metadata as the addon sets it; mode -1 leaves it (symlinks have none). */
-function putMeta(meta: NodeMeta, xattrs: Map<string, Buffer>): NativePutMeta {
+function putMeta(meta: NodeMeta, xattrs: Map<string, Buffer>): PutMeta {
 	return {
 		uid: meta.uid, gid: meta.gid, mode: meta.kind === 'symlink' ? -1 : meta.mode,
 		atime: [Number(meta.atime.sec), meta.atime.nsec] as const,
@@ -166,23 +147,13 @@ export class HostSink implements SinkTree {
 		this.#dest = new HostDest(base);
 	}
 
-	/** Refuses names that could leave the base: empty, "." or "..". */
-	#checkNames(path: Buffer): string[] {
-		const parts = path.length ? path.toString('latin1').split('/') : [];
-		for (const part of parts) {
-			if (part === '' || part === '.' || part === '..' || part.includes('\0'))
-				throw Object.assign(new Error(`refusing unsafe path ${JSON.stringify(path.toString())}`), { code: 'EPERM' });
-		}
-		return parts;
-	}
-
 	/**
 	 * Runs a write of @path, saying so in one line when a non-directory (a
 	 * symlink, say) stands where a directory on the way was, or the node
 	 * was swapped for another kind before its metadata was set.
 	 */
 	async #write<T>(path: Buffer, op: () => Promise<T>): Promise<T> {
-		this.#checkNames(path);
+		checkedComponents(path);
 		try {
 			return await op();
 		} catch (err) {
@@ -263,7 +234,7 @@ export class HostSink implements SinkTree {
 			this.warnings.mknod++;
 			return;
 		}
-		this.#checkNames(existing);
+		checkedComponents(existing);
 		await this.#write(path, () => this.#dest.link(path, existing));
 	}
 
