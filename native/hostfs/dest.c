@@ -370,7 +370,11 @@ static long fd_meta(int fd, int opath, const struct lkl_put_meta *m,
 			       AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) :
 		fchown(fd, m->uid, m->gid);
 	if (ret) {
-		if (!lenient || errno != EPERM)
+		/*
+		 * EINVAL: an id with no mapping in this user namespace (root in
+		 * a rootless container); no one here could give the file to it.
+		 */
+		if (errno != EINVAL && (!lenient || errno != EPERM))
 			return -errno;
 		res->chown_failed = 1;
 	}

@@ -65,7 +65,7 @@ export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 		await session.close();
 	}
 	if (warnings.chown)
-		log(`lkl: warning: kept your own owner on ${warnings.chown} entries (only root can give files away)`);
+		log(`lkl: warning: kept your own owner on ${warnings.chown} entries (only root can give files away, and only to ids its user namespace maps)`);
 	if (warnings.mknod)
 		log(`lkl: warning: skipped ${warnings.mknod} device nodes (only root can create them)`);
 	if (warnings.xattr)

@@ -94,7 +94,10 @@ if (probe.status !== 0) {
 		makeTree(tree, 'full');
 		run('chown', ['-R', '-h', `${user.uid}:${user.gid}`, tree]);
 		const full = emptyImage('ext4', join(dir, 'full.img'));
-		lklOk(['cptofs', '-i', full, `${tree}/.`, '/']);
+		// Owned by ids the container maps (as images usually hold: below
+		// 65536), so that root in it gives them away; the test user's own
+		// id is not one of them.
+		lklOk(['cptofs', '-o', '1000', '-g', '1000', '-i', full, `${tree}/.`, '/']);
 		const img = emptyImage('ext4', join(dir, 'copy.img'));
 		for (const f of [full, img])
 			fs.chownSync(f, user.uid, user.gid);
