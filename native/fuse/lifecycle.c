@@ -20,6 +20,11 @@
 
 #define NOFILE_LIMIT		(1024 * 1024)
 
+/*
+ * Kept apart from src/commands/image.ts's mountFailure() on purpose: the
+ * server words its own failures for its own options (-o type=, -o part=),
+ * and the launcher shows them as they are.
+ */
 static const char *mount_error(int err, const struct lklfuse_opts *o)
 {
 	switch (err) {

@@ -23,6 +23,8 @@ export interface OpenImage {
 	close(): Promise<void>;
 }
 
+// lklfuse-server words its own mount failures (native/fuse/lifecycle.c),
+// for its options; this is the copy commands' wording, for theirs (-t, -P).
 function mountFailure(opts: ImageOptions, err: unknown): CliError {
 	const code = (err as { code?: string }).code;
 	const what = opts.partition ? `${opts.image} partition ${opts.partition}` : opts.image;
