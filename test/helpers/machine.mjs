@@ -133,16 +133,6 @@ function removeUser({ name, uid, ownGroup, spool }) {
 		throw new Error(`${name} is still in /etc/passwd or /etc/group`);
 }
 
-/**
- * A user for the test `t` alone, removed when it ends: "BASE-PID", with
- * this process's id, so that no other test file (nor a run of the same
- * file beside this one) ever uses or removes it.  A system user (its ids
- * below 1000, away from the ids the test trees name, and no subordinate
- * ids), its own group, no home, no login shell, no mail spool; the comment
- * field says which test made it.  Removed with its group (and a mail
- * spool, had useradd made one) when `t` ends; a user of that name that
- * was there already is used and left alone.  Needs root.  { name, uid, gid }.
- */
 // Test users' ids come from this process's pid, not from useradd's next
 // free system id: two runs at once on one machine (a fresh-root check in
 // a chroot beside a run on the host, with /dev shared) would otherwise
@@ -158,6 +148,16 @@ function freeId() {
 	throw new Error(`no free test user id from ${first}`);
 }
 
+/**
+ * A user for the test `t` alone, removed when it ends: "BASE-PID", with
+ * this process's id, so that no other test file (nor a run of the same
+ * file beside this one) ever uses or removes it.  A system user (its ids
+ * below 1000, away from the ids the test trees name, and no subordinate
+ * ids), its own group, no home, no login shell, no mail spool; the comment
+ * field says which test made it.  Removed with its group (and a mail
+ * spool, had useradd made one) when `t` ends; a user of that name that
+ * was there already is used and left alone.  Needs root.  { name, uid, gid }.
+ */
 export function testUser(t, base) {
 	if (typeof t?.teardown !== 'function')
 		throw new TypeError('testUser(t, base): t is the test whose end removes the user');
