@@ -28,6 +28,7 @@ extern "C" {
 #include "../hostfs/dest.h"
 }
 
+#include "hostfs.h"
 #include "run.h"
 
 namespace lkl {
@@ -37,20 +38,10 @@ static long HostResult(long ret)
 	return ret < 0 ? -errno : ret;
 }
 
-static std::string ArgHostPath(const Napi::CallbackInfo &info, size_t i)
-{
-	if (info[i].IsBuffer()) {
-		auto b = info[i].As<Napi::Buffer<char>>();
-
-		return std::string(b.Data(), b.Length());
-	}
-	return ArgString(info, i);
-}
-
 // hostListxattr(path, follow) -> Buffer of NUL-terminated names
 static Napi::Value HostListxattr(const Napi::CallbackInfo &info, bool async)
 {
-	std::string path = ArgHostPath(info, 0);
+	std::string path = ArgPath(info, 0);
 	bool follow = ArgBool(info, 1);
 	auto buf = std::make_shared<std::vector<char>>();
 
@@ -78,7 +69,7 @@ static Napi::Value HostListxattr(const Napi::CallbackInfo &info, bool async)
 // hostGetxattr(path, name, follow) -> Buffer
 static Napi::Value HostGetxattr(const Napi::CallbackInfo &info, bool async)
 {
-	std::string path = ArgHostPath(info, 0), name = ArgString(info, 1);
+	std::string path = ArgPath(info, 0), name = ArgString(info, 1);
 	bool follow = ArgBool(info, 2);
 	auto buf = std::make_shared<std::vector<char>>();
 
@@ -125,9 +116,9 @@ std::shared_ptr<struct hostfs_dest> ArgHostDest(const Napi::CallbackInfo &info, 
 }
 
 // A relative path for the C side, which reads it up to its NUL.
-static std::string ArgRel(const Napi::CallbackInfo &info, size_t i)
+std::string ArgRel(const Napi::CallbackInfo &info, size_t i)
 {
-	std::string rel = ArgHostPath(info, i);
+	std::string rel = ArgPath(info, i);
 
 	if (rel.find('\0') != std::string::npos)
 		throw ErrnoError(info.Env(), -EINVAL);
@@ -233,7 +224,7 @@ static Napi::Value HostDestMknod(const Napi::CallbackInfo &info, bool async)
 // symlink.  A filesystem that cannot tell reports one region.
 static Napi::Value HostDataMap(const Napi::CallbackInfo &info, bool async)
 {
-	std::string path = ArgHostPath(info, 0);
+	std::string path = ArgPath(info, 0);
 	long long size = ArgInt64(info, 1);
 	auto map = std::make_shared<std::vector<std::pair<long long, long long>>>();
 

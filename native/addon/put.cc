@@ -24,12 +24,10 @@ extern "C" {
 #include "../copy/xattr_pack.h"
 }
 
+#include "hostfs.h"
 #include "run.h"
 
 namespace lkl {
-
-// A destination's handle (hostfs.cc).
-std::shared_ptr<struct hostfs_dest> ArgHostDest(const Napi::CallbackInfo &info, size_t i);
 
 // The meta object, with its xattrs packed (xattr_pack.h); the
 // strings outlive the call because the shared_ptr holds them.
@@ -76,7 +74,21 @@ static std::shared_ptr<PutMeta> ArgMeta(const Napi::CallbackInfo &info, size_t i
 		pm->xattrs.append(reinterpret_cast<char *>(le), 4);
 		pm->xattrs.append(value.Data(), n);
 	}
+	// Nothing appends to the string after this: its buffer stays put.
+	pm->m.xattrs = pm->xattrs.data();
+	pm->m.xattrs_len = pm->xattrs.size();
 	return pm;
+}
+
+// A file's contents, copied: the Buffer may change while the call runs.
+static std::shared_ptr<std::string> ArgContents(const Napi::CallbackInfo &info, size_t i)
+{
+	if (!info[i].IsBuffer())
+		throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) +
+					   " must be a Buffer");
+	auto b = info[i].As<Napi::Buffer<char>>();
+
+	return std::make_shared<std::string>(b.Data(), b.Length());
 }
 
 static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
@@ -88,8 +100,6 @@ static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
 
 	return Run(info.Env(), async,
 		   [=] {
-			   pm->m.xattrs = pm->xattrs.data();
-			   pm->m.xattrs_len = pm->xattrs.size();
 			   return lkl_fs_set_meta(root, path.c_str(), follow, &pm->m);
 		   },
 		   Undefined);
@@ -99,30 +109,15 @@ static Napi::Value PutFile(const Napi::CallbackInfo &info, bool async)
 {
 	int root = ArgInt(info, 0);
 	std::string path = ArgPath(info, 1);
-	if (!info[2].IsBuffer())
-		throw Napi::TypeError::New(info.Env(), "argument 2 must be a Buffer");
-	auto b = info[2].As<Napi::Buffer<char>>();
-	auto data = std::make_shared<std::string>(b.Data(), b.Length());
+	auto data = ArgContents(info, 2);
 	auto pm = ArgMeta(info, 3);
 
 	return Run(info.Env(), async,
 		   [=] {
-			   pm->m.xattrs = pm->xattrs.data();
-			   pm->m.xattrs_len = pm->xattrs.size();
 			   return lkl_fs_put_file(root, path.c_str(), data->data(),
 						  data->size(), &pm->m);
 		   },
 		   Undefined);
-}
-
-// A relative path for the C side, which reads it up to its NUL.
-static std::string ArgRel(const Napi::CallbackInfo &info, size_t i)
-{
-	std::string rel = ArgPath(info, i);
-
-	if (rel.find('\0') != std::string::npos)
-		throw ErrnoError(info.Env(), -EINVAL);
-	return rel;
 }
 
 // What was not kept, as { chown, xattrs }.
@@ -141,18 +136,13 @@ static Napi::Value HostPutFile(const Napi::CallbackInfo &info, bool async)
 {
 	auto dest = ArgHostDest(info, 0);
 	std::string rel = ArgRel(info, 1);
-	if (!info[2].IsBuffer())
-		throw Napi::TypeError::New(info.Env(), "argument 2 must be a Buffer");
-	auto b = info[2].As<Napi::Buffer<char>>();
-	auto data = std::make_shared<std::string>(b.Data(), b.Length());
+	auto data = ArgContents(info, 2);
 	auto pm = ArgMeta(info, 3);
 	bool lenient = ArgBool(info, 4);
 	auto res = std::make_shared<struct hostfs_meta_result>();
 
 	return Run(info.Env(), async,
 		   [=] {
-			   pm->m.xattrs = pm->xattrs.data();
-			   pm->m.xattrs_len = pm->xattrs.size();
 			   return hostfs_put_file(dest.get(), rel.c_str(),
 						  data->data(), data->size(),
 						  &pm->m, lenient, res.get());
@@ -171,8 +161,6 @@ static Napi::Value HostDestSetMeta(const Napi::CallbackInfo &info, bool async)
 
 	return Run(info.Env(), async,
 		   [=] {
-			   pm->m.xattrs = pm->xattrs.data();
-			   pm->m.xattrs_len = pm->xattrs.size();
 			   return hostfs_dest_set_meta(dest.get(), rel.c_str(), type,
 						       &pm->m, lenient, res.get());
 		   },
@@ -188,8 +176,6 @@ static Napi::Value HostFdSetMeta(const Napi::CallbackInfo &info, bool async)
 
 	return Run(info.Env(), async,
 		   [=] {
-			   pm->m.xattrs = pm->xattrs.data();
-			   pm->m.xattrs_len = pm->xattrs.size();
 			   return hostfs_fd_set_meta(fd, &pm->m, lenient, res.get());
 		   },
 		   LostDone(res));
