@@ -45,13 +45,13 @@ export async function cpfromfs(opts: CpfromfsOptions): Promise<CpfromfsResult> {
 	try {
 		const copies = await plan(opts.sources, opts.dest, imageSide(session.mount), hostSide);
 		const source = new ImageSource(session.mount);
-		const fromOf = (c: { dir: string; name: string }) => pathArgument('a source', c.name ? joinDest(c.dir, c.name) : c.dir);
-		await progress.measure(() => measureTrees(copies.map((c) => ({ source, from: fromOf(c) }))));
-		for (const c of copies) {
+		const froms = copies.map((c) => pathArgument('a source', c.name ? joinDest(c.dir, c.name) : c.dir));
+		await progress.measure(() => measureTrees(froms.map((from) => ({ source, from }))));
+		for (const [i, c] of copies.entries()) {
 			const to = resolve(c.to);
 			const sink = new HostSink(dirname(to));
 			await copyTree(source, sink, {
-				from: fromOf(c),
+				from: froms[i],
 				to: Buffer.from(basename(to)),
 				events,
 			});

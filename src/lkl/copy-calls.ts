@@ -10,7 +10,7 @@
 import type { Mount } from './mount.js';
 import type { Gate } from './gate.js';
 import { accessOf } from './mount-access.js';
-import { fsError } from './errors.js';
+import { fsCall } from './errors.js';
 import { withFile } from './file-ops.js';
 import { KERNEL_O } from './flags.js';
 import { native, type NativePutMeta, type NativeScanEntry, type NativeStatx } from './native.js';
@@ -31,15 +31,8 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = KERNEL_O;
 const SEEK_DATA = 3, SEEK_HOLE = 4;
 
 /** Runs one addon call as a call in flight on `gate`, its errors reshaped. */
-async function gated<T>(gate: Gate, syscall: string, path: Buffer | undefined, call: () => Promise<T>): Promise<T> {
-	gate.enter(syscall);
-	try {
-		return await call();
-	} catch (e) {
-		throw fsError(e, syscall, path);
-	} finally {
-		gate.leave();
-	}
+function gated<T>(gate: Gate, syscall: string, path: Buffer | undefined, call: () => Promise<T>): Promise<T> {
+	return gate.run(syscall, () => fsCall(call, syscall, path));
 }
 
 function* dataRegions(fd: number, size: bigint, path: Buffer): Steps<DataRegion[]> {

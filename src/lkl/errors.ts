@@ -151,6 +151,16 @@ export function fsError(cause: unknown, syscall: string, path?: ErrorPath,
 	return errnoError(cause.errno, syscall, path, dest);
 }
 
+/** Awaits one addon call, its errors reshaped as fsError() does. */
+export async function fsCall<T>(call: () => Promise<T>, syscall: string, path?: ErrorPath,
+	dest?: ErrorPath): Promise<T> {
+	try {
+		return await call();
+	} catch (e) {
+		throw fsError(e, syscall, path, dest);
+	}
+}
+
 /** An error of this package's own, with a `code` like Node's internal ones. */
 export function lklError(code: LklErrorCode, message: string): LklError {
 	// The same classes node gives these codes.

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import { fsError, type ErrorPath } from './errors.js';
+import { errnoError, fsCall, type ErrorPath } from './errors.js';
 import { native, type NativePutMeta, type NativeScanEntry } from './native.js';
 
 /** What a write could not keep: a refused chown (0 or 1), refused xattrs. */
@@ -58,32 +58,24 @@ const addon: HostfsAddon = (() => {
 	return all as unknown as HostfsAddon;
 })();
 
-/** Runs an addon call, its errors shaped like node:fs's. */
-async function call<T>(promise: () => Promise<T>, syscall: string, path?: ErrorPath, dest?: ErrorPath): Promise<T> {
-	try {
-		return await promise();
-	} catch (e) {
-		throw fsError(e, syscall, path, dest);
-	}
-}
 
 /** A directory's entries with their details (native/addon/scan.cc). */
 export function hostScan(path: Buffer, inlineMax: number, budget: number): Promise<NativeScanEntry[]> {
-	return call(() => addon.hostScan(path, inlineMax, budget), 'scandir', path);
+	return fsCall(() => addon.hostScan(path, inlineMax, budget), 'scandir', path);
 }
 
 /** The names of a node's xattrs, NUL-terminated, never following a symlink. */
 export function hostListxattr(path: Buffer): Promise<Buffer> {
-	return call(() => addon.hostListxattr(path, false), 'llistxattr', path);
+	return fsCall(() => addon.hostListxattr(path, false), 'llistxattr', path);
 }
 
 export function hostGetxattr(path: Buffer, name: string): Promise<Buffer> {
-	return call(() => addon.hostGetxattr(path, name, false), 'lgetxattr', path);
+	return fsCall(() => addon.hostGetxattr(path, name, false), 'lgetxattr', path);
 }
 
 /** A regular file's data regions, [offset, length] (SEEK_DATA/SEEK_HOLE). */
 export function hostDataMap(path: Buffer, size: bigint): Promise<[bigint, bigint][]> {
-	return call(() => addon.hostDataMap(path, size), 'lseek', path);
+	return fsCall(() => addon.hostDataMap(path, size), 'lseek', path);
 }
 
 function fsWrite(fd: number, buffer: Buffer, offset: number, length: number, position: number | null): Promise<number> {
@@ -108,7 +100,7 @@ export class HostFile {
 	/** Writes all of buffer[offset, offset + length) at @position (null: at the end so far). */
 	async write(buffer: Buffer, offset = 0, length = buffer.length - offset, position: number | null = null): Promise<void> {
 		while (length > 0) {
-			const n = await call(() => fsWrite(this.#fd, buffer, offset, length, position), 'write', this.path);
+			const n = await fsCall(() => fsWrite(this.#fd, buffer, offset, length, position), 'write', this.path);
 			offset += n;
 			length -= n;
 			if (position !== null)
@@ -117,12 +109,12 @@ export class HostFile {
 	}
 
 	truncate(length: number): Promise<void> {
-		return call(() => fsFtruncate(this.#fd, length), 'ftruncate', this.path);
+		return fsCall(() => fsFtruncate(this.#fd, length), 'ftruncate', this.path);
 	}
 
 	/** Owner, xattrs, mode and times, in that order (see native/hostfs/dest.h). */
 	setMeta(meta: NativePutMeta, lenient: boolean): Promise<HostLost> {
-		return call(() => addon.hostFdSetMeta(this.#fd, meta, lenient), 'setmeta', this.path);
+		return fsCall(() => addon.hostFdSetMeta(this.#fd, meta, lenient), 'setmeta', this.path);
 	}
 
 	async close(): Promise<void> {
@@ -130,7 +122,7 @@ export class HostFile {
 		if (fd < 0)
 			return;
 		this.#fd = -1;
-		await call(() => fsClose(fd), 'close', this.path);
+		await fsCall(() => fsClose(fd), 'close', this.path);
 	}
 }
 
@@ -157,14 +149,14 @@ export class HostDest {
 
 	#dest(): Promise<DestHandle> {
 		if (this.#closed)
-			return Promise.reject(fsError(Object.assign(new Error('closed'), { errno: -9 }), 'open', this.#base));
-		this.#handle ??= call(() => addon.hostDestOpen(this.#base), 'open', this.#base);
+			return Promise.reject(errnoError(-9 /* EBADF */, 'open', this.#base));
+		this.#handle ??= fsCall(() => addon.hostDestOpen(this.#base), 'open', this.#base);
 		return this.#handle;
 	}
 
 	async #call<T>(rel: Buffer, syscall: string, fn: (dest: DestHandle) => Promise<T>, dest?: ErrorPath): Promise<T> {
 		const handle = await this.#dest();
-		return call(() => fn(handle), syscall, this.where(rel), dest);
+		return fsCall(() => fn(handle), syscall, this.where(rel), dest);
 	}
 
 	/** A directory, or the one already there; a non-directory there is replaced. */
