@@ -7,8 +7,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { PassThrough, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { minimatch } from 'minimatch';
@@ -75,10 +75,10 @@ async function openTarget(archive: string): Promise<Writable> {
 
 /** Where the archive bytes go, compressed or not; resolves once all is out. */
 function openOutput(opts: Fs2tarOptions, target: Writable): { stream: Writable; done: Promise<void> } {
-	if (!opts.compress) {
-		const pass = new PassThrough({ highWaterMark: 1 << 20 });
-		return { stream: pass, done: pipeline(pass, target) };
-	}
+	// The sink writes straight to the target: it refills a buffer once its
+	// write has called back, which a PassThrough between them would break.
+	if (!opts.compress)
+		return { stream: target, done: finished(target) };
 	if (opts.compress === 'gzip') {
 		const gz = createGzip({ level: 6 });
 		return { stream: gz, done: pipeline(gz, target) };

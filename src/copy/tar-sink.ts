@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import { encodeHeader, dataPadding, END_OF_ARCHIVE, TarType, type TarEntry } from '../tar/header.js';
+import { HeaderEncoder, padding, END_OF_ARCHIVE, TarType, type TarEntry } from '../tar/header.js';
 import { encodeSparseMap } from '../tar/sparse.js';
 import type { DataMap, NodeMeta, SinkTree } from './tree.js';
 
@@ -20,59 +20,102 @@ const TYPES: Record<NodeMeta['kind'], TarType | undefined> = {
 
 const BATCH = 1 << 20;
 
+/**
+ * The archive's bytes are copied into two buffers of BATCH bytes, written
+ * out in turn: a stream write per piece costs a trip through libuv's pool
+ * each (a tree of small files was slower to write out than to read from
+ * the image), and a fresh buffer per write is memory the host kernel must
+ * fault in and zero first, at every batch.  A buffer is filled again only
+ * once its write has called back.
+ */
+class Batches {
+	readonly #out: Writable;
+	readonly #buffers = [Buffer.allocUnsafeSlow(BATCH), Buffer.allocUnsafeSlow(BATCH)];
+	readonly #writes: (Promise<void> | undefined)[] = [undefined, undefined];
+	#current = 0;
+	#used = 0;
+
+	constructor(out: Writable) {
+		this.#out = out;
+	}
+
+	/** Copies @bytes in. */
+	async put(bytes: Buffer): Promise<void> {
+		for (let off = 0; off < bytes.length;) {
+			const n = Math.min(bytes.length - off, BATCH - this.#used);
+			bytes.copy(this.#buffers[this.#current], this.#used, off, off + n);
+			this.#used += n;
+			off += n;
+			if (this.#used === BATCH)
+				await this.#send();
+		}
+	}
+
+	/** @n zero bytes. */
+	async zeros(n: number): Promise<void> {
+		while (n > 0) {
+			const k = Math.min(n, BATCH - this.#used);
+			this.#buffers[this.#current].fill(0, this.#used, this.#used + k);
+			this.#used += k;
+			n -= k;
+			if (this.#used === BATCH)
+				await this.#send();
+		}
+	}
+
+	/** Writes the current buffer, then waits until the other one is free. */
+	async #send(): Promise<void> {
+		const chunk = this.#buffers[this.#current].subarray(0, this.#used);
+		this.#writes[this.#current] = new Promise<void>((resolve, reject) => {
+			this.#out.write(chunk, (err) => (err ? reject(err) : resolve()));
+		});
+		// Awaited below, or at the end; a failure stops the copy there.
+		this.#writes[this.#current]?.catch(() => undefined);
+		this.#current ^= 1;
+		this.#used = 0;
+		await this.#writes[this.#current];
+	}
+
+	/** Writes what is left and ends the stream. */
+	async end(): Promise<void> {
+		if (this.#used > 0)
+			await this.#send();
+		await Promise.all(this.#writes);
+		this.#out.end();
+		await once(this.#out, 'finish');
+	}
+}
+
 export interface TarSinkOptions {
 	/** Prefix for every path in the archive, e.g. "./" (none by default). */
 	prefix?: string;
 }
 
+/**
+ * The archive goes to @out in writes of a buffer the sink fills again once
+ * the write's callback has run: @out must be done with a chunk by then, as
+ * file, socket, pipe and zlib streams are.  (A PassThrough is not: it
+ * hands on the chunk itself, later.)
+ */
 export class TarSink implements SinkTree {
-	readonly #out: Writable;
+	readonly #out: Batches;
 	readonly #prefix: Buffer;
-	#pending: Buffer[] = [];
-	#pendingBytes = 0;
+	readonly #headers = new HeaderEncoder();
 
 	constructor(out: Writable, options: TarSinkOptions = {}) {
-		this.#out = out;
+		this.#out = new Batches(out);
 		this.#prefix = Buffer.from(options.prefix ?? '', 'utf8');
 	}
 
-	/*
-	 * Headers, small files and padding are gathered into writes of about
-	 * BATCH bytes: a stream write per piece costs a file-system call each
-	 * (a trip through libuv's pool), which made a tree of small files
-	 * slower to write out than to read from the image.
-	 */
-	async #write(chunk: Buffer): Promise<void> {
-		if (chunk.length >= BATCH) {
-			await this.#flush();
-			await this.#send(chunk);
-			return;
-		}
-		this.#pending.push(chunk);
-		this.#pendingBytes += chunk.length;
-		if (this.#pendingBytes >= BATCH)
-			await this.#flush();
-	}
-
-	async #flush(): Promise<void> {
-		if (this.#pending.length === 0)
-			return;
-		const batch = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
-		this.#pending = [];
-		this.#pendingBytes = 0;
-		await this.#send(batch);
-	}
-
-	async #send(chunk: Buffer): Promise<void> {
-		if (!this.#out.write(chunk))
-			await once(this.#out, 'drain');
+	#header(entry: TarEntry): Promise<void> {
+		return this.#out.put(this.#headers.encode(entry));
 	}
 
 	#entry(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, extra: Partial<TarEntry> = {}): TarEntry {
 		const type = TYPES[meta.kind];
 		if (type === undefined)
 			throw new Error(`${path.toString()}: a ${meta.kind} cannot be archived`);
-		let name = Buffer.concat([this.#prefix, path]);
+		let name = this.#prefix.length ? Buffer.concat([this.#prefix, path]) : path;
 		if (meta.kind === 'directory')
 			name = Buffer.concat([name, Buffer.from('/')]);
 		return {
@@ -96,13 +139,13 @@ export class TarSink implements SinkTree {
 		// The top of the copy is the archive itself: no entry for "".
 		if (path.length === 0 && this.#prefix.length === 0)
 			return;
-		await this.#write(encodeHeader(this.#entry(path, meta, xattrs)));
+		await this.#header(this.#entry(path, meta, xattrs));
 	}
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
-		await this.#write(encodeHeader(this.#entry(path, meta, xattrs)));
+		await this.#header(this.#entry(path, meta, xattrs));
 		await this.#body(data, meta.size);
-		await this.#write(dataPadding(meta.size));
+		await this.#out.zeros(padding(meta.size));
 	}
 
 	/** Exactly @size bytes of @data. */
@@ -114,13 +157,13 @@ export class TarSink implements SinkTree {
 			if (room <= 0n)
 				break;
 			const part = BigInt(chunk.length) > room ? chunk.subarray(0, Number(room)) : chunk;
-			await this.#write(part);
+			await this.#out.put(part);
 			written += BigInt(part.length);
 		}
 		// ...and one that shrank is padded with zeros, as GNU tar does.
 		while (written < size) {
 			const n = size - written > 1048576n ? 1048576 : Number(size - written);
-			await this.#write(Buffer.alloc(n));
+			await this.#out.zeros(n);
 			written += BigInt(n);
 		}
 	}
@@ -147,23 +190,23 @@ export class TarSink implements SinkTree {
 			size: stored,
 			pax: [['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', real], ['GNU.sparse.realsize', meta.size.toString()]],
 		});
-		await this.#write(encodeHeader(entry));
-		await this.#write(mapBlocks);
+		await this.#header(entry);
+		await this.#out.put(mapBlocks);
 		await this.#body(data, dataSize);
-		await this.#write(dataPadding(stored));
+		await this.#out.zeros(padding(stored));
 	}
 
 	async symlink(path: Buffer, target: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
-		await this.#write(encodeHeader(this.#entry(path, meta, xattrs, { linkPath: target })));
+		await this.#header(this.#entry(path, meta, xattrs, { linkPath: target }));
 	}
 
 	async link(path: Buffer, existing: Buffer, meta: NodeMeta): Promise<void> {
 		const target = Buffer.concat([this.#prefix, existing]);
-		await this.#write(encodeHeader(this.#entry(path, meta, new Map(), { type: TarType.link, linkPath: target, size: 0n })));
+		await this.#header(this.#entry(path, meta, new Map(), { type: TarType.link, linkPath: target, size: 0n }));
 	}
 
 	async special(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
-		await this.#write(encodeHeader(this.#entry(path, meta, xattrs)));
+		await this.#header(this.#entry(path, meta, xattrs));
 	}
 
 	async finish(): Promise<void> {
@@ -171,9 +214,7 @@ export class TarSink implements SinkTree {
 	}
 
 	async close(): Promise<void> {
-		await this.#write(END_OF_ARCHIVE);
-		await this.#flush();
-		this.#out.end();
-		await once(this.#out, 'finish');
+		await this.#out.put(END_OF_ARCHIVE);
+		await this.#out.end();
 	}
 }

@@ -132,10 +132,14 @@ t.test('a damaged header and a cut archive are named', async (t) => {
 	await t.rejects(readAll(bytes.subarray(0, 600)), { code: 'ERR_TAR_TRUNCATED' });
 });
 
+/*
+ * The sink refills a buffer once its write has called back: a consumer
+ * keeps a copy, as a file or a pipe does.
+ */
 async function viaSink(write) {
 	const out = new PassThrough();
 	const chunks = [];
-	out.on('data', (c) => chunks.push(c));
+	out.on('data', (c) => chunks.push(Buffer.from(c)));
 	const sink = new TarSink(out);
 	await write(sink);
 	await sink.close();
@@ -162,6 +166,27 @@ t.test('a sparse file through TarSink comes back with its map', async (t) => {
 	t.equal(e.size, size, 'the real size');
 	t.same(e.sparse, map);
 	t.same(e.data, Buffer.from('abcdxyz'), 'only the regions\' bytes');
+});
+
+t.test('TarSink: an archive many batches long, of big files and small, comes back byte for byte', async (t) => {
+	// Distinct bytes at every offset, so a batch refilled too early shows.
+	const big = Buffer.alloc((3 << 20) + 12345);
+	for (let i = 0; i + 4 <= big.length; i += 4)
+		big.writeUInt32LE(i, i);
+	const files = [['big', big]];
+	for (let i = 0; i < 3000; i++)
+		files.push([`small/${i}`, Buffer.from(`file ${i}\n`.repeat(i % 7))]);
+	const bytes = await viaSink(async (sink) => {
+		for (const [name, data] of files) {
+			const pieces = [];
+			for (let at = 0; at < data.length; at += 1 << 20)
+				pieces.push(data.subarray(at, at + (1 << 20)));
+			await sink.file(Buffer.from(name), meta({ size: BigInt(data.length) }), new Map(), chunksOf(...pieces));
+		}
+	});
+	const back = await readAll(bytes, 65536);
+	t.equal(back.length, files.length);
+	t.ok(back.every((e, i) => e.path.equals(Buffer.from(files[i][0])) && e.data.equals(files[i][1])), 'every name and every byte');
 });
 
 t.test('TarSink: a file that shrank is padded, one that grew is cut', async (t) => {
