@@ -42,6 +42,14 @@ static Napi::Value Close(const Napi::CallbackInfo &info, bool async)
 		   [fd] { return lkl_sys1(LKL___NR_close, fd); }, Undefined);
 }
 
+static Napi::Value CloseUncached(const Napi::CallbackInfo &info, bool async)
+{
+	int fd = ArgInt(info, 0);
+
+	return Run(info.Env(), async, [fd] { return lkl_fs_close_uncached(fd); },
+		   Undefined);
+}
+
 // read/write(fd, buffer, offset, length, position); position < 0: current
 static Napi::Value Transfer(const Napi::CallbackInfo &info, bool async,
 			    bool write)
@@ -173,6 +181,7 @@ static Napi::Value Futimes(const Napi::CallbackInfo &info, bool async)
 void InitFd(Napi::Env env, Napi::Object exports)
 {
 	Export(env, exports, "close", Close);
+	Export(env, exports, "closeUncached", CloseUncached);
 	Export(env, exports, "read", Read);
 	Export(env, exports, "write", Write);
 	Export(env, exports, "fstat", Fstat);

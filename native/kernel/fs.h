@@ -21,6 +21,11 @@ long lkl_fs_open_how(int root, const char *path, int flags, int mode,
 long lkl_fs_statx(int root, const char *path, int follow,
 		  struct lkl_statx *st);
 long lkl_fs_fstatx(int fd, struct lkl_statx *st);
+/*
+ * Close @fd, first dropping the file's pages from the kernel's cache: a
+ * copy reads each file once.
+ */
+long lkl_fs_close_uncached(long fd);
 long lkl_fs_readlink(int root, const char *path, char *buf, size_t len);
 long lkl_fs_mkdir(int root, const char *path, int mode);
 long lkl_fs_rmdir(int root, const char *path);

@@ -149,6 +149,14 @@ static inline long k_readahead(long fd, long long off, size_t len)
 	return lkl_sys3(LKL___NR_readahead, fd, off, len);
 }
 
+/* POSIX_FADV_DONTNEED, the same number on every architecture but s390 */
+#define K_FADV_DONTNEED 4
+
+static inline long k_fadvise(long fd, long long off, long long len, int advice)
+{
+	return lkl_sys4(LKL___NR_fadvise64, fd, off, len, advice);
+}
+
 static inline long k_getdents64(long fd, void *buf, size_t len)
 {
 	return lkl_sys3(LKL___NR_getdents64, fd, buf, len);

@@ -20,7 +20,8 @@ static const struct scan_sys kernel_scan_sys = {
 	.open_file = scan_open_file,
 	.pread = k_pread,
 	.readahead = scan_readahead,
-	.close = k_close,
+	/* a scan reads each small file once, for a copy */
+	.close = lkl_fs_close_uncached,
 	.getdents64 = k_getdents64,
 	.readlinkat = k_readlinkat,
 	.llistxattr = k_llistxattr,

@@ -4,7 +4,7 @@
  * each node in the sink, hard links as links.
  */
 import { errnoText } from '../lkl/errors.js';
-import { checkName } from './names.js';
+import { ScanAhead } from './scan-ahead.js';
 import type { CopyEvents, DataMap, NodeMeta, ScannedNode, SinkTree, SourceTree } from './tree.js';
 
 export interface CopyOptions {
@@ -52,6 +52,7 @@ export function joinPath(dir: Buffer, name: Buffer): Buffer {
 /** Copies the node at options.from, recursively, into the sink. */
 export async function copyTree(source: SourceTree, sink: SinkTree, options: CopyOptions): Promise<void> {
 	const links = new Map<string, Buffer>();
+	const ahead = new ScanAhead(source, true);
 	const transform = options.transform ?? ((m: NodeMeta) => m);
 	const events = options.events ?? {};
 
@@ -90,7 +91,9 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 		switch (meta.kind) {
 		case 'directory': {
 			await sink.mkdir(to, meta, xattrs);
-			for (const child of await childrenOf(source, from, true))
+			const children = await ahead.children(from);
+			ahead.plan(subdirectories(from, children, options.exclude));
+			for (const child of children)
 				await visit(joinPath(from, child.name), joinPath(to, child.name), child);
 			break;
 		}
@@ -132,16 +135,17 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 	await visit(options.from, options.to);
 }
 
-/**
- * A directory's entries in byte order of their names, with what the source
- * could fetch at once.  A name no directory should hold (a crafted image's
- * "../x") is refused here, before any sink joins it into a path.
- */
-async function childrenOf(source: SourceTree, dir: Buffer, contents: boolean): Promise<ScannedNode[]> {
-	const nodes = source.scan ? await source.scan(dir, contents) : (await source.list(dir)).map((name) => ({ name }));
-	for (const node of nodes)
-		checkName(node.name);
-	return nodes.sort((a, b) => Buffer.compare(a.name, b.name));
+/** The paths of those of @dir's @children that a walk will enter, in its order. */
+function subdirectories(dir: Buffer, children: ScannedNode[], exclude?: CopyOptions['exclude']): Buffer[] {
+	const dirs: Buffer[] = [];
+	for (const child of children) {
+		if (child.meta?.kind !== 'directory')
+			continue;
+		const path = joinPath(dir, child.name);
+		if (!exclude?.(path, child.meta))
+			dirs.push(path);
+	}
+	return dirs;
 }
 
 /** measureTree of several copies, summed. */
@@ -161,14 +165,18 @@ export async function measureTrees(copies: { source: SourceTree; from: Buffer }[
  */
 export async function measureTree(source: SourceTree, from: Buffer): Promise<{ entries: number; bytes: number }> {
 	const total = { entries: 0, bytes: 0 };
+	const ahead = new ScanAhead(source, false);
 	async function walk(path: Buffer, known?: NodeMeta): Promise<void> {
 		const meta = known ?? await source.meta(path);
 		total.entries++;
 		if (meta.kind === 'file')
 			total.bytes += Number(meta.size);
-		else if (meta.kind === 'directory')
-			for (const child of await childrenOf(source, path, false))
+		else if (meta.kind === 'directory') {
+			const children = await ahead.children(path);
+			ahead.plan(subdirectories(path, children));
+			for (const child of children)
 				await walk(joinPath(path, child.name), child.meta);
+		}
 	}
 	await walk(from);
 	return total;

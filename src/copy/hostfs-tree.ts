@@ -18,7 +18,7 @@ import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type 
 import { writeRegions } from './sparse.js';
 import { isSmall, scanLimits, scannedNodes } from './scanned.js';
 import { checkedComponents } from './names.js';
-import { readRegions, readWhole, type PositionalRead } from './read-chunks.js';
+import { collect, readRegions, readWhole, ReadBuffers, type PositionalRead } from './read-chunks.js';
 
 function timeOf(ns: bigint): TarTime {
 	const sec = ns / 1000000000n;
@@ -34,6 +34,7 @@ function readsOf(fh: fsp.FileHandle): PositionalRead {
 /** The host directory tree at @base, read as a copy source. */
 export class HostSource implements SourceTree {
 	readonly #base: Buffer;
+	readonly #buffers = new ReadBuffers();
 
 	constructor(base: string | Buffer) {
 		this.#base = Buffer.isBuffer(base) ? base : Buffer.from(base);
@@ -98,7 +99,7 @@ export class HostSource implements SourceTree {
 	async *readMap(path: Buffer, map: DataMap): AsyncIterable<Buffer> {
 		const fh = await fsp.open(this.#abs(path), fsc.O_RDONLY | fsc.O_NOFOLLOW);
 		try {
-			yield* readRegions(readsOf(fh), map);
+			yield* readRegions(readsOf(fh), map, this.#buffers);
 		} finally {
 			await fh.close();
 		}
@@ -107,7 +108,7 @@ export class HostSource implements SourceTree {
 	async *read(path: Buffer): AsyncIterable<Buffer> {
 		const fh = await fsp.open(this.#abs(path), 'r');
 		try {
-			yield* readWhole(readsOf(fh));
+			yield* readWhole(readsOf(fh), this.#buffers);
 		} finally {
 			await fh.close();
 		}
@@ -185,10 +186,8 @@ export class HostSink implements SinkTree {
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
 		// A small file is made whole, metadata and all, in one call.
 		if (isSmall(meta.size) && path.length > 0) {
-			const chunks: Buffer[] = [];
-			for await (const chunk of data)
-				chunks.push(chunk);
-			this.#count(await this.#write(path, () => this.#dest.putFile(path, Buffer.concat(chunks), putMeta(meta, xattrs), !this.#root)));
+			const contents = await collect(data);
+			this.#count(await this.#write(path, () => this.#dest.putFile(path, contents, putMeta(meta, xattrs), !this.#root)));
 			this.#finished.add(path.toString('latin1'));
 			return;
 		}

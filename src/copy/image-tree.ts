@@ -6,7 +6,7 @@
 import { constants as fsc } from 'node:fs';
 import { CopyCalls, type ImageFile, type PutMeta } from '../lkl/copy-calls.js';
 import type { Mount } from '../lkl/mount.js';
-import { readRegions, readWhole } from './read-chunks.js';
+import { collect, readRegions, readWhole, ReadBuffers } from './read-chunks.js';
 import { isSmall, metaFromStatx, scanLimits, scannedNodes } from './scanned.js';
 import { writeRegions } from './sparse.js';
 import { S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
@@ -33,6 +33,7 @@ async function using<T>(file: ImageFile, body: (file: ImageFile) => Promise<T>):
 export class ImageSource implements SourceTree {
 	readonly #calls: CopyCalls;
 	readonly #device: string;
+	readonly #buffers = new ReadBuffers();
 
 	/** Hard links are found by inode within the mount, whose path names its device. */
 	constructor(mount: Mount) {
@@ -85,7 +86,7 @@ export class ImageSource implements SourceTree {
 	async *readMap(path: Buffer, map: DataMap): AsyncIterable<Buffer> {
 		const file = await this.#calls.openRead(abs(path));
 		try {
-			yield* readRegions((buf, off, n, pos) => file.read(buf, off, n, pos), map);
+			yield* readRegions((buf, off, n, pos) => file.read(buf, off, n, pos), map, this.#buffers);
 		} finally {
 			await file.close();
 		}
@@ -94,7 +95,7 @@ export class ImageSource implements SourceTree {
 	async *read(path: Buffer): AsyncIterable<Buffer> {
 		const file = await this.#calls.openRead(abs(path));
 		try {
-			yield* readWhole((buf, off, n, pos) => file.read(buf, off, n, pos));
+			yield* readWhole((buf, off, n, pos) => file.read(buf, off, n, pos), this.#buffers);
 		} finally {
 			await file.close();
 		}
@@ -156,10 +157,7 @@ export class ImageSink implements SinkTree {
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
 		// A small file is made whole, metadata and all, in one call.
 		if (isSmall(meta.size)) {
-			const chunks: Buffer[] = [];
-			for await (const chunk of data)
-				chunks.push(chunk);
-			await this.#calls.putFile(abs(path), Buffer.concat(chunks), this.#putMeta(meta, xattrs));
+			await this.#calls.putFile(abs(path), await collect(data), this.#putMeta(meta, xattrs));
 			this.#finished.add(path.toString('latin1'));
 			return;
 		}

@@ -78,7 +78,11 @@ export interface SourceTree {
 	readlink(path: Buffer): Promise<Buffer>;
 	/** Every extended attribute, values byte for byte. */
 	xattrs(path: Buffer, meta: NodeMeta): Promise<Map<string, Buffer>>;
-	/** A regular file's contents, in large chunks. */
+	/**
+	 * A regular file's contents, in large chunks.  A chunk may be a view
+	 * of a buffer the source reads the next one into: it is good until
+	 * the next is asked for, and a sink copies what it keeps longer.
+	 */
 	read(path: Buffer, meta: NodeMeta): AsyncIterable<Buffer>;
 	/**
 	 * A directory's entries with whatever of their details the source can
@@ -89,7 +93,7 @@ export interface SourceTree {
 	scan?(dir: Buffer, contents: boolean): Promise<ScannedNode[]>;
 	/** A regular file's data regions if it has holes; undefined if it has none. */
 	dataMap?(path: Buffer, meta: NodeMeta): Promise<DataMap | undefined>;
-	/** The bytes of those regions, one after the other. */
+	/** The bytes of those regions, one after the other, in chunks as read() gives them. */
 	readMap?(path: Buffer, map: DataMap): AsyncIterable<Buffer>;
 }
 

@@ -59,12 +59,15 @@ export class ImageFile {
 	readonly #gate: Gate;
 	readonly #fd: number;
 	readonly #path: Buffer;
+	/** Read once by a copy: its pages leave the kernel's cache as it closes. */
+	readonly #once: boolean;
 
 	/** @internal Made by CopyCalls. */
-	constructor(gate: Gate, fd: number, path: Buffer) {
+	constructor(gate: Gate, fd: number, path: Buffer, once: boolean) {
 		this.#gate = gate;
 		this.#fd = fd;
 		this.#path = path;
+		this.#once = once;
 	}
 
 	/** Reads at `position` (-1: at the file position); 0 at the end. */
@@ -82,7 +85,7 @@ export class ImageFile {
 	}
 
 	close(): Promise<void> {
-		return gated(this.#gate, 'close', this.#path, () => native.close(this.#fd));
+		return gated(this.#gate, 'close', this.#path, () => (this.#once ? native.closeUncached(this.#fd) : native.close(this.#fd)));
 	}
 }
 
@@ -140,17 +143,21 @@ export class CopyCalls {
 		return this.#gate.run('lseek', () => runAsync(steps));
 	}
 
-	/** Opens a regular file for reading, never through a final symlink. */
+	/**
+	 * Opens a regular file for reading, never through a final symlink, to
+	 * be read once: its pages are dropped from the kernel's cache as it
+	 * closes, for the next file's reads to reuse.
+	 */
 	async openRead(path: Buffer): Promise<ImageFile> {
 		const fd = await gated(this.#gate, 'open', path, () => native.open(this.#root, path, O_RDONLY | O_NOFOLLOW, 0));
-		return new ImageFile(this.#gate, fd, path);
+		return new ImageFile(this.#gate, fd, path, true);
 	}
 
 	/** Creates a regular file (mode 0600 until setMeta) that must not exist yet. */
 	async create(path: Buffer): Promise<ImageFile> {
 		const fd = await gated(this.#gate, 'open', path,
 			() => native.open(this.#root, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600));
-		return new ImageFile(this.#gate, fd, path);
+		return new ImageFile(this.#gate, fd, path, false);
 	}
 
 	/** A new regular file with its contents and metadata, in one call (native/addon/put.cc). */

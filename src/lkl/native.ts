@@ -127,6 +127,8 @@ export interface NativeOps {
 		follow: boolean): void;
 
 	close(fd: number): void;
+	/** close(), first dropping the file's pages from the kernel's cache. */
+	closeUncached(fd: number): void;
 	/** `position` -1 reads at (and advances) the file position. */
 	read(fd: number, buffer: Uint8Array, offset: number, length: number,
 		position: number | bigint): number;
