@@ -52,7 +52,7 @@ export function joinPath(dir: Buffer, name: Buffer): Buffer {
 /** Copies the node at options.from, recursively, into the sink. */
 export async function copyTree(source: SourceTree, sink: SinkTree, options: CopyOptions): Promise<void> {
 	const links = new Map<string, Buffer>();
-	const ahead = new ScanAhead(source, true);
+	const ahead = new ScanAhead(source, true, source.scanAhead ?? 0);
 	const transform = options.transform ?? ((m: NodeMeta) => m);
 	const events = options.events ?? {};
 
@@ -165,7 +165,7 @@ export async function measureTrees(copies: { source: SourceTree; from: Buffer }[
  */
 export async function measureTree(source: SourceTree, from: Buffer): Promise<{ entries: number; bytes: number }> {
 	const total = { entries: 0, bytes: 0 };
-	const ahead = new ScanAhead(source, false);
+	const ahead = new ScanAhead(source, false, source.scanAhead ?? 0);
 	async function walk(path: Buffer, known?: NodeMeta): Promise<void> {
 		const meta = known ?? await source.meta(path);
 		total.entries++;

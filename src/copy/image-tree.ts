@@ -34,6 +34,14 @@ export class ImageSource implements SourceTree {
 	readonly #calls: CopyCalls;
 	readonly #device: string;
 	readonly #buffers = new ReadBuffers();
+	/*
+	 * An image's scans run in the library kernel while the walk's sink
+	 * works in JavaScript (an archive) or in the host's kernel (cpfromfs),
+	 * so they overlap.  (Scans of the host's files ahead of a walk that
+	 * writes into an image made cptofs slower: the library kernel's
+	 * writes are its bottleneck, and the scans took CPU from it.)
+	 */
+	readonly scanAhead = 3;
 
 	/** Hard links are found by inode within the mount, whose path names its device. */
 	constructor(mount: Mount) {

@@ -3,14 +3,12 @@
  * engine walks depth first and, without this, waited for each directory's
  * scan (a trip through the thread pool into a kernel) while the sink sat
  * idle, then wrote while the kernel sat idle.  Scans are started in the
- * walk's own order, at most WINDOW of them done or running before the
+ * walk's own order, at most `window` of them done or running before the
  * walk takes them, which bounds the memory their small files' contents
  * hold.
  */
 import { checkName } from './names.js';
 import type { ScannedNode, SourceTree } from './tree.js';
-
-const WINDOW = 3;
 
 /** Resolves to the scan's result or its error, and never rejects. */
 type Settled = Promise<{ nodes: ScannedNode[] } | { error: unknown }>;
@@ -18,14 +16,17 @@ type Settled = Promise<{ nodes: ScannedNode[] } | { error: unknown }>;
 export class ScanAhead {
 	readonly #source: SourceTree;
 	readonly #contents: boolean;
+	readonly #window: number;
 	/** Directories the walk will reach, the next one last. */
 	readonly #planned: Buffer[] = [];
 	/** Scans started and not yet taken, by path. */
 	readonly #started = new Map<string, Settled>();
 
-	constructor(source: SourceTree, contents: boolean) {
+	/** @window 0 scans each directory only as the walk reaches it. */
+	constructor(source: SourceTree, contents: boolean, window: number) {
 		this.#source = source;
 		this.#contents = contents;
+		this.#window = window;
 	}
 
 	/** The walk will go through @dirs next, in this order, before anything it planned earlier. */
@@ -52,7 +53,7 @@ export class ScanAhead {
 	}
 
 	#fill(): void {
-		while (this.#started.size < WINDOW && this.#planned.length > 0) {
+		while (this.#started.size < this.#window && this.#planned.length > 0) {
 			const dir = this.#planned.pop() as Buffer;
 			const key = dir.toString('latin1');
 			if (!this.#started.has(key))

@@ -91,6 +91,11 @@ export interface SourceTree {
 	 * only if @contents is true.
 	 */
 	scan?(dir: Buffer, contents: boolean): Promise<ScannedNode[]>;
+	/**
+	 * How many directories the engine may scan ahead of its walk
+	 * (scan-ahead.ts); none if absent.
+	 */
+	readonly scanAhead?: number;
 	/** A regular file's data regions if it has holes; undefined if it has none. */
 	dataMap?(path: Buffer, meta: NodeMeta): Promise<DataMap | undefined>;
 	/** The bytes of those regions, one after the other, in chunks as read() gives them. */
