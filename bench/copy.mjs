@@ -14,9 +14,10 @@
 //
 // Trees (--tree): synthetic, bench/tree.mjs's 6,000+ generated files of
 // 331 MB; rootfs, Debian 12 minbase as debootstrap makes it (about 6,800
-// entries, 200 MB; the tarball is cached in ~/.cache/lkl).  --x10 adds
-// the memory line: the rootfs copied 10 times under one top (about 68,000
-// entries, 2 GB) in a 4 GiB image, each lkl command once, cold.
+// entries, 200 MB; the tarball is cached in ~/.cache/lkl); x10, the
+// memory line alone: the rootfs copied 10 times under one top (about
+// 68,000 entries, 2 GB) in a 4 GiB image, each lkl command once, cold.
+// --tree both is synthetic,rootfs; all adds x10.
 //
 // Caches (--cache): cold, every cache dropped before each run (sync;
 // drop_caches), then the programs (node, the CLI's modules and addon, tar,
@@ -35,8 +36,8 @@
 // (fuse2fs for --extra).
 //
 // Usage: node bench/copy.mjs [--work DIR] [--reps N] [--only fs2tar,cptofs,cpfromfs]
-//          [--cache warm|cold|both] [--tree synthetic|rootfs|both]
-//          [--fs ext4,xfs,btrfs] [--x10] [--extra]
+//          [--cache warm|cold|both] [--tree synthetic,rootfs,x10|both|all]
+//          [--fs ext4,xfs,btrfs] [--extra]
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeTree } from './tree.mjs';
@@ -50,9 +51,9 @@ const work = resolve(o.opt('--work', '/tmp/lkl-bench'));
 const reps = Number(o.opt('--reps', '5'));
 const only = o.list('--only', 'fs2tar,cptofs,cpfromfs', ['fs2tar', 'cptofs', 'cpfromfs']);
 const caches = o.caches();
-const treeNames = o.trees();
+const treeNames = o.trees(['x10']);
 const fsTypes = o.list('--fs', 'ext4,xfs,btrfs', ['ext4', 'xfs', 'btrfs']);
-const x10 = o.flag('--x10');
+const x10 = treeNames.includes('x10');
 const extra = o.flag('--extra');
 const IMAGE_MIB = 1024;
 const X10_MIB = 4096;
@@ -246,7 +247,7 @@ if (!haveTime)
 	process.stderr.write('no /usr/bin/time (apt-get install time): peak RSS not measured\n');
 const loadBefore = sh('cat /proc/loadavg').split(' ').slice(0, 3).join(' ');
 const trees = {};
-for (const n of treeNames)
+for (const n of treeNames.filter((x) => x !== 'x10'))
 	trees[n] = n === 'synthetic' ? { dir: join(work, 'tree'), info: makeTree(join(work, 'tree')) } : { dir: join(work, 'rootfs'), info: makeRootfs(join(work, 'rootfs')) };
 for (const [n, t] of Object.entries(trees))
 	process.stderr.write(`${n}: ${t.info.files} files, ${t.info.entries} entries, ${(t.info.bytes / 1e6).toFixed(0)} MB\n`);
@@ -268,7 +269,8 @@ try {
 	if (x10) {
 		const dir = join(work, 'rootfs-x10');
 		makeRootfs(join(work, 'rootfs'));
-		memory(dir, makeCopies(dir, join(work, 'rootfs'), 10));
+		trees['rootfs ×10'] = { dir, info: makeCopies(dir, join(work, 'rootfs'), 10) };
+		memory(dir, trees['rootfs ×10'].info);
 	}
 } finally {
 	umountBelow(work);
@@ -298,6 +300,6 @@ for (const r of rows) {
 }
 const peak = Math.max(...rows.map((r) => r.lkl.rss));
 report.push('', haveTime
-	? `Peak RSS of every lkl run above: at most ${f0(peak)} MiB (goal ≤ ${RSS_GOAL_MIB} MiB: ${peak <= RSS_GOAL_MIB ? 'met' : 'NOT met'}${x10 ? '' : '; without --x10, not shown on the 10× tree'}).`
+	? `Peak RSS of every lkl run above: at most ${f0(peak)} MiB (goal ≤ ${RSS_GOAL_MIB} MiB: ${peak <= RSS_GOAL_MIB ? 'met' : 'NOT met'}${x10 ? '' : '; without --tree x10, not shown on the 10× tree'}).`
 	: 'Peak RSS not measured: no /usr/bin/time.');
 console.log(report.join('\n'));

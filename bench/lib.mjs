@@ -60,7 +60,9 @@ export function options(args) {
 		list,
 		flag: (name) => args.includes(name),
 		caches: () => list('--cache', 'both', ['warm', 'cold'], { both: ['warm', 'cold'] }),
-		trees: () => list('--tree', 'both', ['synthetic', 'rootfs'], { both: ['synthetic', 'rootfs'] }),
+		/** `extra`: more trees that this script knows (copy.mjs: x10). */
+		trees: (extra = []) => list('--tree', 'both', ['synthetic', 'rootfs', ...extra],
+			{ both: ['synthetic', 'rootfs'], ...(extra.length ? { all: ['synthetic', 'rootfs', ...extra] } : {}) }),
 	};
 }
 
