@@ -81,7 +81,7 @@ if (!process.env.LKL_FUSE_BENCH_NS) {
 const o = options(args);
 const opt = o.opt;
 const work = resolve(opt('--work', '/tmp/lkl-fusebench'));
-const reps = Number(opt('--reps', '3'));
+const reps = Number(opt('--reps', '5'));
 const only = o.list('--only', 'ready,mount,write,read,tar,find,untar', ['ready', 'mount', 'write', 'read', 'tar', 'find', 'untar']);
 const caches = o.caches();
 const treeNames = o.trees();
