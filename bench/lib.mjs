@@ -79,8 +79,11 @@ export function dropCaches() {
 export const warmPrograms = [
 	`cat ${q(process.execPath)} ${q(join(repo, 'build/Release/lkl.node'))} ${q(server)} > /dev/null`,
 	...['fs2tar', 'cptofs', 'cpfromfs', 'lklfuse'].map((c) => `${lkl} ${c} --help > /dev/null 2>&1`),
-	'for p in tar cp mount umount mkfs.ext4 mkfs.xfs mkfs.btrfs mke2fs fuse2fs debugfs fusermount3; do ' +
-	'f=$(command -v $p) && cat "$f" > /dev/null; done; true',
+	// Run, not just read, so that their shared libraries come back too.
+	...['tar --version', 'cp --version', 'mount --version', 'umount --version', 'mke2fs -V', 'mkfs.xfs -V',
+		'mkfs.btrfs --version', 'debugfs -V', 'fuse2fs --help', 'fusermount3 --version', 'dd --version', 'find --version']
+		.map((c) => `${c} > /dev/null 2>&1`),
+	'true',
 ].join('; ');
 
 let programsCached = false;
