@@ -1,144 +1,305 @@
 #!/usr/bin/env node
-// Issue 4's figures: lkl fs2tar, cptofs and cpfromfs next to the usual
-// ways of doing the same with root or FUSE, on one generated tree of
-// 6,000+ files and about 250 MB, all in one run.
+// Issues 4 and 11's figures: lkl fs2tar, cptofs and cpfromfs next to the
+// host kernel doing the same through a loop mount, on two trees, with warm
+// and cold caches, all in one run.
 //
-//   fs2tar    vs  mount -o loop,ro + GNU tar c   and  fuse2fs -o ro + GNU tar c
-//   cptofs    vs  mke2fs -d                      and  mount -o loop + cp -a
-//   cpfromfs  vs  debugfs -R "rdump / dest"      and  mount -o loop,ro + cp -a
+//   fs2tar    vs  mount -o loop,ro + GNU tar c + umount, to a file and to
+//                 a pipe (| cat > /dev/null: GNU tar reads no file data
+//                 for -f /dev/null); on ext4, xfs and btrfs
+//   cptofs    vs  mkfs.ext4 + mount -o loop + cp -a + umount, and mke2fs -d
+//                 (the lkl side: mkfs.ext4 + lkl cptofs)
+//   cpfromfs  vs  mount -o loop,ro + cp -a + umount
+//   --extra   also fuse2fs -o ro + tar c (fs2tar to a file, ext4) and
+//             debugfs rdump (cpfromfs), issue 4's other references
 //
-// Every timed run starts with cold caches (sync; drop_caches) and ends
-// once its output is on the disk (sync is part of the time for the runs
-// that write an image or a tree; archives are left in the page cache by
-// every tool alike).  Needs root, GNU tar, e2fsprogs and fuse2fs.
+// Trees (--tree): synthetic, bench/tree.mjs's 6,000+ generated files of
+// 331 MB; rootfs, Debian 12 minbase as debootstrap makes it (about 6,800
+// entries, 200 MB; the tarball is cached in ~/.cache/lkl); x10, the
+// memory line alone: the rootfs copied 10 times under one top (about
+// 68,000 entries, 2 GB) in a 4 GiB image, each lkl command once, cold.
+// --tree both is synthetic,rootfs; all adds x10.
+//
+// Caches (--cache): cold, every cache dropped before each run (sync;
+// drop_caches), then the programs (node, the CLI's modules and addon, tar,
+// cp...) read back, outside the time; warm, no drop, a sync before each run
+// (so that no earlier run's writeback lands in this one's time), then the
+// run's input (the image, or the tree for cptofs) read into the page cache.
+//
+// Mounting and unmounting are inside the host kernel's times, as boot,
+// mount and unmount are inside lkl's.  Runs that write an image or a tree
+// end with sync, inside the time, so that the data is on the disk for every
+// tool alike; archives are left in the page cache by every tool alike.
+// The runs of one line (lkl and its references) interleave, in a rotating
+// order, so that drift hits them alike.  Every lkl run's peak RSS is read
+// with GNU time (/usr/bin/time -f %M: wait4's ru_maxrss, of lkl and what
+// it waited for).  Needs root, GNU tar, e2fsprogs, xfsprogs, btrfs-progs
+// (fuse2fs for --extra).
 //
 // Usage: node bench/copy.mjs [--work DIR] [--reps N] [--only fs2tar,cptofs,cpfromfs]
-import { spawnSync } from 'node:child_process';
+//          [--cache warm|cold|both] [--tree synthetic,rootfs,x10|both|all]
+//          [--fs ext4,xfs,btrfs] [--extra]
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeTree } from './tree.mjs';
+import {
+	GNU_TAR, haveTime, lkl, makeCopies, makeRootfs, median, options, prepare, q, readAll, readRss, readTree,
+	sh, timed, umountBelow, withLoop, withRss,
+} from './lib.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-	const i = args.indexOf(name);
-	return i >= 0 ? args[i + 1] : dflt;
-};
-const work = resolve(opt('--work', '/tmp/lkl-bench'));
-const reps = Number(opt('--reps', '5'));
-const only = opt('--only', 'fs2tar,cptofs,cpfromfs').split(',');
+const o = options(process.argv.slice(2));
+const work = resolve(o.opt('--work', '/tmp/lkl-bench'));
+const reps = Number(o.opt('--reps', '5'));
+const only = o.list('--only', 'fs2tar,cptofs,cpfromfs', ['fs2tar', 'cptofs', 'cpfromfs']);
+const caches = o.caches();
+const treeNames = o.trees(['x10']);
+const fsTypes = o.list('--fs', 'ext4,xfs,btrfs', ['ext4', 'xfs', 'btrfs']);
+const x10 = treeNames.includes('x10');
+const extra = o.flag('--extra');
 const IMAGE_MIB = 1024;
+const X10_MIB = 4096;
+const RSS_GOAL_MIB = 150;
 
-function sh(cmd, { quiet = false } = {}) {
-	const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 26 });
-	if (r.status !== 0)
-		throw new Error(`failed (${r.status}): ${cmd}\n${r.stdout}\n${r.stderr}`);
-	if (!quiet && r.stderr.trim())
-		process.stderr.write(r.stderr);
-	return r.stdout;
+const mnt = join(work, 'mnt');
+const out = join(work, 'out.img');		// the write lines' image
+const tar = join(work, 'out.tar');
+const dest = join(work, 'dest');
+const rssFile = join(work, 'rss');
+
+// Images -----------------------------------------------------------------
+
+/** A fresh sparse file of `mib` MiB. */
+const fresh = (img, mib) => `rm -f ${q(img)} && truncate -s ${mib}M ${q(img)}`;
+
+/**
+ * An image of `fsType` holding `tree` (kept for the next run).  ext4 and
+ * btrfs: made from the tree by mkfs; xfs: mkfs.xfs (6.1 has no -d), then
+ * filled by the host's kernel.
+ */
+function image(tree, fsType, name, mib = IMAGE_MIB) {
+	const img = join(work, `${name}-${fsType}.img`);
+	if (fs.existsSync(`${img}.done`))
+		return img;
+	process.stderr.write(`making ${img}\n`);
+	if (fsType === 'ext4')
+		sh(`${fresh(img, mib)} && mke2fs -q -F -t ext4 -d ${q(tree)} ${q(img)}`);
+	if (fsType === 'btrfs')
+		sh(`${fresh(img, mib)} && mkfs.btrfs -q -f --rootdir ${q(tree)} ${q(img)}`);
+	if (fsType === 'xfs') {
+		sh(`${fresh(img, mib)} && mkfs.xfs -q -f ${q(img)}`);
+		withLoop(img, mnt, '', () => sh(`cp -a ${q(tree)}/. ${q(mnt)}/`));
+	}
+	fs.writeFileSync(`${img}.done`, '');
+	return img;
 }
-const q = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
-const lkl = `node ${q(join(repo, 'bin/lkl'))}`;
-
-// The tree ---------------------------------------------------------------
 
 // Timing -----------------------------------------------------------------
 
-function dropCaches() {
-	sh('sync; echo 3 > /proc/sys/vm/drop_caches');
+/**
+ * One line: lkl's command and its references, `reps` rounds, each round
+ * every entry once in a rotating order.  An entry: { name, run, setup,
+ * cleanup, lkl } (shell commands; `lkl` entries' runs carry withRss).
+ * `inputs` reads the line's input into the page cache (warm only).
+ */
+function line(label, cache, inputs, entries) {
+	const times = entries.map(() => []);
+	const rss = entries.map(() => []);
+	for (let i = 0; i < reps; i++) {
+		for (let k = 0; k < entries.length; k++) {
+			const j = (i + k) % entries.length, e = entries[j];
+			if (e.setup)
+				sh(e.setup);
+			prepare(cache, { inputs });
+			fs.rmSync(rssFile, { force: true });
+			const s = timed(() => sh(e.run));
+			times[j].push(s);
+			const m = e.lkl ? readRss(rssFile) : NaN;
+			if (e.lkl)
+				rss[j].push(m);
+			if (e.cleanup)
+				sh(e.cleanup);
+			process.stderr.write(`  ${label}: ${e.name} ${s.toFixed(2)} s${e.lkl ? `, ${m.toFixed(0)} MiB` : ''}\n`);
+		}
+	}
+	return entries.map((e, j) => ({ ...e, times: times[j], median: median(times[j]), rss: Math.max(...rss[j]) }));
 }
 
-/** Runs `setup`, drops caches, times `run`, then `cleanup`; `reps` times. */
-function measure(name, { setup = '', run, cleanup = '' }) {
-	const times = [];
-	for (let i = 0; i < reps; i++) {
-		if (setup)
-			sh(setup);
-		dropCaches();
-		const t0 = process.hrtime.bigint();
-		sh(run);
-		times.push(Number(process.hrtime.bigint() - t0) / 1e9);
-		if (cleanup)
-			sh(cleanup);
+const rows = [];
+
+/**
+ * Times a line and keeps a row per goal: { ref: the reference's name,
+ * max: the ratio lkl / reference to stay under, or undefined (no goal) }.
+ */
+function compare(key, cache, inputs, entries, goals) {
+	const label = `${key.tree} ${cache} ${key.fs} ${key.task}`;
+	process.stderr.write(`${label}\n`);
+	const res = line(label, cache, inputs, entries);
+	const l = res.find((r) => r.lkl);
+	for (const g of goals) {
+		const r = res.find((x) => x.name === g.ref);
+		const ratio = l.median / r.median;
+		const met = g.max === undefined ? '' : ratio <= g.max ? 'yes' : 'no';
+		rows.push({ ...key, cache, lkl: l, ref: r, ratio, goal: g.max === undefined ? '' : `≤ ${g.max}×`, met });
+		process.stderr.write(`= ${label}: lkl ${l.median.toFixed(2)} s, ${r.name} ${r.median.toFixed(2)} s, ratio ${ratio.toFixed(2)}` +
+			`${met ? ` (goal ≤ ${g.max}: ${met === 'yes' ? 'met' : 'NOT met'})` : ''}\n`);
 	}
-	const sorted = [...times].sort((a, b) => a - b);
-	const median = sorted[Math.floor(sorted.length / 2)];
-	process.stderr.write(`${name}: ${times.map((s) => s.toFixed(2)).join(' ')} s\n`);
-	return { name, run, times, median };
+}
+
+// The lines --------------------------------------------------------------
+
+const lklRun = (cmd) => withRss(`${lkl} ${cmd}`, rssFile);
+const loopRo = (img, cmd) => `mount -o loop,ro ${q(img)} ${q(mnt)} && ${cmd} && umount ${q(mnt)}`;
+const cleanDest = `rm -rf ${q(dest)} && mkdir ${q(dest)}`;
+
+function fs2tar(tree, name, fsType, cache) {
+	const img = image(tree, fsType, name);
+	const key = { tree: name, fs: fsType };
+	const rmTar = `rm -f ${q(tar)}`;
+	const refFile = 'mount -o loop,ro + tar c + umount';
+	const refs = [{ ref: refFile, max: 1.3 }];
+	const entries = [
+		{ name: 'lkl fs2tar', lkl: true, run: lklRun(`fs2tar -q ${q(img)} ${q(tar)}`), cleanup: rmTar },
+		{ name: refFile, run: loopRo(img, `${GNU_TAR} -cf ${q(tar)} -C ${q(mnt)} .`), cleanup: rmTar },
+	];
+	if (extra && fsType === 'ext4') {
+		entries.push({
+			name: 'fuse2fs -o ro + tar c + umount',
+			run: `fuse2fs -o ro ${q(img)} ${q(mnt)} >/dev/null && ${GNU_TAR} -cf ${q(tar)} -C ${q(mnt)} . && umount ${q(mnt)}`,
+			cleanup: rmTar,
+		});
+		refs.push({ ref: entries.at(-1).name });
+	}
+	compare({ ...key, task: 'fs2tar > file' }, cache, readAll(img), entries, refs);
+	const refPipe = 'mount -o loop,ro + tar c | cat + umount';
+	compare({ ...key, task: 'fs2tar | cat' }, cache, readAll(img), [
+		{ name: 'lkl fs2tar | cat', lkl: true, run: `${lklRun(`fs2tar -q ${q(img)} -`)} | cat > /dev/null` },
+		{ name: refPipe, run: loopRo(img, `${GNU_TAR} -cf - -C ${q(mnt)} . | cat > /dev/null`) },
+	], [{ ref: refPipe, max: 1.3 }]);
+}
+
+function cptofs(tree, name, cache) {
+	const cp = 'mkfs.ext4 + mount -o loop + cp -a + umount';
+	compare({ tree: name, fs: 'ext4', task: 'cptofs' }, cache, readTree(tree), [
+		{
+			name: 'mkfs.ext4 + lkl cptofs', lkl: true, setup: fresh(out, IMAGE_MIB),
+			run: `mkfs.ext4 -q -F ${q(out)} && ${lklRun(`cptofs -q -i ${q(out)} ${q(tree)}/. /`)} && sync`,
+		},
+		{
+			name: cp, setup: fresh(out, IMAGE_MIB),
+			run: `mkfs.ext4 -q -F ${q(out)} && mount -o loop ${q(out)} ${q(mnt)} && cp -a ${q(tree)}/. ${q(mnt)}/ && umount ${q(mnt)} && sync`,
+		},
+		{ name: 'mke2fs -d', setup: fresh(out, IMAGE_MIB), run: `mke2fs -q -F -t ext4 -d ${q(tree)} ${q(out)} && sync` },
+	], [{ ref: cp, max: 1.3 }, { ref: 'mke2fs -d', max: 1.5 }]);
+}
+
+function cpfromfs(tree, name, cache) {
+	const img = image(tree, 'ext4', name);
+	const cp = 'mount -o loop,ro + cp -a + umount';
+	const entries = [
+		{ name: 'lkl cpfromfs', lkl: true, setup: cleanDest, run: `${lklRun(`cpfromfs -q -i ${q(img)} /. ${q(dest)}`)} && sync` },
+		{ name: cp, setup: cleanDest, run: `${loopRo(img, `cp -a ${q(mnt)}/. ${q(dest)}/`)} && sync` },
+	];
+	const goals = [{ ref: cp, max: 1.3 }];
+	if (extra) {
+		entries.push({ name: 'debugfs rdump', setup: cleanDest, run: `debugfs -R ${q(`rdump / ${dest}`)} ${q(img)} 2>/dev/null && sync` });
+		goals.push({ ref: 'debugfs rdump' });
+	}
+	compare({ tree: name, fs: 'ext4', task: 'cpfromfs' }, cache, readAll(img), entries, goals);
+	sh(`rm -rf ${q(dest)}`);
+}
+
+/** The memory line: each lkl command once on the 10× tree, cold. */
+function memory(tree, info) {
+	const name = 'rootfs ×10';
+	const img = image(tree, 'ext4', 'rootfs-x10', X10_MIB);
+	const big = join(work, 'out-x10.img');
+	const cmds = {
+		fs2tar: { name: 'lkl fs2tar | cat', run: `${lklRun(`fs2tar -q ${q(img)} -`)} | cat > /dev/null` },
+		cptofs: {
+			name: 'mkfs.ext4 + lkl cptofs', setup: fresh(big, X10_MIB),
+			run: `mkfs.ext4 -q -F ${q(big)} && ${lklRun(`cptofs -q -i ${q(big)} ${q(tree)}/. /`)} && sync`, cleanup: `rm -f ${q(big)}`,
+		},
+		cpfromfs: { name: 'lkl cpfromfs', setup: cleanDest, run: `${lklRun(`cpfromfs -q -i ${q(img)} /. ${q(dest)}`)} && sync`, cleanup: `rm -rf ${q(dest)}` },
+	};
+	process.stderr.write(`${name}: ${info.entries} entries, ${(info.bytes / 1e6).toFixed(0)} MB\n`);
+	for (const task of only) {
+		const e = cmds[task];
+		if (e.setup)
+			sh(e.setup);
+		prepare('cold');
+		fs.rmSync(rssFile, { force: true });
+		const s = timed(() => sh(e.run));
+		const rss = readRss(rssFile);
+		if (e.cleanup)
+			sh(e.cleanup);
+		process.stderr.write(`= ${name} ${task}: ${e.name} ${s.toFixed(2)} s, peak RSS ${rss.toFixed(0)} MiB\n`);
+		rows.push({
+			tree: name, cache: 'cold', fs: 'ext4', task: task === 'fs2tar' ? 'fs2tar | cat' : task,
+			lkl: { times: [s], median: s, rss }, memory: true,
+		});
+	}
 }
 
 // The run ----------------------------------------------------------------
 
-fs.mkdirSync(work, { recursive: true });
-const tree = join(work, 'tree');
-const info = makeTree(tree);
-const mnt = join(work, 'mnt');
-const img = join(work, 'src.img');		// the read benchmarks' image, made by mke2fs -d
-const out = join(work, 'out.img');		// the write benchmarks' image
-const tar = join(work, 'out.tar');
-const dest = join(work, 'dest');
 fs.mkdirSync(mnt, { recursive: true });
-sh(`mountpoint -q ${q(mnt)} && umount ${q(mnt)} || true`);
-if (!fs.existsSync(`${img}.done`)) {
-	sh(`rm -f ${q(img)} && truncate -s ${IMAGE_MIB}M ${q(img)} && mke2fs -q -F -t ext4 -d ${q(tree)} ${q(img)}`);
-	fs.writeFileSync(`${img}.done`, '');
-}
-const GNU_TAR = `tar --xattrs --xattrs-include='*' --acls --numeric-owner --format=posix`;
-const fresh = `rm -f ${q(out)} && truncate -s ${IMAGE_MIB}M ${q(out)}`;
-const mkfs = `${fresh} && mkfs.ext4 -q -F ${q(out)}`;
+umountBelow(work);
+if (!haveTime)
+	process.stderr.write('no /usr/bin/time (apt-get install time): peak RSS not measured\n');
+const loadBefore = sh('cat /proc/loadavg').split(' ').slice(0, 3).join(' ');
+const trees = {};
+for (const n of treeNames.filter((x) => x !== 'x10'))
+	trees[n] = n === 'synthetic' ? { dir: join(work, 'tree'), info: makeTree(join(work, 'tree')) } : { dir: join(work, 'rootfs'), info: makeRootfs(join(work, 'rootfs')) };
+for (const [n, t] of Object.entries(trees))
+	process.stderr.write(`${n}: ${t.info.files} files, ${t.info.entries} entries, ${(t.info.bytes / 1e6).toFixed(0)} MB\n`);
+process.stderr.write(`${reps} runs each; caches ${caches.join(', ')}; file systems ${fsTypes.join(', ')}\n`);
 
-process.stderr.write(`tree: ${info.files} files, ${info.entries} entries, ${(info.bytes / 1e6).toFixed(0)} MB; ${reps} runs each\n`);
-const results = [];
-if (only.includes('fs2tar')) {
-	results.push(['fs2tar', [
-		measure('lkl fs2tar', { run: `${lkl} fs2tar -q ${q(img)} ${q(tar)}`, cleanup: `rm -f ${q(tar)}` }),
-		measure('mount -o loop,ro + tar c', {
-			run: `mount -o loop,ro ${q(img)} ${q(mnt)} && ${GNU_TAR} -cf ${q(tar)} -C ${q(mnt)} . && umount ${q(mnt)}`,
-			cleanup: `rm -f ${q(tar)}`,
-		}),
-		measure('fuse2fs -o ro + tar c', {
-			run: `fuse2fs -o ro ${q(img)} ${q(mnt)} >/dev/null && ${GNU_TAR} -cf ${q(tar)} -C ${q(mnt)} . && umount ${q(mnt)}`,
-			cleanup: `rm -f ${q(tar)}`,
-		}),
-	]]);
-}
-if (only.includes('cptofs')) {
-	results.push(['cptofs', [
-		measure('mkfs.ext4 + lkl cptofs', { setup: fresh, run: `mkfs.ext4 -q -F ${q(out)} && ${lkl} cptofs -q -i ${q(out)} ${q(tree)}/. / && sync` }),
-		measure('lkl cptofs (mkfs.ext4 untimed)', { setup: mkfs, run: `${lkl} cptofs -q -i ${q(out)} ${q(tree)}/. / && sync` }),
-		measure('mke2fs -d', { setup: fresh, run: `mke2fs -q -F -t ext4 -d ${q(tree)} ${q(out)} && sync` }),
-		measure('mount -o loop + cp -a (mkfs.ext4 untimed)', {
-			setup: mkfs,
-			run: `mount -o loop ${q(out)} ${q(mnt)} && cp -a ${q(tree)}/. ${q(mnt)}/ && umount ${q(mnt)} && sync`,
-		}),
-	]]);
-}
-if (only.includes('cpfromfs')) {
-	const clean = `rm -rf ${q(dest)} && mkdir ${q(dest)}`;
-	results.push(['cpfromfs', [
-		measure('lkl cpfromfs', { setup: clean, run: `${lkl} cpfromfs -q -i ${q(img)} /. ${q(dest)} && sync` }),
-		measure('debugfs rdump', { setup: clean, run: `debugfs -R ${q(`rdump / ${dest}`)} ${q(img)} 2>/dev/null && sync` }),
-		measure('mount -o loop,ro + cp -a', {
-			setup: clean,
-			run: `mount -o loop,ro ${q(img)} ${q(mnt)} && cp -a ${q(mnt)}/. ${q(dest)}/ && umount ${q(mnt)} && sync`,
-		}),
-	]]);
-	sh(`rm -rf ${q(dest)}`);
+try {
+	for (const [n, t] of Object.entries(trees)) {
+		for (const cache of caches) {
+			if (only.includes('fs2tar')) {
+				for (const f of fsTypes)
+					fs2tar(t.dir, n, f, cache);
+			}
+			if (only.includes('cptofs') && fsTypes.includes('ext4'))
+				cptofs(t.dir, n, cache);
+			if (only.includes('cpfromfs') && fsTypes.includes('ext4'))
+				cpfromfs(t.dir, n, cache);
+		}
+	}
+	if (x10) {
+		const dir = join(work, 'rootfs-x10');
+		makeRootfs(join(work, 'rootfs'));
+		trees['rootfs ×10'] = { dir, info: makeCopies(dir, join(work, 'rootfs'), 10) };
+		memory(dir, trees['rootfs ×10'].info);
+	}
+} finally {
+	umountBelow(work);
+	sh(`rm -rf ${q(dest)} ${q(tar)} ${q(out)}`);
 }
 
 // The report -------------------------------------------------------------
 
-const mb = info.bytes / 1e6;
-const lines = [
-	`Tree: ${info.files} regular files (${info.entries} entries with directories, symlinks and hard links), ${mb.toFixed(0)} MB of data; ext4 images of ${IMAGE_MIB} MiB; median of ${reps} runs, cold caches.`,
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
+// A cell of a Markdown table: the pipes in tasks' and tools' names escaped.
+const cell = (x) => String(x).replaceAll('|', '\\|');
+const runs = (xs) => xs.map((s) => s.toFixed(2)).join(', ');
+const describe = (n, i) => `${n}: ${i.files} regular files, ${i.entries} entries, ${(i.bytes / 1e6).toFixed(0)} MB`;
+const report = [
+	`Trees: ${Object.entries(trees).map(([n, t]) => describe(n, t.info)).join('; ')}. ` +
+	`Images of ${IMAGE_MIB} MiB${x10 ? ` (${X10_MIB} MiB for the rootfs ×10)` : ''}; median of ${reps} runs; ` +
+	`load average ${loadBefore} before, ${sh('cat /proc/loadavg').split(' ').slice(0, 3).join(' ')} after.`,
 	'',
-	'| task | tool | median | MB/s | files/s | runs (s) |',
-	'| --- | --- | ---: | ---: | ---: | --- |',
+	'| tree | cache | fs | task | lkl median (s) | lkl peak RSS (MiB) | reference | reference median (s) | ratio | goal | met? | lkl runs (s) | reference runs (s) |',
+	'| --- | --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- | --- | --- |',
 ];
-for (const [task, rows] of results) {
-	for (const r of rows) {
-		lines.push(`| ${task} | ${r.name} | ${r.median.toFixed(2)} s | ${(mb / r.median).toFixed(0)} | ${(info.files / r.median).toFixed(0)} | ${r.times.map((s) => s.toFixed(2)).join(', ')} |`);
-	}
+for (const r of rows) {
+	report.push(r.memory
+		? `| ${r.tree} | ${r.cache} | ${r.fs} | ${cell(r.task)} | ${f2(r.lkl.median)} | ${f0(r.lkl.rss)} | — | | | peak RSS ≤ ${RSS_GOAL_MIB} MiB | ${r.lkl.rss <= RSS_GOAL_MIB ? 'yes' : 'no'} | ${runs(r.lkl.times)} | |`
+		: `| ${r.tree} | ${r.cache} | ${r.fs} | ${cell(r.task)} | ${f2(r.lkl.median)} | ${f0(r.lkl.rss)} | ${cell(r.ref.name)} | ${f2(r.ref.median)} | ${f2(r.ratio)} | ${r.goal} | ${r.met} | ${runs(r.lkl.times)} | ${runs(r.ref.times)} |`);
 }
-console.log(lines.join('\n'));
+const peak = Math.max(...rows.map((r) => r.lkl.rss));
+report.push('', haveTime
+	? `Peak RSS of every lkl run above: at most ${f0(peak)} MiB (goal ≤ ${RSS_GOAL_MIB} MiB: ${peak <= RSS_GOAL_MIB ? 'met' : 'NOT met'}${x10 ? '' : '; without --tree x10, not shown on the 10× tree'}).`
+	: 'Peak RSS not measured: no /usr/bin/time.');
+console.log(report.join('\n'));

@@ -1,8 +1,8 @@
 // The benchmark tree, the same for bench/copy.mjs and bench/fuse.mjs.
-import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { q, sh } from './lib.mjs';
 
 /** A deterministic byte stream: AES-128-CTR of zeros under a key from `seed`. */
 export function cipher(seed) {
@@ -12,14 +12,6 @@ export function cipher(seed) {
 
 /** `size` deterministic bytes. */
 export const bytes = (seed, size) => cipher(seed).update(Buffer.alloc(size));
-
-function sh(cmd) {
-	const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 26 });
-	if (r.status !== 0)
-		throw new Error(`failed (${r.status}): ${cmd}\n${r.stdout}\n${r.stderr}`);
-	return r.stdout;
-}
-const q = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 
 /**
  * 60 directories of 100 files (0 to 64 KiB, by a fixed formula), 8 files
