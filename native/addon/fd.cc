@@ -50,22 +50,30 @@ static Napi::Value CloseUncached(const Napi::CallbackInfo &info, bool async)
 		   Undefined);
 }
 
-// read/write(fd, buffer, offset, length, position); position < 0: current
-static Napi::Value Transfer(const Napi::CallbackInfo &info, bool async,
-			    bool write)
+enum class Transfer { read, write, read_once };
+
+// read/write(fd, buffer, offset, length, position); position < 0: current.
+// readOnce(fd, buffer, offset, length, position), position >= 0: a read
+// that drops the pages it read from the kernel's cache (kernel/fs.c).
+static Napi::Value Move(const Napi::CallbackInfo &info, bool async, Transfer how)
 {
 	int fd = ArgInt(info, 0);
 	auto buf = ArgBuffer(info, 1);
 	long long off = ArgInt64(info, 2), len = ArgInt64(info, 3);
 	long long pos = ArgInt64(info, 4);
+	bool write = how == Transfer::write;
 
 	if (off < 0 || len < 0 || (size_t)(off + len) > buf->length)
 		throw Napi::RangeError::New(info.Env(), "range outside the buffer");
+	if (how == Transfer::read_once && pos < 0)
+		throw Napi::RangeError::New(info.Env(), "readOnce needs a position");
 
 	return Run(info.Env(), async,
 		   [=] {
 			   char *p = buf->data + off;
 
+			   if (how == Transfer::read_once)
+				   return lkl_fs_pread_once(fd, p, len, pos);
 			   if (pos < 0)
 				   return lkl_sys3(write ? LKL___NR_write :
 						   LKL___NR_read, fd, p, len);
@@ -77,12 +85,17 @@ static Napi::Value Transfer(const Napi::CallbackInfo &info, bool async,
 
 static Napi::Value Read(const Napi::CallbackInfo &info, bool async)
 {
-	return Transfer(info, async, false);
+	return Move(info, async, Transfer::read);
+}
+
+static Napi::Value ReadOnce(const Napi::CallbackInfo &info, bool async)
+{
+	return Move(info, async, Transfer::read_once);
 }
 
 static Napi::Value Write(const Napi::CallbackInfo &info, bool async)
 {
-	return Transfer(info, async, true);
+	return Move(info, async, Transfer::write);
 }
 
 static Napi::Value Fstat(const Napi::CallbackInfo &info, bool async)
@@ -183,6 +196,7 @@ void InitFd(Napi::Env env, Napi::Object exports)
 	Export(env, exports, "close", Close);
 	Export(env, exports, "closeUncached", CloseUncached);
 	Export(env, exports, "read", Read);
+	Export(env, exports, "readOnce", ReadOnce);
 	Export(env, exports, "write", Write);
 	Export(env, exports, "fstat", Fstat);
 	Export(env, exports, "ftruncate", Ftruncate);

@@ -128,6 +128,20 @@ long lkl_fs_close_uncached(long fd)
 	return k_close(fd);
 }
 
+/*
+ * Page by page as read: a large file's pages would otherwise pile up
+ * until it closes, in memory the host faults in fresh.
+ */
+long lkl_fs_pread_once(long fd, void *buf, size_t len, long long off)
+{
+	long n = k_pread(fd, buf, len, off);
+
+	/* Only a hint, as above. */
+	if (n > 0)
+		k_fadvise(fd, off, n, K_FADV_DONTNEED);
+	return n;
+}
+
 long lkl_fs_fstatx(int fd, struct lkl_statx *st)
 {
 	return k_fstatx(fd, st);

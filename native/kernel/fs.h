@@ -26,6 +26,8 @@ long lkl_fs_fstatx(int fd, struct lkl_statx *st);
  * copy reads each file once.
  */
 long lkl_fs_close_uncached(long fd);
+/* pread(), then drop the pages read from the kernel's cache, for the same reason. */
+long lkl_fs_pread_once(long fd, void *buf, size_t len, long long off);
 long lkl_fs_readlink(int root, const char *path, char *buf, size_t len);
 long lkl_fs_mkdir(int root, const char *path, int mode);
 long lkl_fs_rmdir(int root, const char *path);

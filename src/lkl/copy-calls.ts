@@ -72,7 +72,8 @@ export class ImageFile {
 
 	/** Reads at `position` (-1: at the file position); 0 at the end. */
 	read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-		return gated(this.#gate, 'read', this.#path, () => native.read(this.#fd, buffer, offset, length, position));
+		const read = this.#once && position >= 0 ? native.readOnce : native.read;
+		return gated(this.#gate, 'read', this.#path, () => read(this.#fd, buffer, offset, length, position));
 	}
 
 	/** Writes at `position` (-1: at the file position); returns how much it wrote. */

@@ -132,6 +132,9 @@ export interface NativeOps {
 	/** `position` -1 reads at (and advances) the file position. */
 	read(fd: number, buffer: Uint8Array, offset: number, length: number,
 		position: number | bigint): number;
+	/** read() at a position, dropping the pages read from the kernel's cache. */
+	readOnce(fd: number, buffer: Uint8Array, offset: number, length: number,
+		position: number | bigint): number;
 	write(fd: number, buffer: Uint8Array, offset: number, length: number,
 		position: number | bigint): number;
 	fstat(fd: number): NativeStatx;
