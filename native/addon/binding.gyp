@@ -22,7 +22,8 @@
         "stat.cc",
         "hostfs.cc",
         "scan.cc",
-        "put.cc"
+        "put.cc",
+        "kernel_calls.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -38,7 +38,7 @@ static Napi::Value Close(const Napi::CallbackInfo &info, bool async)
 {
 	int fd = ArgInt(info, 0);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [fd] { return lkl_sys1(LKL___NR_close, fd); }, Undefined);
 }
 
@@ -46,7 +46,7 @@ static Napi::Value CloseUncached(const Napi::CallbackInfo &info, bool async)
 {
 	int fd = ArgInt(info, 0);
 
-	return Run(info.Env(), async, [fd] { return lkl_fs_close_uncached(fd); },
+	return RunKernel(info.Env(), async, [fd] { return lkl_fs_close_uncached(fd); },
 		   Undefined);
 }
 
@@ -68,7 +68,7 @@ static Napi::Value Move(const Napi::CallbackInfo &info, bool async, Transfer how
 	if (how == Transfer::read_once && pos < 0)
 		throw Napi::RangeError::New(info.Env(), "readOnce needs a position");
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   char *p = buf->data + off;
 
@@ -103,7 +103,7 @@ static Napi::Value Fstat(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0);
 	auto st = std::make_shared<struct lkl_statx>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_fstatx(fd, st.get()); },
 		   [st](Napi::Env env, long) { return StatxToJs(env, *st); });
 }
@@ -113,7 +113,7 @@ static Napi::Value Ftruncate(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0);
 	long long len = ArgInt64(info, 1);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_sys2(LKL___NR_ftruncate, fd, len); },
 		   Undefined);
 }
@@ -123,7 +123,7 @@ static Napi::Value Fsync(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0);
 	bool data_only = ArgBool(info, 1);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_sys1(data_only ? LKL___NR_fdatasync :
 					   LKL___NR_fsync, fd);
@@ -136,7 +136,7 @@ static Napi::Value Fallocate(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0), mode = ArgInt(info, 1);
 	long long off = ArgInt64(info, 2), len = ArgInt64(info, 3);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_sys4(LKL___NR_fallocate, fd, mode, off, len); },
 		   Undefined);
 }
@@ -147,7 +147,7 @@ static Napi::Value Lseek(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0), whence = ArgInt(info, 2);
 	long long off = ArgInt64(info, 1);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_sys3(LKL___NR_lseek, fd, off, whence); },
 		   Number);
 }
@@ -158,7 +158,7 @@ static Napi::Value Fchmod(const Napi::CallbackInfo &info, bool async)
 {
 	int fd = ArgInt(info, 0), mode = ArgInt(info, 1);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_sys2(LKL___NR_fchmod, fd, mode); }, Undefined);
 }
 
@@ -168,7 +168,7 @@ static Napi::Value Fchown(const Napi::CallbackInfo &info, bool async)
 	unsigned int uid = (unsigned int)ArgInt64(info, 1);
 	unsigned int gid = (unsigned int)ArgInt64(info, 2);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_sys3(LKL___NR_fchown, fd, uid, gid); },
 		   Undefined);
 }
@@ -183,7 +183,7 @@ static Napi::Value Futimes(const Napi::CallbackInfo &info, bool async)
 	ts[0].tv_nsec = ArgInt64(info, 2);
 	ts[1].tv_sec = ArgInt64(info, 3);
 	ts[1].tv_nsec = ArgInt64(info, 4);
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   /* A NULL path makes utimensat act on fd itself. */
 			   return lkl_sys4(LKL___NR_utimensat, fd, nullptr, ts, 0);

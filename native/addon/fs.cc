@@ -24,7 +24,7 @@ static Napi::Value StatxOp(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 2);
 	auto st = std::make_shared<struct lkl_statx>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_statx(root, path.c_str(), follow, st.get()); },
 		   [st](Napi::Env env, long) { return StatxToJs(env, *st); });
 }
@@ -49,7 +49,7 @@ static Napi::Value Readdir(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	auto entries = std::make_shared<std::vector<DirEntry>>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_readdir(root, path.c_str(), collect,
 						 entries.get());
@@ -83,7 +83,7 @@ static Napi::Value Readlink(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	auto buf = std::make_shared<std::vector<char>>(4096);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_readlink(root, path.c_str(), buf->data(),
 						  buf->size());
@@ -97,7 +97,7 @@ static Napi::Value Realpath(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	auto buf = std::make_shared<std::vector<char>>(4096);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_realpath(root, path.c_str(), buf->data(),
 						  buf->size());
@@ -111,7 +111,7 @@ static Napi::Value Open(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	int flags = ArgInt(info, 2), mode = ArgInt(info, 3);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_open(root, path.c_str(), flags, mode); },
 		   Number);
 }
@@ -122,7 +122,7 @@ static Napi::Value Mkdir(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	int mode = ArgInt(info, 2);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_mkdir(root, path.c_str(), mode); }, Undefined);
 }
 
@@ -131,7 +131,7 @@ static Napi::Value Rmdir(const Napi::CallbackInfo &info, bool async)
 	int root = ArgInt(info, 0);
 	std::string path = ArgPath(info, 1);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_rmdir(root, path.c_str()); }, Undefined);
 }
 
@@ -140,7 +140,7 @@ static Napi::Value Unlink(const Napi::CallbackInfo &info, bool async)
 	int root = ArgInt(info, 0);
 	std::string path = ArgPath(info, 1);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_unlink(root, path.c_str()); }, Undefined);
 }
 
@@ -150,7 +150,7 @@ static Napi::Value Rename(const Napi::CallbackInfo &info, bool async)
 	std::string from = ArgPath(info, 1), to = ArgPath(info, 2);
 	unsigned int flags = ArgInt(info, 3);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_rename(root, from.c_str(), to.c_str(), flags); },
 		   Undefined);
 }
@@ -160,7 +160,7 @@ static Napi::Value Link(const Napi::CallbackInfo &info, bool async)
 	int root = ArgInt(info, 0);
 	std::string existing = ArgPath(info, 1), path = ArgPath(info, 2);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_link(root, existing.c_str(), path.c_str()); },
 		   Undefined);
 }
@@ -170,7 +170,7 @@ static Napi::Value Symlink(const Napi::CallbackInfo &info, bool async)
 	int root = ArgInt(info, 0);
 	std::string target = ArgPath(info, 1), path = ArgPath(info, 2);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_symlink(root, target.c_str(), path.c_str()); },
 		   Undefined);
 }
@@ -182,7 +182,7 @@ static Napi::Value Mknod(const Napi::CallbackInfo &info, bool async)
 	int mode = ArgInt(info, 2);
 	unsigned int major = ArgInt(info, 3), minor = ArgInt(info, 4);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_mknod(root, path.c_str(), mode, major, minor); },
 		   Undefined);
 }
@@ -194,7 +194,7 @@ static Napi::Value Chmod(const Napi::CallbackInfo &info, bool async)
 	int mode = ArgInt(info, 2);
 	bool follow = ArgBool(info, 3);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_chmod(root, path.c_str(), mode, follow); },
 		   Undefined);
 }
@@ -207,7 +207,7 @@ static Napi::Value Chown(const Napi::CallbackInfo &info, bool async)
 	unsigned int gid = (unsigned int)ArgInt64(info, 3);
 	bool follow = ArgBool(info, 4);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_chown(root, path.c_str(), uid, gid, follow); },
 		   Undefined);
 }
@@ -224,7 +224,7 @@ static Napi::Value Utimes(const Napi::CallbackInfo &info, bool async)
 	ts[0].tv_nsec = ArgInt64(info, 3);
 	ts[1].tv_sec = ArgInt64(info, 4);
 	ts[1].tv_nsec = ArgInt64(info, 5);
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_utimens(root, path.c_str(), ts, follow); },
 		   Undefined);
 }
@@ -235,7 +235,7 @@ static Napi::Value Truncate(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	long long len = ArgInt64(info, 2);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_truncate(root, path.c_str(), len); },
 		   Undefined);
 }
@@ -246,7 +246,7 @@ static Napi::Value Access(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	int mode = ArgInt(info, 2);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_access(root, path.c_str(), mode); },
 		   Undefined);
 }
@@ -257,7 +257,7 @@ static Napi::Value Statfs(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 	auto st = std::make_shared<struct lkl_statfs64>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] { return lkl_fs_statfs(root, path.c_str(), st.get()); },
 		   [st](Napi::Env env, long) { return StatfsToJs(env, *st); });
 }
@@ -270,7 +270,7 @@ static Napi::Value Getxattr(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 3);
 	auto buf = std::make_shared<std::vector<char>>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   /* The value may grow between the two calls: retry. */
 			   for (;;) {
@@ -298,7 +298,7 @@ static Napi::Value Listxattr(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 2);
 	auto buf = std::make_shared<std::vector<char>>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   for (;;) {
 				   long n = lkl_fs_listxattr(root, path.c_str(),
@@ -327,7 +327,7 @@ static Napi::Value Setxattr(const Napi::CallbackInfo &info, bool async)
 	int flags = ArgInt(info, 4);
 	bool follow = ArgBool(info, 5);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_setxattr(root, path.c_str(), name.c_str(),
 						  value->data(), value->size(),
@@ -342,7 +342,7 @@ static Napi::Value Removexattr(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1), name = ArgString(info, 2);
 	bool follow = ArgBool(info, 3);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_removexattr(root, path.c_str(),
 						     name.c_str(), follow);

@@ -43,7 +43,7 @@ static Napi::Value Boot(const Napi::CallbackInfo &info)
 
 static Napi::Value Halt(const Napi::CallbackInfo &info, bool async)
 {
-	return Run(info.Env(), async, [] { return (long)lkl_host_halt(); },
+	return RunKernel(info.Env(), async, [] { return (long)lkl_host_halt(); },
 		   Undefined);
 }
 
@@ -53,7 +53,7 @@ static Napi::Value DiskAdd(const Napi::CallbackInfo &info, bool async)
 	bool ro = ArgBool(info, 1);
 	auto disk = std::make_shared<lkl_host_disk *>(nullptr);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [path, ro, disk] {
 			   return (long)lkl_host_disk_add(path.c_str(), ro,
 							  disk.get());
@@ -86,7 +86,7 @@ static Napi::Value DiskRemove(const Napi::CallbackInfo &info, bool async)
 	int id = ArgInt(info, 0);
 	lkl_host_disk *disk = FindDisk(info, 0);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [disk] { return (long)lkl_host_disk_remove(disk); },
 		   [id](Napi::Env env, long) -> Napi::Value {
 			   std::lock_guard<std::mutex> g(disks_lock);
@@ -114,7 +114,7 @@ static Napi::Value Mount(const Napi::CallbackInfo &info, bool async)
 	std::string data = has_data ? ArgString(info, 4) : "";
 	auto res = std::make_shared<MountResult>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   long err = lkl_host_mount(disk, part,
 				has_type ? type.c_str() : nullptr, flags,
@@ -149,7 +149,7 @@ static Napi::Value Umount(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgString(info, 0);
 	int root = ArgInt(info, 1);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [path, root] {
 			   lkl_sys1(LKL___NR_close, root);
 			   lkl_sys0(LKL___NR_sync);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <napi.h>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include "../hostfs/dest.h"
@@ -45,13 +46,11 @@ static void ArgTime(Napi::Env env, Napi::Value v, struct lkl___kernel_timespec *
 	ts->tv_nsec = a.Get(1u).As<Napi::Number>().Int64Value();
 }
 
-static std::shared_ptr<PutMeta> ArgMeta(const Napi::CallbackInfo &info, size_t i)
+static std::shared_ptr<PutMeta> MetaOf(Napi::Env env, Napi::Value v, const std::string &what)
 {
-	Napi::Env env = info.Env();
-	if (!info[i].IsObject())
-		throw Napi::TypeError::New(env, "argument " + std::to_string(i) +
-					   " must be an object");
-	Napi::Object o = info[i].As<Napi::Object>();
+	if (!v.IsObject())
+		throw Napi::TypeError::New(env, what + " must be an object");
+	Napi::Object o = v.As<Napi::Object>();
 	auto pm = std::make_shared<PutMeta>();
 
 	pm->m.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
@@ -80,15 +79,25 @@ static std::shared_ptr<PutMeta> ArgMeta(const Napi::CallbackInfo &info, size_t i
 	return pm;
 }
 
+static std::shared_ptr<PutMeta> ArgMeta(const Napi::CallbackInfo &info, size_t i)
+{
+	return MetaOf(info.Env(), info[i], "argument " + std::to_string(i));
+}
+
 // A file's contents, copied: the Buffer may change while the call runs.
+static std::string ContentsOf(Napi::Env env, Napi::Value v, const std::string &what)
+{
+	if (!v.IsBuffer())
+		throw Napi::TypeError::New(env, what + " must be a Buffer");
+	auto b = v.As<Napi::Buffer<char>>();
+
+	return std::string(b.Data(), b.Length());
+}
+
 static std::shared_ptr<std::string> ArgContents(const Napi::CallbackInfo &info, size_t i)
 {
-	if (!info[i].IsBuffer())
-		throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) +
-					   " must be a Buffer");
-	auto b = info[i].As<Napi::Buffer<char>>();
-
-	return std::make_shared<std::string>(b.Data(), b.Length());
+	return std::make_shared<std::string>(
+		ContentsOf(info.Env(), info[i], "argument " + std::to_string(i)));
 }
 
 static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
@@ -98,7 +107,7 @@ static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 2);
 	auto pm = ArgMeta(info, 3);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_set_meta(root, path.c_str(), follow, &pm->m);
 		   },
@@ -112,12 +121,82 @@ static Napi::Value PutFile(const Napi::CallbackInfo &info, bool async)
 	auto data = ArgContents(info, 2);
 	auto pm = ArgMeta(info, 3);
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_put_file(root, path.c_str(), data->data(),
 						  data->size(), &pm->m);
 		   },
 		   Undefined);
+}
+
+// putFiles(root, [[path, contents, meta]...]): putFile for each in turn,
+// in one call, up to the first failure -> { done, errno }: how many were
+// made whole, and the failure's (negative) errno, or 0.  A batch of small
+// files costs one trip to the kernel's thread rather than one each.
+struct PutItem {
+	std::string path;
+	std::string contents;
+	std::shared_ptr<PutMeta> meta;
+};
+
+struct PutOutcome {
+	uint32_t done = 0;
+	long err = 0;
+};
+
+static Napi::Value PutFiles(const Napi::CallbackInfo &info, bool async)
+{
+	Napi::Env env = info.Env();
+	int root = ArgInt(info, 0);
+
+	if (!info[1].IsArray())
+		throw Napi::TypeError::New(env, "argument 1 must be an array");
+	Napi::Array list = info[1].As<Napi::Array>();
+	auto items = std::make_shared<std::vector<PutItem>>(list.Length());
+	auto out = std::make_shared<PutOutcome>();
+
+	for (uint32_t k = 0; k < list.Length(); k++) {
+		Napi::Value v = list.Get(k);
+		std::string what = "item " + std::to_string(k);
+
+		if (!v.IsArray() || v.As<Napi::Array>().Length() != 3)
+			throw Napi::TypeError::New(env, what + " must be [path, contents, meta]");
+		Napi::Array a = v.As<Napi::Array>();
+		PutItem &item = (*items)[k];
+
+		if (a.Get(0u).IsBuffer()) {
+			auto b = a.Get(0u).As<Napi::Buffer<char>>();
+			item.path.assign(b.Data(), b.Length());
+		} else if (a.Get(0u).IsString()) {
+			item.path = a.Get(0u).As<Napi::String>().Utf8Value();
+		} else {
+			throw Napi::TypeError::New(env, what + "'s path must be a Buffer or a string");
+		}
+		item.contents = ContentsOf(env, a.Get(1u), what + "'s contents");
+		item.meta = MetaOf(env, a.Get(2u), what + "'s meta");
+	}
+	return RunKernel(env, async,
+			 [=] {
+				 for (const PutItem &item : *items) {
+					 long ret = lkl_fs_put_file(root, item.path.c_str(),
+								    item.contents.data(),
+								    item.contents.size(),
+								    &item.meta->m);
+					 if (ret) {
+						 out->err = ret;
+						 break;
+					 }
+					 out->done++;
+				 }
+				 return 0L;
+			 },
+			 [out](Napi::Env env, long) -> Napi::Value {
+				 Napi::Object o = Napi::Object::New(env);
+
+				 o.Set("done", out->done);
+				 o.Set("errno", static_cast<double>(out->err));
+				 return o;
+			 });
 }
 
 // What was not kept, as { chown, xattrs }.
@@ -188,6 +267,7 @@ void InitPut(Napi::Env env, Napi::Object exports)
 	Export(env, exports, "hostFdSetMeta", HostFdSetMeta);
 	Export(env, exports, "setMeta", SetMeta);
 	Export(env, exports, "putFile", PutFile);
+	Export(env, exports, "putFiles", PutFiles);
 }
 
 } // namespace lkl

@@ -69,6 +69,11 @@ inline Napi::Value Run(Napi::Env env, bool async, Work work, Done done)
 	return done(env, ret);
 }
 
+// Run() for calls into the kernel: on threads of the addon's own that keep
+// consecutive calls on one thread, and so on one kernel task
+// (kernel_calls.cc), rather than on libuv's pool.
+Napi::Value RunKernel(Napi::Env env, bool async, Work work, Done done);
+
 inline Napi::Value Undefined(Napi::Env env, long)
 {
 	return env.Undefined();

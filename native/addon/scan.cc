@@ -119,7 +119,7 @@ static Napi::Value Scan(const Napi::CallbackInfo &info, bool async)
 	size_t budget = ArgInt64(info, 3);
 	auto entries = std::make_shared<std::vector<ScanEntry>>();
 
-	return Run(info.Env(), async,
+	return RunKernel(info.Env(), async,
 		   [=] {
 			   return lkl_fs_scan(root, path.c_str(), inline_max,
 					      budget, collect, entries.get());

@@ -76,6 +76,7 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 					events,
 				});
 			}
+			await sink.close();	// what it still holds back
 		}
 	} catch (err) {
 		failed = true;

@@ -5,6 +5,7 @@
  */
 import { constants as fsc } from 'node:fs';
 import { CopyCalls, type ImageFile, type PutMeta } from '../lkl/copy-calls.js';
+import { CopyError } from './engine.js';
 import type { Mount } from '../lkl/mount.js';
 import { collect, readRegions, readWhole, ReadBuffers } from './read-chunks.js';
 import { isSmall, metaFromStatx, scanLimits, scannedNodes } from './scanned.js';
@@ -118,20 +119,53 @@ export interface ImageSinkOptions {
 	selinux?: string;
 }
 
-/** A mounted image as the destination of a copy. */
+/*
+ * Small files wait to be made whole together, up to this many or this many
+ * bytes, in one call to the kernel rather than one each: a tree of small
+ * files is mostly the cost of the calls.
+ */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 4 << 20;
+
+/**
+ * A mounted image as the destination of a copy.  Small files are written
+ * in batches: every other step writes the batch first, so a directory's
+ * files exist before its times are set, and a hard link's target before
+ * the link.
+ */
 export class ImageSink implements SinkTree {
 	readonly #calls: CopyCalls;
 	readonly #options: ImageSinkOptions;
-	/** Files putFile() made whole: finish() has nothing left to do for them. */
+	/** Files made whole by a batch: finish() has nothing left to do for them. */
 	readonly #finished = new Set<string>();
+	/** Small files not yet written: [kernel path, contents, metadata]. */
+	#batch: [Buffer, Buffer, PutMeta][] = [];
+	#batchBytes = 0;
 
 	constructor(mount: Mount, options: ImageSinkOptions = {}) {
 		this.#calls = new CopyCalls(mount);
 		this.#options = options;
 	}
 
+	/** Writes the small files waiting; a failure names the file. */
+	async #flush(): Promise<void> {
+		if (this.#batch.length === 0)
+			return;
+		const batch = this.#batch;
+		this.#batch = [];
+		this.#batchBytes = 0;
+		try {
+			await this.#calls.putFiles(batch);
+		} catch (err) {
+			// Not the node the walk is at: the one the batch stopped at.
+			const path = (err as { path?: unknown }).path;
+			throw typeof path === 'string' ? new CopyError(Buffer.from(path.slice(1)), err) : err;
+		}
+	}
+
 	/** Removes a non-directory in the way, as cp does before writing. */
 	async #clear(path: Buffer): Promise<void> {
+		await this.#flush();
 		try {
 			const st = await this.#calls.lstat(abs(path));
 			if ((st.mode & fsc.S_IFMT) !== fsc.S_IFDIR)
@@ -145,6 +179,7 @@ export class ImageSink implements SinkTree {
 	async mkdir(path: Buffer, meta: NodeMeta): Promise<void> {
 		if (path.length === 0)
 			return;	// the mount's root
+		await this.#flush();
 		// Owner rwx while the copy fills it; finish() sets the exact mode.
 		// A directory that never gets finish() (a parent a tar archive
 		// leaves out) keeps this one, as mkdir -p gives it.
@@ -163,10 +198,14 @@ export class ImageSink implements SinkTree {
 	}
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
-		// A small file is made whole, metadata and all, in one call.
+		// A small file is made whole, metadata and all, with others.
 		if (isSmall(meta.size)) {
-			await this.#calls.putFile(abs(path), await collect(data), this.#putMeta(meta, xattrs));
+			const contents = await collect(data);
+			this.#batch.push([abs(path), contents, this.#putMeta(meta, xattrs)]);
+			this.#batchBytes += contents.length;
 			this.#finished.add(path.toString('latin1'));
+			if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES)
+				await this.#flush();
 			return;
 		}
 		await this.#clear(path);
@@ -222,11 +261,13 @@ export class ImageSink implements SinkTree {
 	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
 		if (this.#finished.delete(path.toString('latin1')))
 			return;
+		await this.#flush();
 		// The top of the copy may be the mount's root, which has no name to not follow.
 		await this.#calls.setMeta(abs(path), path.length === 0, this.#putMeta(meta, xattrs));
 	}
 
 	async close(): Promise<void> {
+		await this.#flush();
 		// The mount's unmount syncs.
 	}
 }

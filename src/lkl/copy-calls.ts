@@ -4,13 +4,13 @@
 //
 // Each call enters the mount's gate, so that unmount() waits for it, and
 // its errors come out shaped like node:fs's (err.code === 'EEXIST').  The
-// gate is entered once per addon call, and a scan or put is one call for
-// a whole directory or file: the cost per entry stays one trip through
-// libuv's pool.
+// gate is entered once per addon call, and a scan is one call for a whole
+// directory, a put one for a batch of small files: the cost per entry is
+// a fraction of one trip to the kernel's thread.
 import type { Mount } from './mount.js';
 import type { Gate } from './gate.js';
 import { accessOf } from './mount-access.js';
-import { fsCall } from './errors.js';
+import { errnoError, fsCall } from './errors.js';
 import { withFile } from './file-ops.js';
 import { KERNEL_O } from './flags.js';
 import { native, type NativePutMeta, type NativeScanEntry, type NativeStatx } from './native.js';
@@ -164,6 +164,17 @@ export class CopyCalls {
 	/** A new regular file with its contents and metadata, in one call (native/addon/put.cc). */
 	putFile(path: Buffer, contents: Buffer, meta: NativePutMeta): Promise<void> {
 		return gated(this.#gate, 'open', path, () => native.putFile(this.#root, path, contents, meta));
+	}
+
+	/**
+	 * New regular files with their contents and metadata, in one call:
+	 * its failure names the file it stopped at, the ones before it are
+	 * whole and the ones after it not begun.
+	 */
+	async putFiles(items: [Buffer, Buffer, NativePutMeta][]): Promise<void> {
+		const { done, errno } = await gated(this.#gate, 'open', undefined, () => native.putFiles(this.#root, items));
+		if (errno)
+			throw errnoError(errno, 'open', items[done][0]);
 	}
 
 	/** Owner, xattrs, mode (unless -1) and times of a node, in one call. */

@@ -79,8 +79,9 @@ export interface NativeMount {
 }
 
 /**
- * The operations that exist both as `name` (a Promise, run on libuv's
- * pool) and `nameSync`.  Failures carry a negative `errno`.
+ * The operations that exist both as `name` (a Promise: a call into the
+ * kernel runs on the addon's kernel-call threads, one on the host's files
+ * on libuv's pool) and `nameSync`.  Failures carry a negative `errno`.
  */
 export interface NativeOps {
 	halt(): void;
@@ -98,6 +99,11 @@ export interface NativeOps {
 	setMeta(root: number, path: NativePath, follow: boolean, meta: NativePutMeta): void;
 	/** A new regular file with its contents and metadata in one call. */
 	putFile(root: number, path: NativePath, contents: Buffer, meta: NativePutMeta): void;
+	/**
+	 * putFile for each in turn, in one call, up to the first failure: how
+	 * many were made whole, and that failure's negative errno (or 0).
+	 */
+	putFiles(root: number, items: [NativePath, Buffer, NativePutMeta][]): { done: number; errno: number };
 	readlink(root: number, path: NativePath): Buffer;
 	realpath(root: number, path: NativePath): Buffer;
 	open(root: number, path: NativePath, flags: number, mode: number): number;

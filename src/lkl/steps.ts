@@ -1,5 +1,5 @@
 // An operation written once and run either synchronously (the …Sync
-// methods) or on libuv's pool: it is a generator that yields the addon
+// methods) or off the main thread: it is a generator that yields the addon
 // calls it needs, and a driver makes each call one way or the other.
 import { fsError, type ErrorPath } from './errors.js';
 import { native, type NativeOpName, type NativeOps } from './native.js';
@@ -56,7 +56,7 @@ export function runSync<T>(steps: Steps<T>): T {
 	return next.value;
 }
 
-/** Runs `steps` with the promise addon calls, on libuv's pool. */
+/** Runs `steps` with the promise addon calls, off the main thread. */
 export async function runAsync<T>(steps: Steps<T>): Promise<T> {
 	let next = steps.next();
 	while (!next.done) {

@@ -1,5 +1,5 @@
 // Streams over files inside a mount, like node:fs's ReadStream and
-// WriteStream.  Each _read/_write is one call on libuv's pool, and
+// WriteStream.  Each _read/_write is one call off the main thread, and
 // node:stream only asks for the next one when the consumer keeps up, so
 // back-pressure comes for free.
 import { Readable, Writable } from 'node:stream';

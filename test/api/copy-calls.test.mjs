@@ -37,11 +37,27 @@ t.test('errors carry codes, not errno numbers', async (t) => {
 	const meta = { kind: 'file', mode: 0o640, uid: 7, gid: 8, size: 3n, atime: { sec: 1n, nsec: 2 }, mtime: { sec: 3n, nsec: 4 },
 		ctime: { sec: 0n, nsec: 0 }, rdevMajor: 0, rdevMinor: 0, dev: '', ino: 0n, nlink: 1 };
 	await sink.file(b('put.txt'), meta, new Map([['user.k', b('v')]]), (async function* () { yield b('abc'); })());
+	await sink.close();	// small files wait for their batch until then
 	const st = await mount.stat('put.txt', { bigint: true });
 	t.equal(st.uid, 7n);
 	t.equal(st.mode & 0o7777n, 0o640n);
 	t.equal(st.mtimeNs, 3_000_000_004n);
 	t.same(await mount.getxattr('put.txt', 'user.k'), b('v'));
+	await mount.unmount();
+});
+
+t.test('putFiles: a failure names the file it stopped at; those before it are whole, those after it not begun', async (t) => {
+	const mount = await kernel.mount(await kernel.addDisk(img));
+	const calls = new CopyCalls(mount);
+	const meta = { uid: 1, gid: 2, mode: 0o600, atime: [5, 0], mtime: [6, 0], xattrs: [] };
+	await t.rejects(calls.putFiles([
+		[b('/batch-1'), b('one'), meta],
+		[b('/no-such-dir/batch-2'), b('two'), meta],
+		[b('/batch-3'), b('three'), meta],
+	]), { code: 'ENOENT', syscall: 'open', path: '/no-such-dir/batch-2' });
+	t.same(await mount.readFile('batch-1'), b('one'), 'the file before it is whole');
+	t.equal((await mount.stat('batch-1')).uid, 1);
+	await t.rejects(mount.stat('batch-3'), { code: 'ENOENT' }, 'the file after it was not begun');
 	await mount.unmount();
 });
 
