@@ -77,8 +77,15 @@ void Export(Napi::Env env, Napi::Object exports, const char *name, Impl impl)
 
 } // namespace lkl
 
+// Raised whenever the calls change (names, arguments, results), with
+// ADDON_INTERFACE in src/lkl/binaries.ts: a stale prebuilt addon then
+// fails to load with one clear line, not with a missing call halfway
+// through a copy.
+#define ADDON_INTERFACE 2
+
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports)
 {
+	exports.Set("interface", Napi::Number::New(env, ADDON_INTERFACE));
 	lkl::InitKernel(env, exports);
 	lkl::InitFs(env, exports);
 	lkl::InitFd(env, exports);

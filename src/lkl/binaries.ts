@@ -69,9 +69,15 @@ export function nativeFiles(): NativeFiles {
 }
 
 /** Loads the addon; a library that will not load is named with its cause. */
+/*
+ * The addon's calls as this code makes them: raised with ADDON_INTERFACE in
+ * native/addon/addon.cc whenever they change.
+ */
+const ADDON_INTERFACE = 2;
+
 export function loadAddon(): unknown {
 	const { addon } = nativeFiles();
-	const module = { exports: {} as unknown };
+	const module = { exports: {} as { interface?: unknown } };
 	try {
 		process.dlopen(module, addon);
 	} catch (err) {
@@ -83,5 +89,8 @@ export function loadAddon(): unknown {
 					? 'its directory may be on a noexec filesystem: set XDG_CACHE_HOME or TMPDIR to another'
 					: 'reinstall lkl, or build it from source (npm run build in a clone)');
 	}
+	if (module.exports.interface !== ADDON_INTERFACE)
+		throw noBinary(`${addon} is from another version of lkl (its calls are version ${String(module.exports.interface ?? 1)}, this code's ${ADDON_INTERFACE})`,
+			'reinstall lkl, or rebuild it (npm run build in a clone)');
 	return module.exports;
 }
