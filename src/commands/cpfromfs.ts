@@ -79,7 +79,7 @@ export function register(program: Command): void {
 		.summary('copy files out of a filesystem image')
 		.description('Copy files from a filesystem image to the host, like cp -a.  Nothing is ever\n' +
 			'written outside the destination, whatever the image holds.  As non-root, owners\n' +
-			'and device nodes that cannot be recreated are summarised in one warning each.'), 'read')
+			'and device nodes that cannot be recreated are summarised in one warning each.'), 'read', true)
 		.argument('[paths...]', 'sources inside the image, then the host destination')
 		.requiredOption('-i, --input <image>', 'the filesystem or disk image to read')
 		.option('-q, --quiet', 'no progress line')

@@ -109,7 +109,7 @@ export function register(program: Command): void {
 		.description('Copy files from the host into a filesystem image, like cp -a: modes, owners,\n' +
 			'nanosecond times, xattrs, ACLs, hard links, symlinks, devices and fifos are kept.\n' +
 			'A source ending in / or /. copies a directory\'s contents; a glob in the last\n' +
-			'component is matched on the host.  With --tar, unpack an archive instead.'), 'write')
+			'component is matched on the host.  With --tar, unpack an archive instead.'), 'write', false)
 		.argument('[paths...]', 'host sources, then the destination inside the image')
 		.requiredOption('-i, --input <image>', 'the filesystem or disk image to write')
 		.addOption(new Option('-o, --owner <uid>', 'owner of everything written').argParser(parseId('--owner')))

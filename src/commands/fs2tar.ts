@@ -163,7 +163,7 @@ export function register(program: Command): void {
 			'owners, modes, nanosecond times, all xattrs (ACLs, SELinux labels,\n' +
 			'capabilities) byte for byte, hard links, symlinks, devices and fifos.  Files\n' +
 			'with holes are archived as GNU tar sparse entries (tar -xS keeps the holes).\n' +
-			'Entries are sorted, so the same image always gives the same archive.'), 'archive')
+			'Entries are sorted, so the same image always gives the same archive.'), 'archive', true)
 		.argument('<image>', 'the filesystem or disk image')
 		.argument('<archive>', 'the tar file to write, or - for standard output')
 		.option('-s, --selinux-contexts <file>', 'also write "path context" lines for SELinux-labelled entries')
