@@ -2,10 +2,10 @@
 //
 // Whole nodes in one trip through the thread pool (native/kernel/put.c):
 //   setMeta(root, path, follow, meta)
-//   putFile(root, path, contents, meta)
+//   putFiles(root, [[path, contents, meta]...])
 // and on the host, in a destination (native/hostfs/dest.h, put.c), for
 // cpfromfs:
-//   hostPutFile(dest, relativePath, contents, meta, lenient)
+//   hostPutFiles(dest, [[relativePath, contents, meta]...], lenient)
 //   hostDestSetMeta(dest, relativePath, type, meta, lenient)
 //   hostFdSetMeta(fd, meta, lenient)   (a file from hostDestCreate)
 //     -> { chown: 0 | 1, xattrs: count not kept }
@@ -114,22 +114,7 @@ static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
 		   Undefined);
 }
 
-static Napi::Value PutFile(const Napi::CallbackInfo &info, bool async)
-{
-	int root = ArgInt(info, 0);
-	std::string path = ArgPath(info, 1);
-	auto data = ArgContents(info, 2);
-	auto pm = ArgMeta(info, 3);
-
-	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_put_file(root, path.c_str(), data->data(),
-						  data->size(), &pm->m);
-		   },
-		   Undefined);
-}
-
-// putFiles(root, [[path, contents, meta]...]): putFile for each in turn,
+// putFiles(root, [[path, contents, meta]...]): lkl_fs_put_file() for each in turn,
 // in one call, up to the first failure -> { done, errno }: how many were
 // made whole, and the failure's (negative) errno, or 0.  A batch of small
 // files costs one trip to the kernel's thread rather than one each.
@@ -144,16 +129,16 @@ struct PutOutcome {
 	long err = 0;
 };
 
-static Napi::Value PutFiles(const Napi::CallbackInfo &info, bool async)
+// [[path, contents, meta]...], each copied: the caller may change them
+// while the call runs.
+static std::shared_ptr<std::vector<PutItem>> ArgPutItems(const Napi::CallbackInfo &info, size_t i)
 {
 	Napi::Env env = info.Env();
-	int root = ArgInt(info, 0);
 
-	if (!info[1].IsArray())
-		throw Napi::TypeError::New(env, "argument 1 must be an array");
-	Napi::Array list = info[1].As<Napi::Array>();
+	if (!info[i].IsArray())
+		throw Napi::TypeError::New(env, "argument " + std::to_string(i) + " must be an array");
+	Napi::Array list = info[i].As<Napi::Array>();
 	auto items = std::make_shared<std::vector<PutItem>>(list.Length());
-	auto out = std::make_shared<PutOutcome>();
 
 	for (uint32_t k = 0; k < list.Length(); k++) {
 		Napi::Value v = list.Get(k);
@@ -172,9 +157,22 @@ static Napi::Value PutFiles(const Napi::CallbackInfo &info, bool async)
 		} else {
 			throw Napi::TypeError::New(env, what + "'s path must be a Buffer or a string");
 		}
+		// A NUL would cut the path short in C: another file.
+		if (item.path.find('\0') != std::string::npos)
+			throw Napi::TypeError::New(env, what + "'s path holds a NUL byte");
 		item.contents = ContentsOf(env, a.Get(1u), what + "'s contents");
 		item.meta = MetaOf(env, a.Get(2u), what + "'s meta");
 	}
+	return items;
+}
+
+static Napi::Value PutFiles(const Napi::CallbackInfo &info, bool async)
+{
+	Napi::Env env = info.Env();
+	int root = ArgInt(info, 0);
+	auto items = ArgPutItems(info, 1);
+	auto out = std::make_shared<PutOutcome>();
+
 	return RunKernel(env, async,
 			 [=] {
 				 for (const PutItem &item : *items) {
@@ -211,22 +209,46 @@ static Done LostDone(std::shared_ptr<struct hostfs_meta_result> res)
 	};
 }
 
-static Napi::Value HostPutFile(const Napi::CallbackInfo &info, bool async)
+// hostPutFiles(dest, [[relativePath, contents, meta]...], lenient): as
+// putFiles, on the host: hostfs_put_file() for each in turn, up to the first
+// failure -> { done, errno, chown, xattrs }, the last two summed over
+// the files made whole.
+static Napi::Value HostPutFiles(const Napi::CallbackInfo &info, bool async)
 {
+	Napi::Env env = info.Env();
 	auto dest = ArgHostDest(info, 0);
-	std::string rel = ArgRel(info, 1);
-	auto data = ArgContents(info, 2);
-	auto pm = ArgMeta(info, 3);
-	bool lenient = ArgBool(info, 4);
-	auto res = std::make_shared<struct hostfs_meta_result>();
+	auto items = ArgPutItems(info, 1);
+	bool lenient = ArgBool(info, 2);
+	auto out = std::make_shared<PutOutcome>();
+	auto lost = std::make_shared<struct hostfs_meta_result>();
 
-	return Run(info.Env(), async,
+	return Run(env, async,
 		   [=] {
-			   return hostfs_put_file(dest.get(), rel.c_str(),
-						  data->data(), data->size(),
-						  &pm->m, lenient, res.get());
+			   for (const PutItem &item : *items) {
+				   struct hostfs_meta_result res = {};
+				   long ret = hostfs_put_file(dest.get(), item.path.c_str(),
+							      item.contents.data(),
+							      item.contents.size(),
+							      &item.meta->m, lenient, &res);
+				   if (ret) {
+					   out->err = ret;
+					   break;
+				   }
+				   lost->chown_failed += res.chown_failed;
+				   lost->xattrs_failed += res.xattrs_failed;
+				   out->done++;
+			   }
+			   return 0L;
 		   },
-		   LostDone(res));
+		   [out, lost](Napi::Env env, long) -> Napi::Value {
+			   Napi::Object o = Napi::Object::New(env);
+
+			   o.Set("done", out->done);
+			   o.Set("errno", static_cast<double>(out->err));
+			   o.Set("chown", lost->chown_failed);
+			   o.Set("xattrs", lost->xattrs_failed);
+			   return o;
+		   });
 }
 
 static Napi::Value HostDestSetMeta(const Napi::CallbackInfo &info, bool async)
@@ -262,11 +284,10 @@ static Napi::Value HostFdSetMeta(const Napi::CallbackInfo &info, bool async)
 
 void InitPut(Napi::Env env, Napi::Object exports)
 {
-	Export(env, exports, "hostPutFile", HostPutFile);
+	Export(env, exports, "hostPutFiles", HostPutFiles);
 	Export(env, exports, "hostDestSetMeta", HostDestSetMeta);
 	Export(env, exports, "hostFdSetMeta", HostFdSetMeta);
 	Export(env, exports, "setMeta", SetMeta);
-	Export(env, exports, "putFile", PutFile);
 	Export(env, exports, "putFiles", PutFiles);
 }
 

@@ -133,6 +133,7 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 	}
 
 	await visit(options.from, options.to);
+	await sink.flush?.();
 }
 
 /** The paths of those of @dir's @children that a walk will enter, in its order. */

@@ -16,8 +16,9 @@ import { splitXattrNames } from '../lkl/xattr-ops.js';
 import { HostDest, hostDataMap, hostGetxattr, hostListxattr, hostScan, type HostFile, type HostLost } from '../lkl/hostfs.js';
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { writeRegions } from './sparse.js';
-import { isSmall, scanLimits, scannedNodes } from './scanned.js';
 import { checkedComponents } from './names.js';
+import { BATCH_BYTES, BATCH_FILES, isSmall, scanLimits, scannedNodes } from './scanned.js';
+import { CopyError } from './engine.js';
 import { collect, readRegions, readWhole, ReadBuffers, type PositionalRead } from './read-chunks.js';
 
 function timeOf(ns: bigint): TarTime {
@@ -139,10 +140,13 @@ export class HostSink implements SinkTree {
 	readonly warnings: HostSinkWarnings = { chown: 0, mknod: 0, xattr: 0 };
 	/** Device nodes not made (not root): no metadata for them, no links to them. */
 	readonly #skipped = new Set<string>();
-	/** Files hostPutFile() made whole: finish() has nothing left to do for them. */
+	/** Files made whole by a batch: finish() has nothing left to do for them. */
 	readonly #finished = new Set<string>();
 	/** The big file just written, still open: finish() sets its metadata through it. */
 	#open?: { key: string; file: HostFile };
+	/** Small files not yet written, as ImageSink holds them back: [path, contents, metadata]. */
+	#batch: [Buffer, Buffer, PutMeta][] = [];
+	#batchBytes = 0;
 
 	constructor(base: string) {
 		this.#dest = new HostDest(base);
@@ -172,6 +176,31 @@ export class HostSink implements SinkTree {
 		this.warnings.xattr += lost.xattrs;
 	}
 
+	/**
+	 * Writes the small files waiting, in one call; a failure names the
+	 * file the batch stopped at, as #write() words it.
+	 */
+	async flush(): Promise<void> {
+		if (this.#batch.length === 0)
+			return;
+		const batch = this.#batch;
+		this.#batch = [];
+		this.#batchBytes = 0;
+		let result;
+		try {
+			result = await this.#dest.putFiles(batch, !this.#root);
+		} catch (err) {
+			// The destination itself (it cannot be opened): named at the first file, as a write of it alone would be.
+			throw new CopyError(batch[0]![0], err);
+		}
+		const { lost, failed } = result;
+		this.#count(lost);
+		if (failed) {
+			const { rel, error } = failed;
+			throw new CopyError(rel, await this.#write(rel, () => Promise.reject(error)).catch((err: unknown) => err));
+		}
+	}
+
 	/** Closes the big file left open, if any (a copy that failed before finish()). */
 	async #closeOpen(): Promise<void> {
 		const open = this.#open;
@@ -180,15 +209,20 @@ export class HostSink implements SinkTree {
 	}
 
 	async mkdir(path: Buffer): Promise<void> {
+		await this.flush();
 		await this.#write(path, () => this.#dest.mkdir(path));
 	}
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
-		// A small file is made whole, metadata and all, in one call.
+		// A small file is made whole, metadata and all, with others.
 		if (isSmall(meta.size) && path.length > 0) {
+			checkedComponents(path);
 			const contents = await collect(data);
-			this.#count(await this.#write(path, () => this.#dest.putFile(path, contents, putMeta(meta, xattrs), !this.#root)));
+			this.#batch.push([path, contents, putMeta(meta, xattrs)]);
+			this.#batchBytes += contents.length;
 			this.#finished.add(path.toString('latin1'));
+			if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES)
+				await this.flush();
 			return;
 		}
 		const file = await this.#create(path);
@@ -203,6 +237,7 @@ export class HostSink implements SinkTree {
 
 	/** A new file, left open for finish(). */
 	async #create(path: Buffer): Promise<HostFile> {
+		await this.flush();
 		await this.#closeOpen();
 		const file = await this.#write(path, () => this.#dest.create(path));
 		this.#open = { key: path.toString('latin1'), file };
@@ -224,6 +259,7 @@ export class HostSink implements SinkTree {
 	}
 
 	async symlink(path: Buffer, target: Buffer): Promise<void> {
+		await this.flush();
 		await this.#write(path, () => this.#dest.symlink(path, target));
 	}
 
@@ -234,10 +270,12 @@ export class HostSink implements SinkTree {
 			return;
 		}
 		checkedComponents(existing);
+		await this.flush();
 		await this.#write(path, () => this.#dest.link(path, existing));
 	}
 
 	async special(path: Buffer, meta: NodeMeta): Promise<void> {
+		await this.flush();
 		try {
 			await this.#write(path, () => this.#dest.mknod(path, S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor));
 		} catch (err) {
@@ -252,6 +290,7 @@ export class HostSink implements SinkTree {
 		const key = path.toString('latin1');
 		if (this.#skipped.has(key) || this.#finished.delete(key))
 			return;
+		await this.flush();
 		const lenient = !this.#root;
 		if (this.#open?.key === key) {
 			const { file } = this.#open;
@@ -266,7 +305,11 @@ export class HostSink implements SinkTree {
 	}
 
 	async close(): Promise<void> {
-		await this.#closeOpen();
-		await this.#dest.close();
+		try {
+			await this.flush();
+		} finally {
+			await this.#closeOpen();
+			await this.#dest.close();
+		}
 	}
 }

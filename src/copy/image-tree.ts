@@ -8,7 +8,7 @@ import { CopyCalls, type ImageFile, type PutMeta } from '../lkl/copy-calls.js';
 import { CopyError } from './engine.js';
 import type { Mount } from '../lkl/mount.js';
 import { collect, readRegions, readWhole, ReadBuffers } from './read-chunks.js';
-import { isSmall, metaFromStatx, scanLimits, scannedNodes } from './scanned.js';
+import { BATCH_BYTES, BATCH_FILES, isSmall, metaFromStatx, scanLimits, scannedNodes } from './scanned.js';
 import { writeRegions } from './sparse.js';
 import { S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 
@@ -119,14 +119,6 @@ export interface ImageSinkOptions {
 	selinux?: string;
 }
 
-/*
- * Small files wait to be made whole together, up to this many or this many
- * bytes, in one call to the kernel rather than one each: a tree of small
- * files is mostly the cost of the calls.
- */
-const BATCH_FILES = 64;
-const BATCH_BYTES = 4 << 20;
-
 /**
  * A mounted image as the destination of a copy.  Small files are written
  * in batches: every other step writes the batch first, so a directory's
@@ -148,7 +140,7 @@ export class ImageSink implements SinkTree {
 	}
 
 	/** Writes the small files waiting; a failure names the file. */
-	async #flush(): Promise<void> {
+	async flush(): Promise<void> {
 		if (this.#batch.length === 0)
 			return;
 		const batch = this.#batch;
@@ -165,7 +157,7 @@ export class ImageSink implements SinkTree {
 
 	/** Removes a non-directory in the way, as cp does before writing. */
 	async #clear(path: Buffer): Promise<void> {
-		await this.#flush();
+		await this.flush();
 		try {
 			const st = await this.#calls.lstat(abs(path));
 			if ((st.mode & fsc.S_IFMT) !== fsc.S_IFDIR)
@@ -179,7 +171,7 @@ export class ImageSink implements SinkTree {
 	async mkdir(path: Buffer, meta: NodeMeta): Promise<void> {
 		if (path.length === 0)
 			return;	// the mount's root
-		await this.#flush();
+		await this.flush();
 		// Owner rwx while the copy fills it; finish() sets the exact mode.
 		// A directory that never gets finish() (a parent a tar archive
 		// leaves out) keeps this one, as mkdir -p gives it.
@@ -205,7 +197,7 @@ export class ImageSink implements SinkTree {
 			this.#batchBytes += contents.length;
 			this.#finished.add(path.toString('latin1'));
 			if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES)
-				await this.#flush();
+				await this.flush();
 			return;
 		}
 		await this.#clear(path);
@@ -261,13 +253,13 @@ export class ImageSink implements SinkTree {
 	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
 		if (this.#finished.delete(path.toString('latin1')))
 			return;
-		await this.#flush();
+		await this.flush();
 		// The top of the copy may be the mount's root, which has no name to not follow.
 		await this.#calls.setMeta(abs(path), path.length === 0, this.#putMeta(meta, xattrs));
 	}
 
 	async close(): Promise<void> {
-		await this.#flush();
+		await this.flush();
 		// The mount's unmount syncs.
 	}
 }

@@ -132,6 +132,12 @@ export interface SinkTree {
 	 * (for a directory: after its children, so they do not bump its times).
 	 */
 	finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void>;
+	/**
+	 * Write what the sink holds back (small files it writes in batches):
+	 * the engine calls it at the end of each copy, so that a failure there
+	 * names its node like any other.
+	 */
+	flush?(): Promise<void>;
 	/** Flush and close; called once, after the last node. */
 	close(): Promise<void>;
 }

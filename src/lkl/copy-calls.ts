@@ -161,11 +161,6 @@ export class CopyCalls {
 		return new ImageFile(this.#gate, fd, path, false);
 	}
 
-	/** A new regular file with its contents and metadata, in one call (native/addon/put.cc). */
-	putFile(path: Buffer, contents: Buffer, meta: NativePutMeta): Promise<void> {
-		return gated(this.#gate, 'open', path, () => native.putFile(this.#root, path, contents, meta));
-	}
-
 	/**
 	 * New regular files with their contents and metadata, in one call:
 	 * its failure names the file it stopped at, the ones before it are

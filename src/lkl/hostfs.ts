@@ -40,13 +40,13 @@ interface HostfsAddon {
 	hostDestMknod(dest: DestHandle, rel: Buffer, mode: number, major: number, minor: number): Promise<void>;
 	hostDestSetMeta(dest: DestHandle, rel: Buffer, type: number, meta: NativePutMeta, lenient: boolean): Promise<HostLost>;
 	hostFdSetMeta(fd: number, meta: NativePutMeta, lenient: boolean): Promise<HostLost>;
-	hostPutFile(dest: DestHandle, rel: Buffer, contents: Buffer, meta: NativePutMeta, lenient: boolean): Promise<HostLost>;
+	hostPutFiles(dest: DestHandle, items: [Buffer, Buffer, NativePutMeta][], lenient: boolean): Promise<HostLost & { done: number; errno: number }>;
 }
 
 const CALLS: readonly (keyof HostfsAddon)[] = [
 	'hostScan', 'hostListxattr', 'hostGetxattr', 'hostDataMap',
 	'hostDestOpen', 'hostDestCloseSync', 'hostDestMkdir', 'hostDestCreate', 'hostDestSymlink',
-	'hostDestLink', 'hostDestMknod', 'hostDestSetMeta', 'hostFdSetMeta', 'hostPutFile',
+	'hostDestLink', 'hostDestMknod', 'hostDestSetMeta', 'hostFdSetMeta', 'hostPutFiles',
 ];
 
 /** The addon's hostfs calls, each checked to be there when this module loads. */
@@ -193,9 +193,19 @@ export class HostDest {
 		return this.#call(rel, 'setmeta', (d) => addon.hostDestSetMeta(d, rel, type, meta, lenient));
 	}
 
-	/** A small file made whole: contents, then metadata as setMeta(). */
-	putFile(rel: Buffer, contents: Buffer, meta: NativePutMeta, lenient: boolean): Promise<HostLost> {
-		return this.#call(rel, 'open', (d) => addon.hostPutFile(d, rel, contents, meta, lenient));
+	/**
+	 * Small files made whole (contents, then metadata as setMeta()), in one call, up to
+	 * the first failure: what the whole ones lost, and the failure, whose
+	 * error names its host path; the files after it are not begun.
+	 */
+	async putFiles(items: [Buffer, Buffer, NativePutMeta][], lenient: boolean): Promise<{ lost: HostLost; failed?: { rel: Buffer; error: Error } }> {
+		const handle = await this.#dest();
+		const r = await fsCall(() => addon.hostPutFiles(handle, items, lenient), 'open', this.#base);
+		const lost = { chown: r.chown, xattrs: r.xattrs };
+		if (!r.errno)
+			return { lost };
+		const rel = items[r.done]![0];
+		return { lost, failed: { rel, error: errnoError(r.errno, 'open', this.where(rel)) } };
 	}
 
 	/** Lets go of the destination's descriptors (once calls in flight end). */

@@ -97,11 +97,10 @@ export interface NativeOps {
 	scan(root: number, path: NativePath, inlineMax: number, budget: number): NativeScanEntry[];
 	/** Owner, xattrs, mode and times of a node in one call (native/addon/put.cc). */
 	setMeta(root: number, path: NativePath, follow: boolean, meta: NativePutMeta): void;
-	/** A new regular file with its contents and metadata in one call. */
-	putFile(root: number, path: NativePath, contents: Buffer, meta: NativePutMeta): void;
 	/**
-	 * putFile for each in turn, in one call, up to the first failure: how
-	 * many were made whole, and that failure's negative errno (or 0).
+	 * New regular files with their contents and metadata, one after the
+	 * other in one call, up to the first failure: how many were made whole,
+	 * and that failure's negative errno (or 0).
 	 */
 	putFiles(root: number, items: [NativePath, Buffer, NativePutMeta][]): { done: number; errno: number };
 	readlink(root: number, path: NativePath): Buffer;
