@@ -377,6 +377,31 @@ static void set_time(struct lkl___kernel_timespec *ts, int to_set,
 	}
 }
 
+/*
+ * Clear the set-user-ID bit of the regular file @fd, and its set-group-ID
+ * bit if it is group-executable, as the host asked (io.c): the kernel
+ * library, which runs with every capability, keeps them.  0 or -errno.
+ */
+static long kill_suidgid(long fd)
+{
+	struct lkl_statx stx;
+	unsigned int kill = 0;
+	long r = k_fstatx(fd, &stx);
+
+	if (r < 0)
+		return r;
+	if (!S_ISREG(stx.stx_mode))
+		return 0;
+	if (stx.stx_mode & S_ISUID)
+		kill |= S_ISUID;
+	if ((stx.stx_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		kill |= S_ISGID;
+	if (!kill)
+		return 0;
+	return k_fchmodat2(fd, "", stx.stx_mode & 07777 & ~kill,
+			   LKL_AT_EMPTY_PATH);
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
@@ -414,6 +439,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			k_fd_path(path, fd);
 			r = k_truncate(path, attr->st_size);
 		}
+		if (r >= 0 && lklfuse_io_kill_suidgid())
+			r = kill_suidgid(fd);
 		if (r < 0)
 			goto fail;
 	}
@@ -695,6 +722,15 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 			k_fd_path(path, opath);
 			fd = k_openat(LKL_AT_FDCWD, path,
 				      open_flags(fi->flags), 0);
+			/* O_TRUNC by a caller without CAP_FSETID */
+			if (fd >= 0 && lklfuse_io_kill_suidgid()) {
+				long r = kill_suidgid(fd);
+
+				if (r < 0) {
+					k_close(fd);
+					fd = r;
+				}
+			}
 		}
 		put_fd(lf, node);
 	}
@@ -796,8 +832,16 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 {
 	int fd = file_of(fi)->fd;
 	size_t done = 0;
+	long r;
 
 	(void)ino;
+	if (lklfuse_io_kill_suidgid()) {
+		r = kill_suidgid(fd);
+		if (r < 0) {
+			reply_result(req, r);
+			return;
+		}
+	}
 	while (done < size) {
 		long n = k_pwrite(fd, buf + done, size - done, off + done);
 
