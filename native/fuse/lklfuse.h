@@ -112,6 +112,7 @@ struct lklfuse {
 	char fstype[32];
 	bool kernel_up, kmounted;
 	bool fat_nostale;		/* FAT mounted nfs=nostale_ro */
+	bool writeback;			/* the host's writeback cache is on */
 	int ready_fd;			/* -1: none, or already told */
 	/* io.c: the host's INIT, which offered kill-priv v2 */
 	uint64_t init_unique;
