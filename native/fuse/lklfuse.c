@@ -248,6 +248,12 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	fuse_mounted = true;
+	r = lklfuse_io_start(lf);
+	if (r) {
+		lklfuse_setup_error(lf, "%s: custom FUSE I/O: %s",
+				    lf->opts.mountpoint, strerror(-r));
+		goto out;
+	}
 
 	r = serve(lf);
 	if (lf->ready_fd >= 0)

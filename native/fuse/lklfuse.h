@@ -112,7 +112,11 @@ struct lklfuse {
 	char fstype[32];
 	bool kernel_up, kmounted;
 	bool fat_nostale;		/* FAT mounted nfs=nostale_ro */
+	bool writeback;			/* the host's writeback cache is on */
 	int ready_fd;			/* -1: none, or already told */
+	/* io.c: the host's INIT, which offered kill-priv v2 */
+	uint64_t init_unique;
+	bool init_seen;
 	/*
 	 * The image, open with a lock on it (an open file description
 	 * lock) until the process ends: after its last write, so "lkl
@@ -249,6 +253,15 @@ void lklfuse_forget_stop(struct lklfuse *lf);
  */
 int lklfuse_loop(struct fuse_session *se, unsigned int nthreads,
 		 void (*drain)(void *), void *drain_arg);
+
+/* io.c */
+/* /dev/fuse through io.c's hooks, once mounted: 0 or -errno. */
+int lklfuse_io_start(struct lklfuse *lf);
+/*
+ * The request this thread is serving asks to clear the set-user-ID and
+ * set-group-ID bits (the caller has no CAP_FSETID).
+ */
+bool lklfuse_io_kill_suidgid(void);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops lklfuse_ops;

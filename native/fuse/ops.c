@@ -269,11 +269,24 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	want(conn, FUSE_CAP_CACHE_SYMLINKS);
 	/* chattr and lsattr of directories too (see op_ioctl). */
 	want(conn, FUSE_CAP_IOCTL_DIR);
-	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_EXPORT_SUPPORT |
+	/*
+	 * The host keeps written data in its page cache and writes it back
+	 * in large requests: an untar's 5 KB writes no longer pass one by
+	 * one.  The price is a copy more per byte written (into the host's
+	 * cache, then out of it); so open_flags() opens write-only files
+	 * read-write (the host may read a page to fill it) and drops
+	 * O_APPEND (the host writes back at offsets it chose).
+	 */
+	if (!lf->opts.ro)
+		want(conn, FUSE_CAP_WRITEBACK_CACHE);
+	else
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	conn->want &= ~(FUSE_CAP_EXPORT_SUPPORT |
 			FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
 			FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			FUSE_CAP_SPLICE_MOVE);
 	conn->max_write = LKLFUSE_MAX_IO;
+	lf->writeback = conn->want & FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->max_background < 64)
 		conn->max_background = 64;
 	if (conn->congestion_threshold < 48)
@@ -377,6 +390,31 @@ static void set_time(struct lkl___kernel_timespec *ts, int to_set,
 	}
 }
 
+/*
+ * Clear the set-user-ID bit of the regular file @fd, and its set-group-ID
+ * bit if it is group-executable, as the host asked (io.c): the kernel
+ * library, which runs with every capability, keeps them.  0 or -errno.
+ */
+static long kill_suidgid(long fd)
+{
+	struct lkl_statx stx;
+	unsigned int kill = 0;
+	long r = k_fstatx(fd, &stx);
+
+	if (r < 0)
+		return r;
+	if (!S_ISREG(stx.stx_mode))
+		return 0;
+	if (stx.stx_mode & S_ISUID)
+		kill |= S_ISUID;
+	if ((stx.stx_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		kill |= S_ISGID;
+	if (!kill)
+		return 0;
+	return k_fchmodat2(fd, "", stx.stx_mode & 07777 & ~kill,
+			   LKL_AT_EMPTY_PATH);
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
@@ -414,6 +452,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			k_fd_path(path, fd);
 			r = k_truncate(path, attr->st_size);
 		}
+		if (r >= 0 && lklfuse_io_kill_suidgid())
+			r = kill_suidgid(fd);
 		if (r < 0)
 			goto fail;
 	}
@@ -427,6 +467,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			 FUSE_SET_ATTR_MTIME_NOW, &attr->st_mtim);
 		r = k_utimensat(fd, "", ts,
 				LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
+		/*
+		 * With ctime, the host's writeback cache passes on the times
+		 * of writes it kept; an append-only file refuses times that
+		 * are not now, and has the kernel library's from the writes.
+		 */
+		if (r == -EPERM && (to_set & FUSE_SET_ATTR_CTIME))
+			r = 0;
 		if (r < 0)
 			goto fail;
 	}
@@ -643,8 +690,13 @@ void lklfuse_close_files(struct lklfuse *lf)
  * the host's numbering, which is not the kernel's everywhere (arm64 has
  * its own O_DIRECTORY, O_NOFOLLOW, O_DIRECT and O_LARGEFILE).
  */
-static int open_flags(int flags)
+static int open_flags(const struct lklfuse *lf, int flags)
 {
+	if (lf->writeback) {
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
 	/*
 	 * /proc/self/fd/N is a symlink to follow; O_DIRECT would ask the
 	 * image's filesystem for aligned buffers for no gain; creation was
@@ -683,6 +735,7 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 	struct lklfuse_node *node = node_of(req, ino);
 	char path[K_FDPATH_LEN];
 	struct lklfuse_file *f;
+	bool append_only = false;
 	long fd = get_fd(lf, node);
 
 	if (fd >= 0) {
@@ -694,7 +747,30 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 		} else {
 			k_fd_path(path, opath);
 			fd = k_openat(LKL_AT_FDCWD, path,
-				      open_flags(fi->flags), 0);
+				      open_flags(lf, fi->flags),
+				      0);
+			/*
+			 * An append-only file opens for writing with it,
+			 * and then its writes must not be the host's
+			 * writeback of whole pages, at their offsets:
+			 * direct I/O passes each write(2) as it comes.
+			 */
+			if (fd == -EPERM && lf->writeback &&
+			    (fi->flags & O_APPEND)) {
+				fd = k_openat(LKL_AT_FDCWD, path,
+					      open_flags(lf, fi->flags) |
+					      LKL_O_APPEND, 0);
+				append_only = fd >= 0;
+			}
+			/* O_TRUNC by a caller without CAP_FSETID */
+			if (fd >= 0 && lklfuse_io_kill_suidgid()) {
+				long r = kill_suidgid(fd);
+
+				if (r < 0) {
+					k_close(fd);
+					fd = r;
+				}
+			}
 		}
 		put_fd(lf, node);
 	}
@@ -709,6 +785,8 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	set_open(fi, f, dir);
+	if (append_only)
+		fi->direct_io = 1;
 	if (fuse_reply_open(req, fi))
 		file_close(lf, f);
 }
@@ -733,7 +811,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		long dirfd = fd;
 
 		fd = k_openat(dirfd, name,
-			      open_flags(fi->flags) | LKL_O_CREAT | LKL_O_NOFOLLOW,
+			      open_flags(lf, fi->flags) |
+			      LKL_O_CREAT | LKL_O_NOFOLLOW,
 			      mode);
 		put_fd(lf, p);
 	}
@@ -796,8 +875,16 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 {
 	int fd = file_of(fi)->fd;
 	size_t done = 0;
+	long r;
 
 	(void)ino;
+	if (lklfuse_io_kill_suidgid()) {
+		r = kill_suidgid(fd);
+		if (r < 0) {
+			reply_result(req, r);
+			return;
+		}
+	}
 	while (done < size) {
 		long n = k_pwrite(fd, buf + done, size - done, off + done);
 
@@ -812,11 +899,17 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	fuse_reply_write(req, done);
 }
 
+/*
+ * Nothing to do on close: the kernel library writes back by itself, and
+ * POSIX locks are the host's.  ENOSYS, so that the host sends no more:
+ * with the writeback cache it asks at every close (noflush does not stop
+ * it there), after writing back what it kept.
+ */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
