@@ -26,6 +26,13 @@ long lkl_fs_open_how(int root, const char *path, int flags, int mode,
 			   resolve,
 	};
 
+	/*
+	 * Direct I/O would have the kernel pin the caller's buffer as user
+	 * pages, which this kernel without an MMU cannot do: it crashed the
+	 * process.  Refused, as a filesystem without direct I/O refuses it.
+	 */
+	if (flags & LKL_O_DIRECT)
+		return -LKL_EINVAL;
 	if (!*path)
 		path = ".";
 	return k_openat2(root, path, &how);
