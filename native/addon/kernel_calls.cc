@@ -11,7 +11,9 @@
 // the lowest-numbered idle thread, so that calls one after the other stay
 // on one thread and one kernel task; more threads start only while calls
 // overlap (a read blocked on a pipe must not hold up the write that would
-// end it), up to MAX_THREADS, and calls beyond that wait their turn.
+// end it), up to MAX_THREADS, and calls beyond that wait their turn.  That
+// is four times libuv's default pool: calls blocked in the kernel (FIFOs,
+// locks) are rare, and a thread that never starts costs nothing.
 // libuv's pool is left to the work on the host's own files.
 #include <condition_variable>
 #include <deque>
@@ -30,7 +32,7 @@ namespace lkl {
 
 namespace {
 
-constexpr size_t MAX_THREADS = 4;
+constexpr size_t MAX_THREADS = 16;
 
 struct Call {
 	Work work;

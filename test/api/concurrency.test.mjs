@@ -1,6 +1,7 @@
 // Many calls at once, and the event loop while the kernel works: calls
-// run on libuv's pool, so timers keep firing, and streams only read
-// ahead as far as their consumer lets them.
+// run off the main thread, so timers keep firing; a call blocked in the
+// kernel does not hold up the others; and streams only read ahead as far
+// as their consumer lets them.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { once } from 'node:events';
@@ -116,6 +117,27 @@ t.test('a write stream pushes back', async (t) => {
 	await once(ws, 'close');
 	t.equal(ws.bytesWritten, 2 * MiB + 10);
 	t.equal((await mount.stat('out.bin')).size, 2 * MiB + 10);
+});
+
+t.test('a read blocked on a FIFO does not hold up the write that ends it', async (t) => {
+	// Calls go to one thread while they come one at a time; one that
+	// blocks must not keep the next waiting behind it (kernel_calls.cc).
+	await mount.mknod('fifo', fs.constants.S_IFIFO | 0o600);
+	const reading = mount.readFile('fifo', 'utf8');
+	await new Promise((resolve) => setTimeout(resolve, 100));
+	await mount.writeFile('fifo', 'through the FIFO\n');
+	t.equal(await reading, 'through the FIFO\n');
+	// Several blocked at once (opening a FIFO waits for a writer).
+	const readers = [];
+	for (let i = 0; i < 6; i++)
+		readers.push(mount.readFile('fifo', 'utf8'));
+	await new Promise((resolve) => setTimeout(resolve, 100));
+	t.same((await mount.readdir('small')).length, 50, 'other calls run while six readers wait');
+	await mount.writeFile('fifo', 'x');
+	const got = await Promise.race([Promise.all(readers), new Promise((resolve) => setTimeout(() => resolve('timeout'), 20_000))]);
+	t.not(got, 'timeout', 'one writer wakes all six readers');
+	t.same(typeof got === 'string' ? got : got.join(''), 'x', 'and one of them reads what it wrote');
+	await mount.unlink('fifo');
 });
 
 t.test('unmount waits for calls in flight', async (t) => {
