@@ -17,7 +17,8 @@ import { HostDest, hostDataMap, hostGetxattr, hostListxattr, hostScan, type Host
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { writeRegions } from './sparse.js';
 import { checkedComponents } from './names.js';
-import { BATCH_BYTES, BATCH_FILES, isSmall, scanLimits, scannedNodes } from './scanned.js';
+import { isSmall, scanLimits, scannedNodes } from './scanned.js';
+import { SmallFiles } from './small-files.js';
 import { CopyError } from './engine.js';
 import { collect, readRegions, readWhole, ReadBuffers, type PositionalRead } from './read-chunks.js';
 
@@ -144,9 +145,8 @@ export class HostSink implements SinkTree {
 	readonly #finished = new Set<string>();
 	/** The big file just written, still open: finish() sets its metadata through it. */
 	#open?: { key: string; file: HostFile };
-	/** Small files not yet written, as ImageSink holds them back: [path, contents, metadata]. */
-	#batch: [Buffer, Buffer, PutMeta][] = [];
-	#batchBytes = 0;
+	/** Small files not yet written: [path, contents, metadata]. */
+	readonly #batch = new SmallFiles<[Buffer, Buffer, PutMeta]>();
 
 	constructor(base: string) {
 		this.#dest = new HostDest(base);
@@ -181,11 +181,9 @@ export class HostSink implements SinkTree {
 	 * file the batch stopped at, as #write() words it.
 	 */
 	async flush(): Promise<void> {
-		if (this.#batch.length === 0)
+		const batch = this.#batch.take();
+		if (batch.length === 0)
 			return;
-		const batch = this.#batch;
-		this.#batch = [];
-		this.#batchBytes = 0;
 		let result;
 		try {
 			result = await this.#dest.putFiles(batch, !this.#root);
@@ -218,10 +216,8 @@ export class HostSink implements SinkTree {
 		if (isSmall(meta.size) && path.length > 0) {
 			checkedComponents(path);
 			const contents = await collect(data);
-			this.#batch.push([path, contents, putMeta(meta, xattrs)]);
-			this.#batchBytes += contents.length;
 			this.#finished.add(path.toString('latin1'));
-			if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES)
+			if (this.#batch.add([path, contents, putMeta(meta, xattrs)], contents.length))
 				await this.flush();
 			return;
 		}

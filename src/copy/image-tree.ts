@@ -8,7 +8,8 @@ import { CopyCalls, type ImageFile, type PutMeta } from '../lkl/copy-calls.js';
 import { CopyError } from './engine.js';
 import type { Mount } from '../lkl/mount.js';
 import { collect, readRegions, readWhole, ReadBuffers } from './read-chunks.js';
-import { BATCH_BYTES, BATCH_FILES, isSmall, metaFromStatx, scanLimits, scannedNodes } from './scanned.js';
+import { isSmall, metaFromStatx, scanLimits, scannedNodes } from './scanned.js';
+import { SmallFiles } from './small-files.js';
 import { writeRegions } from './sparse.js';
 import { S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 
@@ -131,8 +132,7 @@ export class ImageSink implements SinkTree {
 	/** Files made whole by a batch: finish() has nothing left to do for them. */
 	readonly #finished = new Set<string>();
 	/** Small files not yet written: [kernel path, contents, metadata]. */
-	#batch: [Buffer, Buffer, PutMeta][] = [];
-	#batchBytes = 0;
+	readonly #batch = new SmallFiles<[Buffer, Buffer, PutMeta]>();
 
 	constructor(mount: Mount, options: ImageSinkOptions = {}) {
 		this.#calls = new CopyCalls(mount);
@@ -141,11 +141,9 @@ export class ImageSink implements SinkTree {
 
 	/** Writes the small files waiting; a failure names the file. */
 	async flush(): Promise<void> {
-		if (this.#batch.length === 0)
+		const batch = this.#batch.take();
+		if (batch.length === 0)
 			return;
-		const batch = this.#batch;
-		this.#batch = [];
-		this.#batchBytes = 0;
 		try {
 			await this.#calls.putFiles(batch);
 		} catch (err) {
@@ -193,10 +191,8 @@ export class ImageSink implements SinkTree {
 		// A small file is made whole, metadata and all, with others.
 		if (isSmall(meta.size)) {
 			const contents = await collect(data);
-			this.#batch.push([abs(path), contents, this.#putMeta(meta, xattrs)]);
-			this.#batchBytes += contents.length;
 			this.#finished.add(path.toString('latin1'));
-			if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES)
+			if (this.#batch.add([abs(path), contents, this.#putMeta(meta, xattrs)], contents.length))
 				await this.flush();
 			return;
 		}

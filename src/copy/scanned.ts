@@ -16,13 +16,6 @@ export function scanLimits(contents: boolean): [inlineMax: number, budget: numbe
 	return contents ? [INLINE_MAX, INLINE_BUDGET] : [0, 0];
 }
 
-/*
- * Sinks hold small files back and write up to this many, or this many
- * bytes, in one call: a tree of small files is mostly the cost of calls.
- */
-export const BATCH_FILES = 64;
-export const BATCH_BYTES = 4 << 20;
-
 /** Whether a file of @size is small enough for a sink to write in one call. */
 export function isSmall(size: bigint): boolean {
 	return size <= BigInt(INLINE_MAX);
