@@ -134,14 +134,18 @@ private:
 
 			hold.unlock();
 			call->result = call->work();
-			Finish(call);
 			hold.lock();
+			// Idle (or on to the next queued call) before the result
+			// goes out: the call it prompts comes back to this thread.
 			if (queue_.empty()) {
 				w.call = nullptr;
 			} else {
 				w.call = queue_.front();
 				queue_.pop_front();
 			}
+			hold.unlock();
+			Finish(call);
+			hold.lock();
 		}
 	}
 
