@@ -39,6 +39,18 @@ bool lklfuse_io_kill_suidgid(void)
 	return kill_suidgid;
 }
 
+/*
+ * The 32-bit field at @off of a request's @alen bytes of arguments @arg,
+ * into *@v: false if the request is too short to hold it.
+ */
+static bool arg_u32(const char *arg, size_t alen, size_t off, uint32_t *v)
+{
+	if (alen < off + sizeof(*v))
+		return false;
+	memcpy(v, arg + off, sizeof(*v));
+	return true;
+}
+
 /* What the request @buf of @len bytes asks that libfuse will not tell. */
 static void note_request(struct lklfuse *lf, const char *buf, size_t len)
 {
@@ -52,37 +64,25 @@ static void note_request(struct lklfuse *lf, const char *buf, size_t len)
 		return;
 	switch (in->opcode) {
 	case FUSE_INIT:
-		if (alen < offsetof(struct fuse_init_in, flags) + sizeof(v))
-			return;
-		memcpy(&v, arg + offsetof(struct fuse_init_in, flags),
-		       sizeof(v));
-		if (v & FUSE_HANDLE_KILLPRIV_V2) {
+		if (arg_u32(arg, alen, offsetof(struct fuse_init_in, flags), &v) &&
+		    (v & FUSE_HANDLE_KILLPRIV_V2)) {
 			lf->init_unique = in->unique;
 			lf->init_seen = true;
 		}
 		return;
 	case FUSE_WRITE:
-		if (alen < offsetof(struct fuse_write_in, write_flags) +
-			   sizeof(v))
-			return;
-		memcpy(&v, arg + offsetof(struct fuse_write_in, write_flags),
-		       sizeof(v));
-		kill_suidgid = v & FUSE_WRITE_KILL_SUIDGID;
+		if (arg_u32(arg, alen, offsetof(struct fuse_write_in, write_flags),
+			    &v))
+			kill_suidgid = v & FUSE_WRITE_KILL_SUIDGID;
 		return;
 	case FUSE_SETATTR:
-		if (alen < offsetof(struct fuse_setattr_in, valid) + sizeof(v))
-			return;
-		memcpy(&v, arg + offsetof(struct fuse_setattr_in, valid),
-		       sizeof(v));
-		kill_suidgid = v & FATTR_KILL_SUIDGID;
+		if (arg_u32(arg, alen, offsetof(struct fuse_setattr_in, valid), &v))
+			kill_suidgid = v & FATTR_KILL_SUIDGID;
 		return;
 	case FUSE_OPEN:
-		if (alen < offsetof(struct fuse_open_in, open_flags) +
-			   sizeof(v))
-			return;
-		memcpy(&v, arg + offsetof(struct fuse_open_in, open_flags),
-		       sizeof(v));
-		kill_suidgid = v & FUSE_OPEN_KILL_SUIDGID;
+		if (arg_u32(arg, alen, offsetof(struct fuse_open_in, open_flags),
+			    &v))
+			kill_suidgid = v & FUSE_OPEN_KILL_SUIDGID;
 		return;
 	}
 }

@@ -108,6 +108,22 @@ export async function stopServer(srv, mnt, timeoutMs = 60000) {
 }
 
 /**
+ * Serves @image at @mnt while @body(srv) runs, then unmounts: asserts that
+ * the server came up (@ready says so) and exited 0.  @body does not run if
+ * it never came up; false then.
+ */
+export async function whileServing(t, image, mnt, body, { args = [], ready = 'the server is ready' } = {}) {
+  const srv = await startServer(t, image, mnt, args)
+  t.equal(srv.line, 'ready', ready, { stderr: srv.stderr() })
+  if (srv.line !== 'ready')
+    return false
+  await body(srv)
+  const r = await stopServer(srv, mnt)
+  t.equal(r.code, 0, 'the server exits 0', { stderr: srv.stderr() })
+  return true
+}
+
+/**
  * Compare the tree under @mnt with the source @src (lstat, readdir,
  * contents, symlinks, modes, owners, nanosecond mtimes, link counts).
  * Returns a list of differences.  @skip: top-level names only in @mnt.

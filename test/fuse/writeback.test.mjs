@@ -12,7 +12,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { cannotRun, run, startServer, stopServer, tryRun } from './server.mjs'
+import { cannotRun, run, tryRun, whileServing } from './server.mjs'
 import { tempDir } from '../helpers/tree.mjs'
 
 t.setTimeout(5 * 60 * 1000)
@@ -72,36 +72,23 @@ async function main() {
   run('mkfs.ext4', ['-q', '-F', img])
 
   await t.test('files to change', async t => {
-    const srv = await startServer(t, img, mnt)
-    t.equal(srv.line, 'ready', 'the server is ready', { stderr: srv.stderr() })
-    if (srv.line !== 'ready')
-      return
-    prepare(mnt)
-    const r = await stopServer(srv, mnt)
-    t.equal(r.code, 0, 'the server exits 0', { stderr: srv.stderr() })
+    await whileServing(t, img, mnt, () => prepare(mnt))
   })
 
   await t.test('writes through the host cache', async t => {
-    const srv = await startServer(t, img, mnt)
-    t.equal(srv.line, 'ready', 'the server is ready', { stderr: srv.stderr() })
-    if (srv.line !== 'ready')
+    const served = await whileServing(t, img, mnt, () => {
+      change(mnt)
+      check(t, mnt, 'mounted')
+    })
+    if (!served)
       return
-    change(mnt)
-    check(t, mnt, 'mounted')
-    const r = await stopServer(srv, mnt)
-    t.equal(r.code, 0, 'the server exits 0', { stderr: srv.stderr() })
     const fsck = tryRun('e2fsck', ['-fn', img])
     t.equal(fsck.status, 0, 'e2fsck -fn finds the image clean', { output: fsck.output })
   })
 
   await t.test('what the image holds', async t => {
-    const srv = await startServer(t, img, mnt, ['-o', 'ro'])
-    t.equal(srv.line, 'ready', 'mounted again, read-only', { stderr: srv.stderr() })
-    if (srv.line !== 'ready')
-      return
-    check(t, mnt, 'remounted')
-    const r = await stopServer(srv, mnt)
-    t.equal(r.code, 0, 'the server exits 0', { stderr: srv.stderr() })
+    await whileServing(t, img, mnt, () => check(t, mnt, 'remounted'),
+      { args: ['-o', 'ro'], ready: 'mounted again, read-only' })
   })
 }
 
