@@ -39,7 +39,7 @@ static Napi::Value Close(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0);
 
 	return RunKernel(info.Env(), async,
-		   [fd] { return lkl_sys1(LKL___NR_close, fd); }, Undefined);
+			 [fd] { return lkl_sys1(LKL___NR_close, fd); }, Undefined);
 }
 
 static Napi::Value CloseUncached(const Napi::CallbackInfo &info, bool async)
@@ -47,7 +47,7 @@ static Napi::Value CloseUncached(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0);
 
 	return RunKernel(info.Env(), async, [fd] { return lkl_fs_close_uncached(fd); },
-		   Undefined);
+			 Undefined);
 }
 
 enum class Transfer { read, write, read_once };
@@ -69,8 +69,8 @@ static Napi::Value Move(const Napi::CallbackInfo &info, bool async, Transfer how
 		throw Napi::RangeError::New(info.Env(), "readOnce needs a position");
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   char *p = buf->data + off;
+			 [=] {
+				 char *p = buf->data + off;
 
 			   if (how == Transfer::read_once)
 				   return lkl_fs_pread_once(fd, p, len, pos);
@@ -104,8 +104,8 @@ static Napi::Value Fstat(const Napi::CallbackInfo &info, bool async)
 	auto st = std::make_shared<struct lkl_statx>();
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_fstatx(fd, st.get()); },
-		   [st](Napi::Env env, long) { return StatxToJs(env, *st); });
+			 [=] { return lkl_fs_fstatx(fd, st.get()); },
+			 [st](Napi::Env env, long) { return StatxToJs(env, *st); });
 }
 
 static Napi::Value Ftruncate(const Napi::CallbackInfo &info, bool async)
@@ -114,8 +114,8 @@ static Napi::Value Ftruncate(const Napi::CallbackInfo &info, bool async)
 	long long len = ArgInt64(info, 1);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_sys2(LKL___NR_ftruncate, fd, len); },
-		   Undefined);
+			 [=] { return lkl_sys2(LKL___NR_ftruncate, fd, len); },
+			 Undefined);
 }
 
 static Napi::Value Fsync(const Napi::CallbackInfo &info, bool async)
@@ -124,11 +124,11 @@ static Napi::Value Fsync(const Napi::CallbackInfo &info, bool async)
 	bool data_only = ArgBool(info, 1);
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_sys1(data_only ? LKL___NR_fdatasync :
-					   LKL___NR_fsync, fd);
-		   },
-		   Undefined);
+			 [=] {
+				 return lkl_sys1(data_only ? LKL___NR_fdatasync :
+						 LKL___NR_fsync, fd);
+			 },
+			 Undefined);
 }
 
 static Napi::Value Fallocate(const Napi::CallbackInfo &info, bool async)
@@ -137,8 +137,8 @@ static Napi::Value Fallocate(const Napi::CallbackInfo &info, bool async)
 	long long off = ArgInt64(info, 2), len = ArgInt64(info, 3);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_sys4(LKL___NR_fallocate, fd, mode, off, len); },
-		   Undefined);
+			 [=] { return lkl_sys4(LKL___NR_fallocate, fd, mode, off, len); },
+			 Undefined);
 }
 
 // lseek(fd, offset, whence) -> new offset (SEEK_DATA/SEEK_HOLE too)
@@ -148,8 +148,8 @@ static Napi::Value Lseek(const Napi::CallbackInfo &info, bool async)
 	long long off = ArgInt64(info, 1);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_sys3(LKL___NR_lseek, fd, off, whence); },
-		   Number);
+			 [=] { return lkl_sys3(LKL___NR_lseek, fd, off, whence); },
+			 Number);
 }
 
 // fchmod/fchown/futimes: a FileHandle changes the file it has open, which
@@ -159,7 +159,7 @@ static Napi::Value Fchmod(const Napi::CallbackInfo &info, bool async)
 	int fd = ArgInt(info, 0), mode = ArgInt(info, 1);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_sys2(LKL___NR_fchmod, fd, mode); }, Undefined);
+			 [=] { return lkl_sys2(LKL___NR_fchmod, fd, mode); }, Undefined);
 }
 
 static Napi::Value Fchown(const Napi::CallbackInfo &info, bool async)
@@ -169,8 +169,8 @@ static Napi::Value Fchown(const Napi::CallbackInfo &info, bool async)
 	unsigned int gid = (unsigned int)ArgInt64(info, 2);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_sys3(LKL___NR_fchown, fd, uid, gid); },
-		   Undefined);
+			 [=] { return lkl_sys3(LKL___NR_fchown, fd, uid, gid); },
+			 Undefined);
 }
 
 // futimes(fd, atimeSec, atimeNsec, mtimeSec, mtimeNsec)
@@ -184,11 +184,11 @@ static Napi::Value Futimes(const Napi::CallbackInfo &info, bool async)
 	ts[1].tv_sec = ArgInt64(info, 3);
 	ts[1].tv_nsec = ArgInt64(info, 4);
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   /* A NULL path makes utimensat act on fd itself. */
-			   return lkl_sys4(LKL___NR_utimensat, fd, nullptr, ts, 0);
-		   },
-		   Undefined);
+			 [=] {
+				 /* A NULL path makes utimensat act on fd itself. */
+				 return lkl_sys4(LKL___NR_utimensat, fd, nullptr, ts, 0);
+			 },
+			 Undefined);
 }
 
 void InitFd(Napi::Env env, Napi::Object exports)

@@ -25,8 +25,8 @@ static Napi::Value StatxOp(const Napi::CallbackInfo &info, bool async)
 	auto st = std::make_shared<struct lkl_statx>();
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_statx(root, path.c_str(), follow, st.get()); },
-		   [st](Napi::Env env, long) { return StatxToJs(env, *st); });
+			 [=] { return lkl_fs_statx(root, path.c_str(), follow, st.get()); },
+			 [st](Napi::Env env, long) { return StatxToJs(env, *st); });
 }
 
 struct DirEntry {
@@ -50,13 +50,13 @@ static Napi::Value Readdir(const Napi::CallbackInfo &info, bool async)
 	auto entries = std::make_shared<std::vector<DirEntry>>();
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_readdir(root, path.c_str(), collect,
-						 entries.get());
-		   },
-		   [entries](Napi::Env env, long) -> Napi::Value {
-			   Napi::Array a = Napi::Array::New(env, entries->size());
-			   uint32_t i = 0;
+			 [=] {
+				 return lkl_fs_readdir(root, path.c_str(), collect,
+						       entries.get());
+			 },
+			 [entries](Napi::Env env, long) -> Napi::Value {
+				 Napi::Array a = Napi::Array::New(env, entries->size());
+				 uint32_t i = 0;
 
 			   for (const DirEntry &e : *entries) {
 				   Napi::Array item = Napi::Array::New(env, 3);
@@ -84,11 +84,11 @@ static Napi::Value Readlink(const Napi::CallbackInfo &info, bool async)
 	auto buf = std::make_shared<std::vector<char>>(4096);
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_readlink(root, path.c_str(), buf->data(),
-						  buf->size());
-		   },
-		   [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
+			 [=] {
+				 return lkl_fs_readlink(root, path.c_str(), buf->data(),
+							buf->size());
+			 },
+			 [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
 }
 
 static Napi::Value Realpath(const Napi::CallbackInfo &info, bool async)
@@ -98,11 +98,11 @@ static Napi::Value Realpath(const Napi::CallbackInfo &info, bool async)
 	auto buf = std::make_shared<std::vector<char>>(4096);
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_realpath(root, path.c_str(), buf->data(),
-						  buf->size());
-		   },
-		   [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
+			 [=] {
+				 return lkl_fs_realpath(root, path.c_str(), buf->data(),
+							buf->size());
+			 },
+			 [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
 }
 
 static Napi::Value Open(const Napi::CallbackInfo &info, bool async)
@@ -112,8 +112,8 @@ static Napi::Value Open(const Napi::CallbackInfo &info, bool async)
 	int flags = ArgInt(info, 2), mode = ArgInt(info, 3);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_open(root, path.c_str(), flags, mode); },
-		   Number);
+			 [=] { return lkl_fs_open(root, path.c_str(), flags, mode); },
+			 Number);
 }
 
 static Napi::Value Mkdir(const Napi::CallbackInfo &info, bool async)
@@ -123,7 +123,7 @@ static Napi::Value Mkdir(const Napi::CallbackInfo &info, bool async)
 	int mode = ArgInt(info, 2);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_mkdir(root, path.c_str(), mode); }, Undefined);
+			 [=] { return lkl_fs_mkdir(root, path.c_str(), mode); }, Undefined);
 }
 
 static Napi::Value Rmdir(const Napi::CallbackInfo &info, bool async)
@@ -132,7 +132,7 @@ static Napi::Value Rmdir(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_rmdir(root, path.c_str()); }, Undefined);
+			 [=] { return lkl_fs_rmdir(root, path.c_str()); }, Undefined);
 }
 
 static Napi::Value Unlink(const Napi::CallbackInfo &info, bool async)
@@ -141,7 +141,7 @@ static Napi::Value Unlink(const Napi::CallbackInfo &info, bool async)
 	std::string path = ArgPath(info, 1);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_unlink(root, path.c_str()); }, Undefined);
+			 [=] { return lkl_fs_unlink(root, path.c_str()); }, Undefined);
 }
 
 static Napi::Value Rename(const Napi::CallbackInfo &info, bool async)
@@ -151,8 +151,8 @@ static Napi::Value Rename(const Napi::CallbackInfo &info, bool async)
 	unsigned int flags = ArgInt(info, 3);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_rename(root, from.c_str(), to.c_str(), flags); },
-		   Undefined);
+			 [=] { return lkl_fs_rename(root, from.c_str(), to.c_str(), flags); },
+			 Undefined);
 }
 
 static Napi::Value Link(const Napi::CallbackInfo &info, bool async)
@@ -161,8 +161,8 @@ static Napi::Value Link(const Napi::CallbackInfo &info, bool async)
 	std::string existing = ArgPath(info, 1), path = ArgPath(info, 2);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_link(root, existing.c_str(), path.c_str()); },
-		   Undefined);
+			 [=] { return lkl_fs_link(root, existing.c_str(), path.c_str()); },
+			 Undefined);
 }
 
 static Napi::Value Symlink(const Napi::CallbackInfo &info, bool async)
@@ -171,8 +171,8 @@ static Napi::Value Symlink(const Napi::CallbackInfo &info, bool async)
 	std::string target = ArgPath(info, 1), path = ArgPath(info, 2);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_symlink(root, target.c_str(), path.c_str()); },
-		   Undefined);
+			 [=] { return lkl_fs_symlink(root, target.c_str(), path.c_str()); },
+			 Undefined);
 }
 
 static Napi::Value Mknod(const Napi::CallbackInfo &info, bool async)
@@ -183,8 +183,8 @@ static Napi::Value Mknod(const Napi::CallbackInfo &info, bool async)
 	unsigned int major = ArgInt(info, 3), minor = ArgInt(info, 4);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_mknod(root, path.c_str(), mode, major, minor); },
-		   Undefined);
+			 [=] { return lkl_fs_mknod(root, path.c_str(), mode, major, minor); },
+			 Undefined);
 }
 
 static Napi::Value Chmod(const Napi::CallbackInfo &info, bool async)
@@ -195,8 +195,8 @@ static Napi::Value Chmod(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 3);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_chmod(root, path.c_str(), mode, follow); },
-		   Undefined);
+			 [=] { return lkl_fs_chmod(root, path.c_str(), mode, follow); },
+			 Undefined);
 }
 
 static Napi::Value Chown(const Napi::CallbackInfo &info, bool async)
@@ -208,8 +208,8 @@ static Napi::Value Chown(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 4);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_chown(root, path.c_str(), uid, gid, follow); },
-		   Undefined);
+			 [=] { return lkl_fs_chown(root, path.c_str(), uid, gid, follow); },
+			 Undefined);
 }
 
 // utimes(root, path, atimeSec, atimeNsec, mtimeSec, mtimeNsec, follow)
@@ -225,8 +225,8 @@ static Napi::Value Utimes(const Napi::CallbackInfo &info, bool async)
 	ts[1].tv_sec = ArgInt64(info, 4);
 	ts[1].tv_nsec = ArgInt64(info, 5);
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_utimens(root, path.c_str(), ts, follow); },
-		   Undefined);
+			 [=] { return lkl_fs_utimens(root, path.c_str(), ts, follow); },
+			 Undefined);
 }
 
 static Napi::Value Truncate(const Napi::CallbackInfo &info, bool async)
@@ -236,8 +236,8 @@ static Napi::Value Truncate(const Napi::CallbackInfo &info, bool async)
 	long long len = ArgInt64(info, 2);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_truncate(root, path.c_str(), len); },
-		   Undefined);
+			 [=] { return lkl_fs_truncate(root, path.c_str(), len); },
+			 Undefined);
 }
 
 static Napi::Value Access(const Napi::CallbackInfo &info, bool async)
@@ -247,8 +247,8 @@ static Napi::Value Access(const Napi::CallbackInfo &info, bool async)
 	int mode = ArgInt(info, 2);
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_access(root, path.c_str(), mode); },
-		   Undefined);
+			 [=] { return lkl_fs_access(root, path.c_str(), mode); },
+			 Undefined);
 }
 
 static Napi::Value Statfs(const Napi::CallbackInfo &info, bool async)
@@ -258,8 +258,8 @@ static Napi::Value Statfs(const Napi::CallbackInfo &info, bool async)
 	auto st = std::make_shared<struct lkl_statfs64>();
 
 	return RunKernel(info.Env(), async,
-		   [=] { return lkl_fs_statfs(root, path.c_str(), st.get()); },
-		   [st](Napi::Env env, long) { return StatfsToJs(env, *st); });
+			 [=] { return lkl_fs_statfs(root, path.c_str(), st.get()); },
+			 [st](Napi::Env env, long) { return StatfsToJs(env, *st); });
 }
 
 // getxattr(root, path, name, follow) -> Buffer
@@ -271,23 +271,23 @@ static Napi::Value Getxattr(const Napi::CallbackInfo &info, bool async)
 	auto buf = std::make_shared<std::vector<char>>();
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   /* The value may grow between the two calls: retry. */
-			   for (;;) {
-				   long n = lkl_fs_getxattr(root, path.c_str(),
-							    name.c_str(), nullptr,
-							    0, follow);
-				   if (n < 0)
-					   return n;
-				   buf->resize(n ? n : 1);
-				   n = lkl_fs_getxattr(root, path.c_str(),
-						       name.c_str(), buf->data(),
-						       n, follow);
-				   if (n != -LKL_ERANGE)
-					   return n;
-			   }
-		   },
-		   [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
+			 [=] {
+				 /* The value may grow between the two calls: retry. */
+				 for (;;) {
+					 long n = lkl_fs_getxattr(root, path.c_str(),
+								  name.c_str(), nullptr,
+								  0, follow);
+					 if (n < 0)
+						 return n;
+					 buf->resize(n ? n : 1);
+					 n = lkl_fs_getxattr(root, path.c_str(),
+							     name.c_str(), buf->data(),
+							     n, follow);
+					 if (n != -LKL_ERANGE)
+						 return n;
+				 }
+			 },
+			 [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
 }
 
 // listxattr(root, path, follow) -> Buffer of NUL-terminated names
@@ -299,20 +299,20 @@ static Napi::Value Listxattr(const Napi::CallbackInfo &info, bool async)
 	auto buf = std::make_shared<std::vector<char>>();
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   for (;;) {
-				   long n = lkl_fs_listxattr(root, path.c_str(),
-							     nullptr, 0, follow);
-				   if (n < 0)
-					   return n;
-				   buf->resize(n ? n : 1);
-				   n = lkl_fs_listxattr(root, path.c_str(),
-							buf->data(), n, follow);
-				   if (n != -LKL_ERANGE)
-					   return n;
-			   }
-		   },
-		   [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
+			 [=] {
+				 for (;;) {
+					 long n = lkl_fs_listxattr(root, path.c_str(),
+								   nullptr, 0, follow);
+					 if (n < 0)
+						 return n;
+					 buf->resize(n ? n : 1);
+					 n = lkl_fs_listxattr(root, path.c_str(),
+							      buf->data(), n, follow);
+					 if (n != -LKL_ERANGE)
+						 return n;
+				 }
+			 },
+			 [buf](Napi::Env env, long n) { return BufferResult(env, buf, n); });
 }
 
 // setxattr(root, path, name, value, flags, follow)
@@ -328,12 +328,12 @@ static Napi::Value Setxattr(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 5);
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_setxattr(root, path.c_str(), name.c_str(),
-						  value->data(), value->size(),
-						  flags, follow);
-		   },
-		   Undefined);
+			 [=] {
+				 return lkl_fs_setxattr(root, path.c_str(), name.c_str(),
+							value->data(), value->size(),
+							flags, follow);
+			 },
+			 Undefined);
 }
 
 static Napi::Value Removexattr(const Napi::CallbackInfo &info, bool async)
@@ -343,11 +343,11 @@ static Napi::Value Removexattr(const Napi::CallbackInfo &info, bool async)
 	bool follow = ArgBool(info, 3);
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_removexattr(root, path.c_str(),
-						     name.c_str(), follow);
-		   },
-		   Undefined);
+			 [=] {
+				 return lkl_fs_removexattr(root, path.c_str(),
+							   name.c_str(), follow);
+			 },
+			 Undefined);
 }
 
 void InitFs(Napi::Env env, Napi::Object exports)

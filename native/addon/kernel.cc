@@ -44,7 +44,7 @@ static Napi::Value Boot(const Napi::CallbackInfo &info)
 static Napi::Value Halt(const Napi::CallbackInfo &info, bool async)
 {
 	return RunKernel(info.Env(), async, [] { return (long)lkl_host_halt(); },
-		   Undefined);
+			 Undefined);
 }
 
 static Napi::Value DiskAdd(const Napi::CallbackInfo &info, bool async)
@@ -54,13 +54,13 @@ static Napi::Value DiskAdd(const Napi::CallbackInfo &info, bool async)
 	auto disk = std::make_shared<lkl_host_disk *>(nullptr);
 
 	return RunKernel(info.Env(), async,
-		   [path, ro, disk] {
-			   return (long)lkl_host_disk_add(path.c_str(), ro,
-							  disk.get());
-		   },
-		   [disk](Napi::Env env, long) -> Napi::Value {
-			   std::lock_guard<std::mutex> g(disks_lock);
-			   int id = next_disk_id++;
+			 [path, ro, disk] {
+				 return (long)lkl_host_disk_add(path.c_str(), ro,
+								disk.get());
+			 },
+			 [disk](Napi::Env env, long) -> Napi::Value {
+				 std::lock_guard<std::mutex> g(disks_lock);
+				 int id = next_disk_id++;
 
 			   disks[id] = *disk;
 			   Napi::Object o = Napi::Object::New(env);
@@ -87,9 +87,9 @@ static Napi::Value DiskRemove(const Napi::CallbackInfo &info, bool async)
 	lkl_host_disk *disk = FindDisk(info, 0);
 
 	return RunKernel(info.Env(), async,
-		   [disk] { return (long)lkl_host_disk_remove(disk); },
-		   [id](Napi::Env env, long) -> Napi::Value {
-			   std::lock_guard<std::mutex> g(disks_lock);
+			 [disk] { return (long)lkl_host_disk_remove(disk); },
+			 [id](Napi::Env env, long) -> Napi::Value {
+				 std::lock_guard<std::mutex> g(disks_lock);
 
 			   disks.erase(id);
 			   return env.Undefined();
@@ -115,26 +115,26 @@ static Napi::Value Mount(const Napi::CallbackInfo &info, bool async)
 	auto res = std::make_shared<MountResult>();
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   long err = lkl_host_mount(disk, part,
-				has_type ? type.c_str() : nullptr, flags,
-				has_data ? data.c_str() : nullptr, res->path,
-				sizeof(res->path), res->fstype,
-				sizeof(res->fstype));
-			   if (err)
-				   return err;
-			   res->root = lkl_sys4(LKL___NR_openat, LKL_AT_FDCWD,
-						res->path, LKL_O_PATH |
-						LKL_O_DIRECTORY | LKL_O_CLOEXEC,
-						0);
-			   if (res->root < 0) {
-				   err = res->root;
-				   lkl_host_umount(res->path);
-			   }
-			   return err;
-		   },
-		   [res](Napi::Env env, long) -> Napi::Value {
-			   Napi::Object o = Napi::Object::New(env);
+			 [=] {
+				 long err = lkl_host_mount(disk, part,
+				      has_type ? type.c_str() : nullptr, flags,
+				      has_data ? data.c_str() : nullptr, res->path,
+				      sizeof(res->path), res->fstype,
+				      sizeof(res->fstype));
+				 if (err)
+					 return err;
+				 res->root = lkl_sys4(LKL___NR_openat, LKL_AT_FDCWD,
+						      res->path, LKL_O_PATH |
+						      LKL_O_DIRECTORY | LKL_O_CLOEXEC,
+						      0);
+				 if (res->root < 0) {
+					 err = res->root;
+					 lkl_host_umount(res->path);
+				 }
+				 return err;
+			 },
+			 [res](Napi::Env env, long) -> Napi::Value {
+				 Napi::Object o = Napi::Object::New(env);
 
 			   o.Set("path", res->path);
 			   o.Set("fsType", res->fstype);
@@ -150,12 +150,12 @@ static Napi::Value Umount(const Napi::CallbackInfo &info, bool async)
 	int root = ArgInt(info, 1);
 
 	return RunKernel(info.Env(), async,
-		   [path, root] {
-			   lkl_sys1(LKL___NR_close, root);
-			   lkl_sys0(LKL___NR_sync);
-			   return (long)lkl_host_umount(path.c_str());
-		   },
-		   Undefined);
+			 [path, root] {
+				 lkl_sys1(LKL___NR_close, root);
+				 lkl_sys0(LKL___NR_sync);
+				 return (long)lkl_host_umount(path.c_str());
+			 },
+			 Undefined);
 }
 
 void InitKernel(Napi::Env env, Napi::Object exports)

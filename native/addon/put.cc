@@ -108,10 +108,10 @@ static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
 	auto pm = ArgMeta(info, 3);
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_set_meta(root, path.c_str(), follow, &pm->m);
-		   },
-		   Undefined);
+			 [=] {
+				 return lkl_fs_set_meta(root, path.c_str(), follow, &pm->m);
+			 },
+			 Undefined);
 }
 
 // putFiles(root, [[path, contents, meta]...]): lkl_fs_put_file() for each in turn,

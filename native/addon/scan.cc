@@ -120,11 +120,11 @@ static Napi::Value Scan(const Napi::CallbackInfo &info, bool async)
 	auto entries = std::make_shared<std::vector<ScanEntry>>();
 
 	return RunKernel(info.Env(), async,
-		   [=] {
-			   return lkl_fs_scan(root, path.c_str(), inline_max,
-					      budget, collect, entries.get());
-		   },
-		   [entries](Napi::Env env, long) { return EntriesToJs(env, *entries); });
+			 [=] {
+				 return lkl_fs_scan(root, path.c_str(), inline_max,
+						    budget, collect, entries.get());
+			 },
+			 [entries](Napi::Env env, long) { return EntriesToJs(env, *entries); });
 }
 
 static Napi::Value HostScan(const Napi::CallbackInfo &info, bool async)
