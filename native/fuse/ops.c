@@ -19,46 +19,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "lklfuse.h"
+#include "ops.h"
 #include "../kernel/kcall.h"
 
 #define DIRBUF_LEN	(32 * 1024)	/* getdents64 per open directory */
 #define SCRATCH_MIN	(64 * 1024)
-
-static struct lklfuse *lf_of(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
-
-static struct lklfuse_node *node_of(fuse_req_t req, fuse_ino_t ino)
-{
-	return lklfuse_node(&lf_of(req)->inodes, ino);
-}
-
-/*
- * The O_PATH descriptor of @node for this request, or -errno; every
- * descriptor got must be put.
- */
-static int get_fd(struct lklfuse *lf, struct lklfuse_node *node)
-{
-	return lklfuse_node_get(&lf->inodes, node);
-}
-
-/* Takes @lf, not the request: a reply may have freed that already. */
-static void put_fd(struct lklfuse *lf, struct lklfuse_node *node)
-{
-	lklfuse_node_put(&lf->inodes, node);
-}
-
-static struct lklfuse_file *file_of(const struct fuse_file_info *fi)
-{
-	return (struct lklfuse_file *)(uintptr_t)fi->fh;
-}
-
-static void reply_result(fuse_req_t req, long r)
-{
-	fuse_reply_err(req, r < 0 ? (int)-r : 0);
-}
 
 /* A buffer of @len bytes for this thread, kept for its next request. */
 struct scratch {
@@ -66,7 +31,7 @@ struct scratch {
 	char data[];
 };
 
-static char *scratch(struct lklfuse *lf, size_t len)
+char *lklfuse_scratch(struct lklfuse *lf, size_t len)
 {
 	struct scratch *s = pthread_getspecific(lf->scratch_key);
 
@@ -848,7 +813,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	int fd = file_of(fi)->fd;
-	char *buf = scratch(lf_of(req), size);
+	char *buf = lklfuse_scratch(lf_of(req), size);
 	size_t done = 0;
 
 	(void)ino;
@@ -983,7 +948,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 {
 	struct lklfuse *lf = lf_of(req);
 	struct lklfuse_file *f = file_of(fi);
-	char *out = scratch(lf, size);
+	char *out = lklfuse_scratch(lf, size);
 	size_t used = 0;
 	long r = 0;
 
@@ -1128,162 +1093,6 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	reply_result(req, r);
 }
 
-/* ------------------------------------------------------------- xattrs */
-
-enum xattr_op { XATTR_SET, XATTR_GET, XATTR_LIST, XATTR_REMOVE };
-
-/*
- * An xattr call on inode @ino, through its /proc/self/fd/ name: the
- * f*xattr() calls refuse O_PATH descriptors.  @value is what a set
- * writes, @buf what a get or a list fills.
- */
-static long xattr_call(fuse_req_t req, fuse_ino_t ino, enum xattr_op op,
-		       const char *name, const void *value, char *buf,
-		       size_t size, int flags)
-{
-	struct lklfuse *lf = lf_of(req);
-	struct lklfuse_node *node = node_of(req, ino);
-	char path[K_FDPATH_LEN];
-	long r = get_fd(lf, node);
-
-	if (r < 0)
-		return r;
-	k_fd_path(path, r);
-	switch (op) {
-	case XATTR_SET:
-		r = k_setxattr(path, name, value, size, flags);
-		break;
-	case XATTR_GET:
-		r = k_getxattr(path, name, buf, size);
-		break;
-	case XATTR_LIST:
-		r = k_listxattr(path, buf, size);
-		break;
-	default:
-		r = k_removexattr(path, name);
-		break;
-	}
-	put_fd(lf, node);
-	return r;
-}
-
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			const char *value, size_t size, int flags)
-{
-	reply_result(req, xattr_call(req, ino, XATTR_SET, name, value, NULL,
-				     size, flags));
-}
-
-/* getxattr and listxattr: a size query, or the value itself. */
-static void reply_xattr_result(fuse_req_t req, size_t size, const char *buf,
-			       long n)
-{
-	if (n < 0)
-		reply_result(req, n);
-	else if (!size)
-		fuse_reply_xattr(req, n);
-	else
-		fuse_reply_buf(req, buf, n);
-}
-
-/* getxattr (@name) and listxattr (NULL), into this thread's scratch. */
-static void get_or_list(fuse_req_t req, fuse_ino_t ino, const char *name,
-			size_t size)
-{
-	char *buf = NULL;
-
-	if (size) {
-		buf = scratch(lf_of(req), size);
-		if (!buf) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-	}
-	reply_xattr_result(req, size, buf,
-			   xattr_call(req, ino, name ? XATTR_GET : XATTR_LIST,
-				      name, NULL, buf, size, 0));
-}
-
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			size_t size)
-{
-	get_or_list(req, ino, name, size);
-}
-
-static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	get_or_list(req, ino, NULL, size);
-}
-
-static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	reply_result(req, xattr_call(req, ino, XATTR_REMOVE, name, NULL, NULL,
-				     0, 0));
-}
-
-/* -------------------------------------------------------------- ioctls */
-
-/*
- * The size of @cmd's argument if it is one of the ioctls passed on, or 0.
- * Only those of chattr and lsattr (through the host kernel's fileattr
- * calls), whose argument is a plain value: the kernel library has no
- * user/kernel boundary, so an argument holding a pointer would let the
- * caller point the kernel at the server's own memory.
- */
-static size_t ioctl_arg_size(unsigned int cmd)
-{
-	switch (cmd) {
-	case LKL_FS_IOC_GETFLAGS:
-	case LKL_FS_IOC_SETFLAGS:
-		/* Declared long, but an int is what the kernels pass. */
-		return sizeof(int);
-	case LKL_FS_IOC_FSGETXATTR:
-	case LKL_FS_IOC_FSSETXATTR:
-		return sizeof(struct lkl_fsxattr);
-	default:
-		return 0;
-	}
-}
-
-/*
- * The host kernel checked already that the caller may change the flags
- * (owner, CAP_LINUX_IMMUTABLE for immutable and append-only).
- */
-static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
-		     void *arg, struct fuse_file_info *fi, unsigned int flags,
-		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
-{
-	size_t size = ioctl_arg_size(cmd);
-	union {
-		int flags;
-		struct lkl_fsxattr fsx;
-	} buf;
-	long r;
-
-	(void)ino;
-	(void)arg;
-	if (!size || (flags & FUSE_IOCTL_COMPAT)) {
-		fuse_reply_err(req, ENOTTY);
-		return;
-	}
-	memset(&buf, 0, sizeof(buf));
-	if (LKL__IOC_DIR(cmd) & LKL__IOC_WRITE) {
-		if (in_bufsz < size) {
-			fuse_reply_err(req, EINVAL);
-			return;
-		}
-		memcpy(&buf, in_buf, size);
-	}
-	r = k_ioctl(file_of(fi)->fd, cmd, &buf);
-	if (r < 0)
-		reply_result(req, r);
-	else if (LKL__IOC_DIR(cmd) & LKL__IOC_READ)
-		fuse_reply_ioctl(req, r, &buf, size < out_bufsz ? size :
-				 out_bufsz);
-	else
-		fuse_reply_ioctl(req, r, NULL, 0);
-}
-
 const struct fuse_lowlevel_ops lklfuse_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -1313,12 +1122,12 @@ const struct fuse_lowlevel_ops lklfuse_ops = {
 	.fsyncdir = op_fsyncdir,
 	.statfs = op_statfs,
 	.access = op_access,
-	.setxattr = op_setxattr,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
+	.setxattr = lklfuse_op_setxattr,
+	.getxattr = lklfuse_op_getxattr,
+	.listxattr = lklfuse_op_listxattr,
+	.removexattr = lklfuse_op_removexattr,
 	.fallocate = op_fallocate,
 	.copy_file_range = op_copy_file_range,
 	.lseek = op_lseek,
-	.ioctl = op_ioctl,
+	.ioctl = lklfuse_op_ioctl,
 };
