@@ -62,7 +62,7 @@ int lkl_host_halt(void)
 	return lkl_halt();
 }
 
-int lkl_host_disk_add(const char *path, int read_only,
+int lkl_host_disk_add(const char *path, unsigned int flags,
 		      struct lkl_host_disk **out)
 {
 	struct lkl_host_disk *disk;
@@ -72,7 +72,7 @@ int lkl_host_disk_add(const char *path, int read_only,
 	disk = calloc(1, sizeof(*disk));
 	if (!disk)
 		return -ENOMEM;
-	err = file_disk_open(path, read_only, &disk->file);
+	err = file_disk_open(path, flags, &disk->file);
 	if (err) {
 		free(disk);
 		return err;

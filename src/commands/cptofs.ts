@@ -28,6 +28,8 @@ export interface CptofsOptions {
 	partition?: number;
 	printk?: boolean;
 	memoryMiB?: number;
+	/** Wait while another program has the image open, rather than fail. */
+	waitLock?: boolean;
 	uid?: number;
 	gid?: number;
 	selinux?: string;
