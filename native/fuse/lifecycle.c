@@ -138,17 +138,18 @@ static bool lasting_handles(const struct lklfuse *lf)
 static char *mount_data(struct lklfuse *lf, const char *fstype)
 {
 	const char *kopts = lf->opts.kopts ? lf->opts.kopts : "";
+	bool fat = is_fat(fstype);
 	char owner[48] = "";
 	char *data;
 
-	if (!is_fat(fstype))
-		return strdup(kopts);
-	if (getuid() != 0)
+	if (fat && getuid() != 0)
 		snprintf(owner, sizeof(owner), "uid=%u,gid=%u,",
 			 (unsigned int)getuid(), (unsigned int)getgid());
-	lf->fat_nostale = lf->opts.ro && !strstr(kopts, "nfs=");
-	if (asprintf(&data, "%s%s%s", owner,
-		     lf->fat_nostale ? "nfs=nostale_ro," : "", kopts) < 0)
+	lf->fat_nostale = fat && lf->opts.ro && !strstr(kopts, "nfs=");
+	/* -o discard: freed blocks become holes in the image as they go. */
+	if (asprintf(&data, "%s%s%s%s", owner,
+		     lf->fat_nostale ? "nfs=nostale_ro," : "",
+		     lf->opts.discard ? "discard," : "", kopts) < 0)
 		return NULL;
 	/* No trailing comma when opts= is empty. */
 	if (*data && data[strlen(data) - 1] == ',')

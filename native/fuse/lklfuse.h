@@ -97,6 +97,7 @@ struct lklfuse_opts {
 	int part;
 	int ro;
 	int wait_lock;			/* wait for another opener to close */
+	int discard;			/* mount with "discard" */
 	unsigned long mb;
 	int foreground;
 	int single;
