@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +121,13 @@ static int parse_groups(const char *s, struct lklfuse_caller *c)
 
 /*
  * The fsuid, fsgid, groups and effective capabilities of the process
- * /proc/PID (@dir): 0, -ENOENT when any is missing, or -ENOMEM.
+ * /proc/PID (@dir), and its umask if said: 0, -ENOENT when any of the
+ * others is missing, or -ENOMEM.
  */
 static int read_status(int dir, struct lklfuse_caller *c, uint32_t *fsuid,
 		       uint32_t *fsgid)
 {
-	unsigned int seen = 0, u[4];
+	unsigned int seen = 0, u[4], mask;
 	unsigned long long caps;
 	size_t cap = 0;
 	char *line = NULL;
@@ -155,6 +157,8 @@ static int read_status(int dir, struct lklfuse_caller *c, uint32_t *fsuid,
 		} else if (sscanf(line, "CapEff: %llx", &caps) == 1) {
 			c->caps = caps;
 			seen |= 8;
+		} else if (sscanf(line, "Umask: %o", &mask) == 1) {
+			c->umask = mask & 0777;
 		}
 	}
 	free(line);
@@ -167,7 +171,7 @@ static int read_status(int dir, struct lklfuse_caller *c, uint32_t *fsuid,
 int lklfuse_caller_get(fuse_req_t req, struct lklfuse_caller *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct lklfuse_caller found = { 0 };
+	struct lklfuse_caller found = { .umask = 077 };
 	uint32_t fsuid, fsgid;
 	char path[32];
 	int dir, r;
@@ -175,6 +179,7 @@ int lklfuse_caller_get(fuse_req_t req, struct lklfuse_caller *c)
 	memset(c, 0, sizeof(*c));
 	c->uid = ctx->uid;
 	c->gid = ctx->gid;
+	c->umask = 077;
 	if (ctx->pid <= 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d", (int)ctx->pid);
@@ -186,6 +191,7 @@ int lklfuse_caller_get(fuse_req_t req, struct lklfuse_caller *c)
 	if (!r && fsuid == c->uid && fsgid == c->gid && in_own_ns(dir)) {
 		c->groups = found.groups;
 		c->ngroups = found.ngroups;
+		c->umask = found.umask;
 		found.groups = NULL;
 		if (own_ns.initial)
 			c->caps = found.caps;
@@ -261,16 +267,34 @@ static long restore(const struct lklfuse_creds *saved)
 	r = k_setgroups(saved->ngroups, saved->groups);
 	if (r < 0 && !err)
 		err = r;
+	if (saved->umask >= 0)
+		lkl_sys1(LKL___NR_umask, saved->umask);
 	return err;
 }
 
+/*
+ * The kernel's tasks for the server's threads share one umask (pid 1's
+ * filesystem context, CLONE_FS), 0: one set for a caller would apply to
+ * other threads' requests meanwhile.  This task gets a copy of its own,
+ * the same root and working directory (which the server never changes),
+ * the first time; then only its umask.  The previous umask, or -errno.
+ */
+static long own_umask(unsigned int mask)
+{
+	long r = lkl_sys1(LKL___NR_unshare, CLONE_FS);
+
+	return r < 0 ? r : lkl_sys1(LKL___NR_umask, mask);
+}
+
 int lklfuse_caller_enter(struct lklfuse *lf, struct lklfuse_creds *saved,
-			 const struct lklfuse_caller *c, uint64_t keep)
+			 const struct lklfuse_caller *c, uint64_t keep,
+			 unsigned int flags)
 {
 	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
 	uint64_t eff;
 	long r;
 
+	saved->umask = -1;
 	r = k_capget(saved->caps);
 	if (r < 0)
 		return r;
@@ -288,6 +312,12 @@ int lklfuse_caller_enter(struct lklfuse *lf, struct lklfuse_creds *saved,
 	caps[0].effective = (uint32_t)eff;
 	caps[1].effective = (uint32_t)(eff >> 32);
 
+	if (flags & LKLFUSE_CALLER_UMASK) {
+		r = own_umask(c->umask);
+		if (r < 0)
+			return r;
+		saved->umask = r;
+	}
 	/* In this order: each needs capabilities the next may drop. */
 	r = k_setgroups(c->ngroups, c->groups);
 	if (!r)

@@ -50,6 +50,8 @@ struct lklfuse_caller {
 	uint64_t caps;
 	uint32_t *groups;
 	size_t ngroups;
+	/* The process's umask, where known; else 077, the closest. */
+	unsigned int umask;
 };
 
 /* The caller of @req: 0, or -ENOMEM. */
@@ -68,17 +70,23 @@ struct lklfuse_creds {
 	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
 	uint32_t groups[16];
 	int ngroups;
+	int umask;		/* -1: left as it was */
 };
+
+/* lklfuse_caller_enter() flags */
+#define LKLFUSE_CALLER_UMASK	1	/* the caller's umask too */
 
 /*
  * From here on this thread's kernel calls run as @c: its fsuid, fsgid
- * and groups, and its capabilities and @keep.  0, or -errno and nothing
+ * and groups, and its capabilities and @keep; with LKLFUSE_CALLER_UMASK,
+ * its umask too.  0, or -errno and nothing
  * changed (or, if even that failed, the session ended: see
  * lklfuse_caller_leave()).  Every success must be followed by
  * lklfuse_caller_leave().
  */
 int lklfuse_caller_enter(struct lklfuse *lf, struct lklfuse_creds *saved,
-			 const struct lklfuse_caller *c, uint64_t keep);
+			 const struct lklfuse_caller *c, uint64_t keep,
+			 unsigned int flags);
 /*
  * Back to @saved.  Should that fail, the server stops serving (a thread
  * of lesser credentials would fail later requests): it says so and ends

@@ -98,9 +98,12 @@ static long ioctl_as(fuse_req_t req, int fd, const struct carried_ioctl *c,
 	r = lklfuse_caller_get(req, &caller);
 	if (r < 0)
 		return r;
-	r = lklfuse_caller_enter(lf, &saved, &caller,
-				 c->run == RUN_AS_CALLER ?
-				 LKLFUSE_CAPS_HOST_CHECKED : 0);
+	if (c->run == RUN_AS_CALLER)
+		r = lklfuse_caller_enter(lf, &saved, &caller,
+					 LKLFUSE_CAPS_HOST_CHECKED, 0);
+	else
+		r = lklfuse_caller_enter(lf, &saved, &caller, 0,
+					 LKLFUSE_CALLER_UMASK);
 	if (!r) {
 		r = k_ioctl(fd, c->cmd, arg);
 		lklfuse_caller_leave(lf, &saved);
@@ -117,7 +120,6 @@ void lklfuse_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	union ioctl_arg buf;
 	long r;
 
-	(void)ino;
 	(void)arg;
 	if (!c || (flags & FUSE_IOCTL_COMPAT)) {
 		fuse_reply_err(req, ENOTTY);
@@ -134,6 +136,16 @@ void lklfuse_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	r = check_arg(cmd, &buf);
 	if (!r)
 		r = ioctl_as(req, file_of(fi)->fd, c, &buf);
+	/*
+	 * The host keeps the attributes it has for a second, and an ioctl
+	 * does not make it forget them: a new ctime, a set-user-ID bit XFS
+	 * took away, a directory's new subvolume.  Attributes only: that
+	 * takes no lock the caller may hold.  Whether the host had them
+	 * at all does not matter.
+	 */
+	if (r >= 0 && c->run != RUN_AS_ROOT)
+		(void)fuse_lowlevel_notify_inval_inode(lf_of(req)->se, ino,
+						       -1, 0);
 	if (r < 0)
 		reply_result(req, r);
 	else if (LKL__IOC_DIR(cmd) & LKL__IOC_READ)

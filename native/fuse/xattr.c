@@ -58,7 +58,7 @@ static long xattr_call(fuse_req_t req, fuse_ino_t ino, enum xattr_op op,
 		return r;
 	fd = r;
 	if (caller) {
-		r = lklfuse_caller_enter(lf, &saved, caller, keep);
+		r = lklfuse_caller_enter(lf, &saved, caller, keep, 0);
 		if (r < 0)
 			goto out;
 	}
