@@ -97,6 +97,16 @@ static long change_as_caller(fuse_req_t req, fuse_ino_t ino,
 	r = xattr_call(req, ino, op, name, value, NULL, size, flags, &caller,
 		       LKLFUSE_CAPS_HOST_CHECKED);
 	lklfuse_caller_put(&caller);
+	/*
+	 * An ACL changes the mode too (and may take the set-group-ID bit
+	 * away), which the host, keeping its own ctime with the writeback
+	 * cache, would not ask for again for a second.  Attributes only:
+	 * that takes no lock the caller holds.  Whether the host had them
+	 * at all does not matter.
+	 */
+	if (r >= 0)
+		(void)fuse_lowlevel_notify_inval_inode(lf_of(req)->se, ino,
+						       -1, 0);
 	return r;
 }
 
