@@ -175,6 +175,7 @@ function populate(mnt, user) {
   // Set-group-ID, of a group the user is not in, and of its own.
   file('sgid-other', `${user.uid}:0`, 0o2775)
   file('sgid-mine', mine, 0o2775)
+  file('suid-own', mine, 0o4755)
   file('root-file', '0:0', 0o644, { 'user.r': 'rv', 'trusted.t': 'tv' })
   file('root-secret', '0:0', 0o600, { 'user.p': 'pv' })
   dir('own-dir', mine, 0o755)
@@ -272,10 +273,13 @@ function userSteps(kind) {
     )
   }
   if (kind === 'xfs') {
-    // Project IDs (xfs_io's chproj): the owner's to change.
+    // Project IDs (xfs_io's chproj): the owner's to change; without
+    // CAP_FSETID, that takes set-user-ID and set-group-ID bits away.
     steps.push(
       [['chproj', 'own', '42']],
       [['fsx', 'own']],
+      [['chproj', 'suid-own', '5']],
+      [['mode', 'suid-own']],
       [['chproj', 'root-file', '42'], { private: PRIVATE }],
       [['chproj', 'own', '0']],
     )
