@@ -149,6 +149,59 @@ for s in json.loads(sys.argv[1]):
 print(json.dumps(answers))
 `
 
+// What an image holds in the end, as root sees it through the host's
+// read-only loop mount: each file's mode, owner, xattrs, flags, project ID
+// and, on btrfs, whether it is a subvolume.
+const IMAGE_STATE = String.raw`
+import errno, fcntl, json, os, stat, struct, sys
+
+GETFLAGS, FSGETXATTR = 0x80086601, 0x801c581f
+top, kind = sys.argv[1:3]
+
+def value(v):
+    try:
+        s = v.decode()
+        if s.isprintable():
+            return s
+    except UnicodeDecodeError:
+        pass
+    return '0x' + v.hex()
+
+def attempt(f):
+    try:
+        return f()
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+
+def ioctl(fd, cmd, size, fmt):
+    return struct.unpack(fmt, fcntl.ioctl(fd, cmd, bytes(size)))
+
+state = {}
+def walk(rel):
+    p = os.path.join(top, rel)
+    st = os.lstat(p)
+    e = {'mode': oct(st.st_mode), 'owner': '%d:%d' % (st.st_uid, st.st_gid)}
+    e['xattrs'] = attempt(lambda: {n: value(os.getxattr(p, n, follow_symlinks=False))
+                                   for n in sorted(os.listxattr(p, follow_symlinks=False))})
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            e['flags'] = attempt(lambda: hex(ioctl(fd, GETFLAGS, 8, 'i4x')[0]))
+            e['fsx'] = attempt(lambda: 'xflags %#x projid %d' %
+                               ioctl(fd, FSGETXATTR, 28, '5I8x')[0:4:3])
+        finally:
+            os.close(fd)
+    if kind == 'btrfs' and stat.S_ISDIR(st.st_mode):
+        e['subvolume'] = st.st_ino == 256
+    state[rel or '.'] = e
+    if stat.S_ISDIR(st.st_mode):
+        for name in sorted(os.listdir(p)):
+            walk(os.path.join(rel, name))
+
+walk('')
+print(json.dumps(state))
+`
+
 /**
  * What root puts in the image (on the loop mount @mnt) for @user: files
  * of each owner, with xattrs of every namespace.
@@ -258,6 +311,7 @@ function userSteps(kind) {
       [['run', 'chattr', '+c', 'own']],
       [['run', 'lsattr', '-d', 'own', 'own-empty']],
       [['run', 'chattr', '-c', 'own']],
+      [['run', 'chattr', '+c', 'own-dir']],
       // The user's, where it may write; of its umask.
       [['subvol', 'own-dir', 'sv']],
       [['owner', 'own-dir/sv']],
@@ -309,6 +363,8 @@ function rootSteps(kind) {
     [['run', 'lsattr', '-d', 'own']],
     [['set', 'own', 'user.z', '1']],
     [['run', 'chattr', '-a', 'own']],
+    // Left for the image to keep.
+    [['run', 'chattr', '+a', 'root-file']],
   ]
   // Whether root may depends on its capabilities here: both must agree.
   if (kind === 'ext4')
@@ -361,6 +417,19 @@ async function fuseUnmount(t, mnt, user) {
   }
   t.equal(r.status, 0, `fusermount3 -u${user ? ` as ${user}` : ''}`, { output: r.output })
   return r.status
+}
+
+/**
+ * What @image holds (IMAGE_STATE), read through a read-only loop mount
+ * on @mnt: { path: { mode, owner, xattrs, flags, fsx, subvolume } }.
+ */
+function imageState(t, image, mnt, kind) {
+  run('mount', ['-o', 'loop,ro', image, mnt])
+  try {
+    return JSON.parse(run('python3', ['-c', IMAGE_STATE, mnt, kind]))
+  } finally {
+    run('umount', [mnt])
+  }
 }
 
 /** Loop-mount @image on @mnt until the returned function unmounts it. */
@@ -423,7 +492,7 @@ async function main() {
     }
     const uSteps = userSteps(c.fs)
     const rSteps = rootSteps(c.fs)
-    let loopUser, loopRoot
+    let loopUser, loopRoot, loopState
 
     await t.test(`${c.fs}: the host kernel's loop mount, as ${user.name} and as root`, async t => {
       const image = copy('loop')
@@ -436,6 +505,7 @@ async function main() {
       t.match(loopRoot[0], /(^| )trusted\.t( |$)/, 'root lists them')
       unmount()
       fsck(t, c, image)
+      loopState = imageState(t, image, mnt, c.fs)
     })
 
     await t.test(`${c.fs}: lkl lklfuse -o allow_other by root, as ${user.name} and as root`, async t => {
@@ -450,9 +520,16 @@ async function main() {
         return
       compare(t, uSteps, answers(t, uSteps, mnt, user.name), loopUser, user.name, 'shared')
       compare(t, rSteps, answers(t, rSteps, mnt), loopRoot, 'root', 'shared')
-      if (await fuseUnmount(t, mnt) === 0 && t.ok(await released(image),
+      if (await fuseUnmount(t, mnt) !== 0 || !t.ok(await released(image),
         'the server writes the image back and ends'))
-        fsck(t, c, image)
+        return
+      fsck(t, c, image)
+      // Everything reached the image, as the loop mount's: flags, ACLs,
+      // xattrs, project IDs, subvolumes (but the snapshot, not carried).
+      const wanted = { ...loopState }
+      delete wanted['own-dir/snap']
+      t.same(imageState(t, image, mnt, c.fs), wanted,
+        'the image holds what the loop mount\'s does, file by file')
     })
 
     await t.test(`${c.fs}: lkl lklfuse by ${user.name}, as ${user.name}`, async t => {
