@@ -10,9 +10,11 @@
  *   server has read keeps its caller waiting, killable by nothing, until
  *   the reply (the host's request_wait_answer()), so the thread stays
  *   and its ID is not reused meanwhile.  ID 0 (a caller outside the
- *   mount's PID namespace) and a /proc that says otherwise than FUSE of
- *   the fsuid and fsgid (a /proc of another PID namespace) leave the
- *   rest unknown.
+ *   mount's PID namespace), a /proc/TID the server may not read (its
+ *   ns/user wants ptrace access: another user's process, for a server
+ *   that is not root) and a /proc that says otherwise than FUSE of the
+ *   fsuid and fsgid (a /proc of another PID namespace) leave the rest
+ *   unknown.
  * - Capabilities count for a caller in the server's user namespace when
  *   that is the initial one: the filesystems' checks are capable(),
  *   against the initial namespace, and a root of another namespace
@@ -298,8 +300,15 @@ int lklfuse_caller_enter(struct lklfuse *lf, struct lklfuse_creds *saved,
 	r = k_capget(saved->caps);
 	if (r < 0)
 		return r;
-	saved->fsuid = lkl_sys1(LKL___NR_setfsuid, -1);
-	saved->fsgid = lkl_sys1(LKL___NR_setfsgid, -1);
+	/* Asking with an invalid ID changes nothing. */
+	r = lkl_sys1(LKL___NR_setfsuid, -1);
+	if (r < 0)
+		return r;
+	saved->fsuid = r;
+	r = lkl_sys1(LKL___NR_setfsgid, -1);
+	if (r < 0)
+		return r;
+	saved->fsgid = r;
 	/* The kernel's own tasks have none; more would be unexpected. */
 	r = lkl_sys2(LKL___NR_getgroups, 16, saved->groups);
 	if (r < 0)

@@ -50,7 +50,10 @@ struct lklfuse_caller {
 	uint64_t caps;
 	uint32_t *groups;
 	size_t ngroups;
-	/* The process's umask, where known; else 077, the closest. */
+	/*
+	 * The process's umask, where known; else 077, which shares
+	 * nothing, as what cannot be known counts as nothing.
+	 */
 	unsigned int umask;
 };
 
@@ -79,10 +82,9 @@ struct lklfuse_creds {
 /*
  * From here on this thread's kernel calls run as @c: its fsuid, fsgid
  * and groups, and its capabilities and @keep; with LKLFUSE_CALLER_UMASK,
- * its umask too.  0, or -errno and nothing
- * changed (or, if even that failed, the session ended: see
- * lklfuse_caller_leave()).  Every success must be followed by
- * lklfuse_caller_leave().
+ * its umask too.  0, or -errno and nothing changed (should even the way
+ * back fail, the session ends: see lklfuse_caller_leave()).  Every
+ * success must be followed by lklfuse_caller_leave().
  */
 int lklfuse_caller_enter(struct lklfuse *lf, struct lklfuse_creds *saved,
 			 const struct lklfuse_caller *c, uint64_t keep,

@@ -16,12 +16,14 @@
 //   shared   lkl lklfuse -o allow_other by root (so default_permissions):
 //            the same two runs
 //   private  lkl lklfuse by the user, for the user alone: the user's
-//            steps; without default_permissions the mounter may change
-//            every file of its image, as it may any file's data, so the
-//            answers that depend on the file's owner and modes are left
-//            out, or are the mounter's (PRIVATE below)
+//            steps; without default_permissions the mounter may write
+//            xattrs of every file of its image, as it may any file's
+//            data, so where the loop mount checks a file's modes the
+//            answer is the mounter's (userSteps' private)
 //
-// Every image is checked by its filesystem's fsck after its mount.  The
+// Every image is checked by its filesystem's fsck after its mount, and
+// what the shared mount left in it, read through a loop mount, must be
+// what the loop mount's run left, file by file.  The
 // test runs as root: it makes the user (removed at the end), loop-mounts,
 // and lets the user open /dev/fuse while it runs (put back at the end).
 import t from 'tap'
@@ -241,16 +243,17 @@ function populate(mnt, user) {
   run('chown', ['-h', mine, p('sym')])
 }
 
-// In a private mount, the answers of steps that turn on the file's owner
-// or modes: the mounter's, or undefined where the host kernel decides
-// (whether it keeps a sticky directory's rule without
-// default_permissions has varied between its versions).
+// In a private mount, a step whose answer there the host kernel decides
+// alone, so it is left out: whether FUSE keeps a sticky directory's rule
+// for user.* without default_permissions has varied between the host's
+// versions.
 const PRIVATE = 'private'
 
 /**
  * The user's steps: [step, { private, lklfuse }] where private is the
- * answer in a private mount (PRIVATE: left out there), and lklfuse the
- * answer lklfuse gives instead of the loop mount's, and why.
+ * answer in a private mount, the mounter's (PRIVATE: left out there),
+ * and lklfuse the answer lklfuse gives instead of the loop mount's, and
+ * why.
  */
 function userSteps(kind) {
   const steps = [
@@ -298,7 +301,7 @@ function userSteps(kind) {
     [['run', 'chattr', '+A', 'own']],
     [['run', 'lsattr', '-d', 'own']],
     [['run', 'chattr', '-A', 'own']],
-    [['run', 'chattr', '+A', 'root-file'], { private: PRIVATE }],
+    [['run', 'chattr', '+A', 'root-file']],
     [['fsx', 'own']],
   ]
   if (kind === 'ext4') {
@@ -318,7 +321,7 @@ function userSteps(kind) {
       [['mode', 'own-dir/sv']],
       [['subvol2', 'own-dir', 'sv2']],
       [['owner', 'own-dir/sv2']],
-      [['subvol', '.', 'sv-top'], { private: PRIVATE }],
+      [['subvol', '.', 'sv-top']],
       [['subvol', 'own-dir', 'sv']],
       [['snapshot', 'own-dir', 'snap', 'own-dir/sv'], {
         lklfuse: ['ENOTTY', 'a snapshot\'s source is a descriptor of the caller\'s'],
@@ -334,7 +337,7 @@ function userSteps(kind) {
       [['fsx', 'own']],
       [['chproj', 'suid-own', '5']],
       [['mode', 'suid-own']],
-      [['chproj', 'root-file', '42'], { private: PRIVATE }],
+      [['chproj', 'root-file', '42']],
       [['chproj', 'own', '0']],
     )
   }
