@@ -89,7 +89,7 @@ static bool in_own_ns(int dir)
 
 /* ----------------------------------------------------- /proc/TID/status */
 
-/* "Groups:\t1 2 3 \n" into @c: 0 or -ENOMEM. */
+/* The numbers after "Groups:" into @c: 0 or -ENOMEM. */
 static int parse_groups(const char *s, struct lklfuse_caller *c)
 {
 	size_t n = 0, max = 0;
@@ -353,7 +353,7 @@ void lklfuse_caller_leave(struct lklfuse *lf,
 			return;
 		usleep(10000);
 	}
-	fprintf(stderr, "%s: cannot take back root's credentials after a "
-		"request (%s): stopping\n", LKLFUSE_PROG, strerror((int)-r));
+	fprintf(stderr, "%s: cannot take back root's credentials after a request (%s): stopping\n",
+		LKLFUSE_PROG, strerror((int)-r));
 	fuse_session_exit(lf->se);
 }
