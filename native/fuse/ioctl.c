@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The FUSE ioctls passed on to the kernel: those of chattr and lsattr,
- * of xfs_io's lsattr, chattr and chproj, and btrfs subvolume creation.
+ * of xfs_io's lsattr, chattr and chproj, fstrim's, and btrfs subvolume
+ * creation.
  *
  * The host passes only ioctls whose argument is a plain buffer of the
  * size the command encodes (a restricted ioctl), and only such are
@@ -20,9 +21,11 @@
  * CAP_SYS_RESOURCE; XFS drops set-user-ID and set-group-ID bits on a
  * change without CAP_FSETID) it decides for the caller: those ioctls run
  * as the caller, keeping the capabilities of what the host checked.
- * The btrfs ioctls come unchecked, so subvolume creation runs entirely
- * as the caller: write and search permission on the directory, and the
- * new subvolume the caller's, as on the host's own mount.
+ * FITRIM and the btrfs ioctls come unchecked.  The filesystems want
+ * CAP_SYS_ADMIN for FITRIM, and subvolume creation write and search
+ * permission on the directory, and makes the new subvolume its
+ * creator's: those run entirely as the caller, as on the host's own
+ * mount.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,6 +55,7 @@ static const struct carried_ioctl carried[] = {
 	{ LKL_FS_IOC_SETFLAGS, sizeof(int), RUN_AS_CALLER },
 	{ LKL_FS_IOC_FSGETXATTR, sizeof(struct lkl_fsxattr), RUN_AS_ROOT },
 	{ LKL_FS_IOC_FSSETXATTR, sizeof(struct lkl_fsxattr), RUN_AS_CALLER },
+	{ LKL_FITRIM, sizeof(struct lkl_fstrim_range), RUN_ENTIRELY_AS_CALLER },
 	{ BTRFS_IOC_SUBVOL_CREATE, sizeof(struct btrfs_ioctl_vol_args),
 	  RUN_ENTIRELY_AS_CALLER },
 	{ BTRFS_IOC_SUBVOL_CREATE_V2, sizeof(struct btrfs_ioctl_vol_args_v2),
@@ -61,6 +65,7 @@ static const struct carried_ioctl carried[] = {
 union ioctl_arg {
 	int flags;
 	struct lkl_fsxattr fsx;
+	struct lkl_fstrim_range trim;
 	struct btrfs_ioctl_vol_args vol;
 	struct btrfs_ioctl_vol_args_v2 vol2;
 };
@@ -139,7 +144,8 @@ void lklfuse_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	/*
 	 * The host keeps the attributes it has for a second, and an ioctl
 	 * does not make it forget them: a new ctime, a set-user-ID bit XFS
-	 * took away, a directory's new subvolume.  Attributes only: that
+	 * took away, a directory's new subvolume (FITRIM changes none, and
+	 * costs nothing more).  Attributes only: that
 	 * takes no lock the caller may hold.  Whether the host had them
 	 * at all does not matter.
 	 */

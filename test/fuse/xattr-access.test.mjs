@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // What a user may do with xattrs, and with the ioctls of chattr, lsattr,
-// xfs_io and btrfs subvolumes, through lkl lklfuse: what the host kernel's
+// xfs_io, fstrim and btrfs subvolumes, through lkl lklfuse: what the host kernel's
 // own loop mount of the same image lets the same user do.  The server's
 // kernel serves every request as root, so whatever only a filesystem
 // decides (trusted.* in a list, ext4's data journalling flag, the
-// set-group-ID bit an ACL takes away) it must decide for the caller.
+// set-group-ID bit an ACL takes away, who may trim) it must decide for
+// the caller.
 //
 // For ext4, btrfs and XFS: root makes an image and puts files of root's
 // and of a user's in it, with xattrs of every namespace; copies of it
@@ -304,6 +305,8 @@ function userSteps(kind) {
     [['run', 'chattr', '-A', 'own']],
     [['run', 'chattr', '+A', 'root-file']],
     [['fsx', 'own']],
+    // fstrim: CAP_SYS_ADMIN, which the filesystem checks.
+    [['run', 'fstrim', '.']],
   ]
   if (kind === 'ext4') {
     // Data journalling: CAP_SYS_RESOURCE, which ext4 itself checks.
@@ -369,6 +372,7 @@ function rootSteps(kind) {
     [['run', 'chattr', '-a', 'own']],
     // Left for the image to keep.
     [['run', 'chattr', '+a', 'root-file']],
+    [['run', 'fstrim', '.']],
   ]
   // Whether root may depends on its capabilities here: both must agree.
   if (kind === 'ext4')
