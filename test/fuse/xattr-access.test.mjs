@@ -28,7 +28,7 @@
 // test runs as root: it makes the user (removed at the end), loop-mounts,
 // and lets the user open /dev/fuse while it runs (put back at the end).
 import t from 'tap'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -567,6 +567,55 @@ async function main() {
         'the server writes the image back and ends'))
         fsck(t, c, image)
     })
+
+    if (c.fs === 'ext4') {
+      await t.test('ext4: a caller outside the server\'s PID namespace counts as having ' +
+        'no capabilities but those the host kernel checked', async t => {
+        await unknownCaller(t, copy('pidns'), mnt, lkl, c)
+      })
+    }
+  }
+}
+
+/**
+ * The server in a PID namespace of its own, root outside it: FUSE gives
+ * the server PID 0 for such a caller, whose capabilities it then cannot
+ * know.  Whatever the host kernel checked stays allowed; whatever only
+ * the filesystem decides, it decides for a caller without capabilities.
+ */
+async function unknownCaller(t, image, mnt, lkl, c) {
+  const server = spawn('unshare', ['--pid', '--fork', '--kill-child', 'env', '-u', 'NODE_OPTIONS',
+    NODE, lkl, 'lklfuse', '-f', image, mnt], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  server.stdout.on('data', d => (output += d))
+  server.stderr.on('data', d => (output += d))
+  const exited = new Promise(resolve => server.on('close', resolve))
+  t.teardown(async () => {
+    await cleanUp(mnt, image)
+    if (server.exitCode === null && server.signalCode === null) {
+      server.kill('SIGKILL')
+      await exited
+    }
+  })
+  for (let i = 0; i < 600 && !mountLine(mnt) && server.exitCode === null; i++)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  if (!t.ok(mountLine(mnt), 'mounted from a PID namespace of its own', { output }))
+    return
+  const steps = [
+    [['list', 'own']],
+    [['get', 'own', 'trusted.t']],
+    [['set', 'own', 'trusted.n', '1']],
+    [['run', 'fstrim', '.']],
+  ]
+  t.same(answers(t, steps, mnt), [
+    'security.s user.u',
+    'tv',
+    'ok',
+    '1 fstrim: .: FITRIM ioctl failed: Operation not permitted',
+  ], 'root lists no trusted.* names and may not trim, but reads and writes them, as the host lets it')
+  if (await fuseUnmount(t, mnt) === 0) {
+    t.equal(await exited, 0, 'the server ends with status 0', { output })
+    fsck(t, c, image)
   }
 }
 
