@@ -245,10 +245,10 @@ function populate(mnt, user) {
   run('chown', ['-h', mine, p('sym')])
 }
 
-// In a private mount, a step whose answer there the host kernel decides
-// alone, so it is left out: whether FUSE keeps a sticky directory's rule
-// for user.* without default_permissions has varied between the host's
-// versions.
+// In a private mount, a step whose answer there the host kernel alone
+// decides, so it is left out: whether its FUSE applies a sticky
+// directory's rule for user.* without default_permissions (6.18's lets
+// the mounter write, its loop mount does not).
 const PRIVATE = 'private'
 
 /**
