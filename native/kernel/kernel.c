@@ -49,17 +49,28 @@ int lkl_host_boot(const struct lkl_boot_options *opts)
 	return lkl_start_kernel(&host_ops, cmdline);
 }
 
+/*
+ * Other threads' calls end first, with an error (lkl_calls_stop()); then
+ * every descriptor is closed, since one that a caller left open keeps its
+ * filesystem busy, and every mount unmounted, writing it out.
+ */
 int lkl_host_halt(void)
 {
+	long err, closed;
 	int i;
 
+	err = lkl_calls_stop();
+	if (err)
+		return err;
+	closed = k_close_range(0, ~0U, 0);
 	pthread_mutex_lock(&mounts.lock);
 	for (i = mounts.count - 1; i >= 0; i--)
 		/* Busy or not, the halt below ends it: nothing to undo. */
 		k_umount2(mounts.paths[i], 0);
 	mounts.count = 0;
 	pthread_mutex_unlock(&mounts.lock);
-	return lkl_halt();
+	err = lkl_halt();
+	return err ? err : closed;
 }
 
 int lkl_host_disk_add(const char *path, int read_only,
@@ -237,14 +248,18 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		if (!fstype)
 			return err;
 	}
-	err = k_mount(dev, path, fstype, flags, data);
-	if (err)
-		return err;
-
+	/*
+	 * Held across the mount, so that a halt beginning meanwhile finds
+	 * the new mount on the list it unmounts.
+	 */
 	pthread_mutex_lock(&mounts.lock);
-	if (mounts.count < (int)(sizeof(mounts.paths) / sizeof(mounts.paths[0])))
+	err = k_mount(dev, path, fstype, flags, data);
+	if (!err && mounts.count <
+		    (int)(sizeof(mounts.paths) / sizeof(mounts.paths[0])))
 		strcpy(mounts.paths[mounts.count++], path);
 	pthread_mutex_unlock(&mounts.lock);
+	if (err)
+		return err;
 
 	strcpy(mnt, path);
 	if (used_fstype && fstype_len)

@@ -19,7 +19,12 @@ struct lkl_boot_options {
 
 /* Boot once per process; returns 0 or a negative errno. */
 int lkl_host_boot(const struct lkl_boot_options *opts);
-/* Sync, unmount what lkl_host_mount() mounted, and halt. */
+/*
+ * End the calls other threads are inside (with -EINTR, or what the kernel
+ * had done: see lkl_calls_stop() in host_ops.h), close every descriptor,
+ * unmount what lkl_host_mount() mounted, sync and halt.  Calls from other
+ * threads fail with -EINTR from the start of the halt on.
+ */
 int lkl_host_halt(void);
 
 struct lkl_host_disk;
