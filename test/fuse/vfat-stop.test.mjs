@@ -6,11 +6,12 @@
 // waits for the directory's lock, which a lookup in that directory holds
 // until the server answers it.  On SIGTERM, SIGINT or SIGHUP the server
 // lets the forgetting finish before it stops serving (native/fuse/loop.c).
-// Before, libfuse's signal handler marked the session ended at once, so
-// the next request read (that lookup) was dropped, the notification
-// waited for it forever and the server never exited: this test saw a
-// hang in each of its three rounds.  Now each signal ends the server with
-// status 0, the image written back and clean.
+// Before, libfuse's signal handler marked the session ended at once and
+// the pool stopped, dropping the next request it read: the lookups were
+// never answered, the notification waited for them forever and the
+// server never exited, nor could SIGKILL end it until the connection was
+// aborted.  This test saw that in each of its three rounds.  Now each
+// signal ends the server with status 0, the image written back and clean.
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -71,8 +72,6 @@ function stopLookers(children) {
       c.kill('SIGKILL')
   }
 }
-
-const wait = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 // The server's forget thread (native/fuse/forget.c names it); all its
 // threads for a server that names none.
