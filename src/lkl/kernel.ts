@@ -179,11 +179,12 @@ export class Kernel implements MountOwner {
 
 	/**
 	 * Ends the calls in flight, unmounts every mount (writing everything
-	 * out), then halts the kernel.  A call in flight ends as it would if
-	 * its process were killed: one waiting in the kernel (a FIFO's read or
-	 * open) or working through a long read, write or directory listing
-	 * rejects with EINTR, or, for a single read or write that had done some
-	 * bytes, resolves with those.  Every call made from the start of the
+	 * out), then halts the kernel.  A call in flight either finishes or
+	 * rejects with EINTR, as a killed process's system calls end: one
+	 * waiting in the kernel (a FIFO's read or open) or working through a
+	 * long write, read or directory listing is stopped, one yet to reach
+	 * the kernel is refused (a single read or write that had moved some
+	 * bytes resolves with those).  Every call made from the start of the
 	 * halt on fails with ERR_LKL_HALTED.  If the process is about to exit
 	 * with the kernel still running, this happens on its own.
 	 */
