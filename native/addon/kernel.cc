@@ -42,10 +42,12 @@ static Napi::Value Boot(const Napi::CallbackInfo &info)
 	return env.Undefined();
 }
 
+// halt(): the calls in flight end (with EINTR, or what the kernel had
+// done), then everything is unmounted and the kernel stops.
 static Napi::Value Halt(const Napi::CallbackInfo &info, bool async)
 {
-	return RunKernel(info.Env(), async, [] { return (long)lkl_host_halt(); },
-			 Undefined);
+	return RunKernelApart(info.Env(), async,
+			      [] { return (long)lkl_host_halt(); }, Undefined);
 }
 
 static Napi::Value DiskAdd(const Napi::CallbackInfo &info, bool async)

@@ -17,6 +17,7 @@
 // libuv's pool is left to the work on the host's own files.
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <napi.h>
@@ -95,6 +96,27 @@ public:
 		return promise;
 	}
 
+	// On the main thread: @work on a thread of its own, which ends with
+	// it, never queued behind calls blocked in the kernel (which a halt
+	// must end).
+	Napi::Promise SubmitApart(Napi::Env env, Work work, Done done)
+	{
+		auto *call = new Call{ std::move(work), std::move(done),
+				       Napi::Promise::Deferred::New(env) };
+		Napi::Promise promise = call->deferred.Promise();
+
+		if (pending_++ == 0)
+			completions_.Ref(env);
+		if (!Spawn([this, call] {
+			    call->result = call->work();
+			    Finish(call);
+		    })) {
+			call->result = -EAGAIN;
+			Finish(call);
+		}
+		return promise;
+	}
+
 	// On the main thread, once per completed call.
 	void Settled(Napi::Env env)
 	{
@@ -105,20 +127,28 @@ public:
 private:
 	bool Start(size_t i)
 	{
-		sigset_t all, old;
+		workers_[i].started = Spawn([this, i] { Loop(i); });
+		return workers_[i].started;
+	}
 
-		// Kernel code must not be interrupted by Node's signal
-		// handlers: the thread starts with every signal blocked.
+	// A detached thread running @fn.  Kernel code must not be
+	// interrupted by Node's signal handlers: it starts with every signal
+	// blocked.
+	static bool Spawn(std::function<void()> fn)
+	{
+		sigset_t all, old;
+		bool started = false;
+
 		sigfillset(&all);
 		if (pthread_sigmask(SIG_SETMASK, &all, &old))
 			return false;
 		try {
-			std::thread(&KernelCalls::Loop, this, i).detach();
-			workers_[i].started = true;
+			std::thread(std::move(fn)).detach();
+			started = true;
 		} catch (const std::system_error &) {
 		}
 		pthread_sigmask(SIG_SETMASK, &old, nullptr);
-		return workers_[i].started;
+		return started;
 	}
 
 	// A thread's life.  It is detached: a call may still be in the
@@ -190,17 +220,30 @@ void KeepCalls(Napi::Env, KernelCalls *)
 
 } // namespace
 
-Napi::Value RunKernel(Napi::Env env, bool async, Work work, Done done)
+static KernelCalls *Calls(Napi::Env env)
 {
-	if (!async)
-		return Run(env, false, std::move(work), std::move(done));
 	auto *calls = env.GetInstanceData<KernelCalls>();
+
 	if (!calls) {
 		calls = new KernelCalls(env);
 		// Never freed: a detached thread may still use it at the end.
 		env.SetInstanceData<KernelCalls, KeepCalls>(calls);
 	}
-	return calls->Submit(env, std::move(work), std::move(done));
+	return calls;
+}
+
+Napi::Value RunKernel(Napi::Env env, bool async, Work work, Done done)
+{
+	if (!async)
+		return Run(env, false, std::move(work), std::move(done));
+	return Calls(env)->Submit(env, std::move(work), std::move(done));
+}
+
+Napi::Value RunKernelApart(Napi::Env env, bool async, Work work, Done done)
+{
+	if (!async)
+		return Run(env, false, std::move(work), std::move(done));
+	return Calls(env)->SubmitApart(env, std::move(work), std::move(done));
 }
 
 } // namespace lkl

@@ -73,6 +73,9 @@ inline Napi::Value Run(Napi::Env env, bool async, Work work, Done done)
 // consecutive calls on one thread, and so on one kernel task
 // (kernel_calls.cc), rather than on libuv's pool.
 Napi::Value RunKernel(Napi::Env env, bool async, Work work, Done done);
+// RunKernel() on a thread of its own, which may start however many calls
+// are blocked in the kernel: for the halt, which ends them.
+Napi::Value RunKernelApart(Napi::Env env, bool async, Work work, Done done);
 
 inline Napi::Value Undefined(Napi::Env env, long)
 {

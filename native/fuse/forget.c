@@ -16,7 +16,9 @@
  * drop an entry: from a request handler that could wait for a request
  * that waits for us.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,11 @@ static void *forget_thread(void *arg)
 	struct lklfuse_name names[FORGET_BATCH];
 	size_t n, i;
 
+	/*
+	 * A name for ps, gdb and the test that looks for this thread
+	 * (test/fuse/vfat-stop.test.mjs); it goes on without one.
+	 */
+	(void)pthread_setname_np(pthread_self(), "lklfuse-forget");
 	while ((n = lklfuse_inodes_crowded(&lf->inodes, names,
 					    FORGET_BATCH))) {
 		for (i = 0; i < n; i++) {

@@ -22,13 +22,21 @@
  * Exit: the device is non-blocking and the leader waits for it with
  * poll(), together with an eventfd that the monitor makes readable when
  * the session ends, so no thread is cancelled; a thread busy with a
- * request finishes it first.  Signals go to the monitor only (the pool
- * blocks them all, as the kernel library's threads do): it sleeps in
- * ppoll(), which lets them in, so libfuse's handlers (which only set the
- * session's exit flag) wake it.  When a signal ends the session, the
- * pool goes on serving while the monitor runs the caller's drain
- * function (forget.c's thread must finish its notifications first: the
- * host may make one wait for a request still queued).
+ * request finishes it first.
+ *
+ * Signals: SIGHUP, SIGINT and SIGTERM are blocked in every thread while
+ * the loop runs, and the monitor reads them from a signalfd, one more
+ * descriptor in its poll, so a stop signal never interrupts anything.
+ * A signal does not mark the session ended, as libfuse's handlers do:
+ * libfuse drops the next request it reads from an ended session, whose
+ * caller then waits for an answer until the unmount.  Nor does the pool
+ * stop at once: the caller's drain function runs first, on a thread of
+ * its own, while the pool serves and the monitor goes on watching it,
+ * because forget.c's thread must finish its notifications, and the host
+ * makes a FUSE_NOTIFY_INVAL_ENTRY wait for the directory's lock, which a
+ * lookup queued for us holds.  (Before, a signal stopped the pool with
+ * such a notification waiting, and the server hung in its drain.)  Then
+ * the pool stops between requests, reading none it would not serve.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +70,8 @@ struct lklfuse_loop {
 	int dev_fd;			/* /dev/fuse, made non-blocking */
 	int exit_fd;			/* eventfd: readable once we stop */
 	int wake_fd;			/* eventfd: wakes a sleeping monitor */
+	int sig_fd;			/* signalfd: SIGHUP, SIGINT, SIGTERM */
+	pthread_t drainer;		/* runs drain after a stop signal */
 
 	pthread_mutex_t lock;
 	pthread_cond_t follow;		/* followers wait here to lead */
@@ -69,6 +80,8 @@ struct lklfuse_loop {
 	bool busy;			/* the leader is serving a request */
 	bool monitor_asleep;		/* monitor waits for wake_fd only */
 	bool exiting;
+	bool draining;			/* drainer started */
+	bool drained;			/* drainer done */
 	unsigned int idle;		/* followers waiting on follow */
 	unsigned long gen;		/* changes when the leader is deposed */
 	unsigned long seq;		/* requests the leaders began */
@@ -159,15 +172,13 @@ static void lead(struct lklfuse_loop *lp, struct fuse_buf *fbuf)
 			res = wait_request(lp) ?: -EINTR;
 		lock(lp);
 		if (res == -EINTR || res == -EAGAIN) {
-			/* With a drain to run, the monitor stops the loop. */
-			if (fuse_session_exited(lp->se) && !lp->drain)
+			/* Ended before the loop began: libfuse's handler. */
+			if (fuse_session_exited(lp->se))
 				stop_locked(lp, 0);
-			else if (fuse_session_exited(lp->se))
-				poke(lp->wake_fd);
 			continue;
 		}
 		if (res <= 0) {
-			/* 0: the session ended (unmounted, or a signal). */
+			/* 0: the session ended (unmounted). */
 			stop_locked(lp, res);
 			break;
 		}
@@ -215,22 +226,87 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The drainer: the caller's drain, then the monitor stops the loop. */
+static void *drainer(void *arg)
+{
+	struct lklfuse_loop *lp = arg;
+
+	lp->drain(lp->drain_arg);
+	lock(lp);
+	lp->drained = true;
+	unlock(lp);
+	poke(lp->wake_fd);
+	return NULL;
+}
+
+/*
+ * With lp->lock held: a stop signal came.  The loop stops now, or once
+ * the drain has run; 0, or -errno if the drainer could not start.
+ */
+static int signalled_locked(struct lklfuse_loop *lp)
+{
+	sigset_t all, old;
+	int err;
+
+	if (lp->draining || lp->exiting)
+		return 0;	/* stopping already: a second signal waits */
+	if (!lp->drain) {
+		stop_locked(lp, 0);
+		return 0;
+	}
+	/* The drainer takes no signal: they are the monitor's to read. */
+	if (sigfillset(&all))
+		return -errno;
+	err = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (err)
+		return -err;
+	err = pthread_create(&lp->drainer, NULL, drainer, lp);
+	must(pthread_sigmask(SIG_SETMASK, &old, NULL), "pthread_sigmask");
+	if (err)
+		return -err;
+	lp->draining = true;
+	return 0;
+}
+
+/* Read the signals that came; whether there were any.  -errno on error. */
+static int take_signals(struct lklfuse_loop *lp)
+{
+	struct signalfd_siginfo si[4];
+	ssize_t n;
+	int got = 0;
+
+	for (;;) {
+		n = read(lp->sig_fd, si, sizeof(si));
+		if (n > 0) {
+			got = 1;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		return got;
+	}
+}
+
 /*
  * The monitor, until the session ends: hands reading over when the leader
  * is slow.  Ticks every LKLFUSE_HANDOFF_NS while requests come; after a
  * tick with none, sleeps until the next leader's request wakes it (one
- * eventfd write at the start of a burst, none within it).  @sigmask: the
- * signal mask to sleep with.
+ * eventfd write at the start of a burst, none within it), a stop signal
+ * comes or the drain ends.
  */
-static void monitor(struct lklfuse_loop *lp, const sigset_t *sigmask)
+static void monitor(struct lklfuse_loop *lp)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = lp->wake_fd, .events = POLLIN },
 		{ .fd = lp->exit_fd, .events = POLLIN },
+		{ .fd = lp->sig_fd, .events = POLLIN },
 	};
 	unsigned long seen = lp->seq;
 	struct timespec ts, *timeout;
 	uint64_t count;
+	int sig = 0;
 	long ns;
 
 	lock(lp);
@@ -261,7 +337,7 @@ static void monitor(struct lklfuse_loop *lp, const sigset_t *sigmask)
 		unlock(lp);
 		ts.tv_sec = ns / 1000000000L;
 		ts.tv_nsec = ns % 1000000000L;
-		if (ppoll(p, 2, timeout, sigmask) < 0 && errno != EINTR) {
+		if (ppoll(p, 3, timeout, NULL) < 0 && errno != EINTR) {
 			lock(lp);
 			stop_locked(lp, -errno);
 			break;
@@ -270,17 +346,21 @@ static void monitor(struct lklfuse_loop *lp, const sigset_t *sigmask)
 		    read(lp->wake_fd, &count, sizeof(count)) < 0 &&
 		    errno != EAGAIN)
 			must(errno, "eventfd read");
+		if (p[2].revents & POLLIN)
+			sig = take_signals(lp);
 		lock(lp);
 		lp->monitor_asleep = false;
-		/* A signal handler of libfuse's ran, or a leader stopped. */
-		if (fuse_session_exited(lp->se)) {
-			if (lp->drain && !lp->exiting) {
-				unlock(lp);
-				lp->drain(lp->drain_arg);
-				lock(lp);
-			}
-			stop_locked(lp, 0);
+		if (sig > 0)
+			sig = signalled_locked(lp);
+		if (sig < 0) {
+			stop_locked(lp, sig);
+			break;
 		}
+		sig = 0;
+		/* The drain is over; or the session ended before we began. */
+		if (lp->drained || (fuse_session_exited(lp->se) &&
+				    !lp->draining))
+			stop_locked(lp, 0);
 	}
 	unlock(lp);
 }
@@ -318,7 +398,7 @@ int lklfuse_loop(struct fuse_session *se, unsigned int nthreads,
 {
 	struct lklfuse_loop *lp;
 	pthread_t *threads = NULL;
-	sigset_t block, old;
+	sigset_t stops, old;
 	int flags, made = 0, r, i;
 
 	lp = calloc(1, sizeof(*lp));
@@ -328,7 +408,7 @@ int lklfuse_loop(struct fuse_session *se, unsigned int nthreads,
 	lp->drain = drain;
 	lp->drain_arg = drain_arg;
 	lp->dev_fd = fuse_session_fd(se);
-	lp->exit_fd = lp->wake_fd = -1;
+	lp->exit_fd = lp->wake_fd = lp->sig_fd = -1;
 	r = -pthread_mutex_init(&lp->lock, NULL);
 	if (r)
 		goto out_free;
@@ -352,29 +432,40 @@ int lklfuse_loop(struct fuse_session *se, unsigned int nthreads,
 		goto out_fds;
 	}
 	/*
-	 * The signals libfuse handles wait until the monitor sleeps in
-	 * ppoll(), or one arriving just before would not wake it.
+	 * The stop signals stay pending (every other thread blocks them
+	 * too) until the monitor reads them from the signalfd.
 	 */
-	if (sigemptyset(&block) || sigaddset(&block, SIGHUP) ||
-	    sigaddset(&block, SIGINT) || sigaddset(&block, SIGTERM)) {
+	if (sigemptyset(&stops) || sigaddset(&stops, SIGHUP) ||
+	    sigaddset(&stops, SIGINT) || sigaddset(&stops, SIGTERM)) {
 		r = -errno;
 		goto out_fds;
 	}
-	r = -pthread_sigmask(SIG_BLOCK, &block, &old);
+	r = -pthread_sigmask(SIG_BLOCK, &stops, &old);
 	if (r)
 		goto out_fds;
+	lp->sig_fd = signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (lp->sig_fd < 0) {
+		r = -errno;
+		goto out_mask;
+	}
 	made = start_pool(lp, threads, nthreads);
 	if (made > 0)
-		monitor(lp, &old);
+		monitor(lp);
 	for (i = 0; i < made; i++)
 		must(pthread_join(threads[i], NULL), "pthread_join");
-	/* Any signal still pending now finds libfuse's handler. */
-	must(pthread_sigmask(SIG_SETMASK, &old, NULL), "pthread_sigmask");
+	/* The pool has stopped: a drain still running (unmounted) ends. */
+	if (lp->draining)
+		must(pthread_join(lp->drainer, NULL), "pthread_join");
 	r = made < 0 ? made : lp->error;
 	/* As fuse_session_loop() leaves it, for whoever looks next. */
 	if (made > 0)
 		fuse_session_reset(se);
+out_mask:
+	/* A signal still pending now finds libfuse's handler: harmless. */
+	must(pthread_sigmask(SIG_SETMASK, &old, NULL), "pthread_sigmask");
 out_fds:
+	if (lp->sig_fd >= 0)
+		close(lp->sig_fd);
 	if (lp->exit_fd >= 0)
 		close(lp->exit_fd);
 	if (lp->wake_fd >= 0)

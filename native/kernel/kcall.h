@@ -50,6 +50,13 @@ static inline long k_close(long fd)
 	return lkl_sys1(LKL___NR_close, fd);
 }
 
+/* Close every descriptor from @first to @last (flags: 0, or CLOSE_RANGE_*). */
+static inline long k_close_range(unsigned int first, unsigned int last,
+				 unsigned int flags)
+{
+	return lkl_sys3(LKL___NR_close_range, first, last, flags);
+}
+
 /* struct file_handle, as name_to_handle_at fills it. */
 struct k_file_handle {
 	uint32_t bytes;

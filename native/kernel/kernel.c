@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,9 @@
 #include "../disk/file_disk.h"
 
 struct lkl_host_disk {
-	struct file_disk *file;
+	struct file_disk *file;		/* NULL once the halt closed it */
 	char name[32];
+	struct lkl_host_disk *next;	/* in disks */
 };
 
 /* The kernel keeps a pointer to its host operations: they must outlive it. */
@@ -31,6 +33,44 @@ static struct {
 	int count;
 	char paths[64][48];
 } mounts = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * What lkl_host_halt() must close after the kernel stops: a disk's file
+ * holds the image's lock (disk/image_lock.h), which must go with the
+ * kernel, not with the process.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct lkl_host_disk *head;
+} disks = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void disks_unlink(struct lkl_host_disk *disk)
+{
+	struct lkl_host_disk **p;
+
+	pthread_mutex_lock(&disks.lock);
+	for (p = &disks.head; *p; p = &(*p)->next) {
+		if (*p == disk) {
+			*p = disk->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&disks.lock);
+}
+
+/* After the halt: every disk's file closed, its lock let go. */
+static void disks_close(void)
+{
+	struct lkl_host_disk *disk;
+
+	pthread_mutex_lock(&disks.lock);
+	for (disk = disks.head; disk; disk = disk->next) {
+		file_disk_close(disk->file);
+		disk->file = NULL;
+	}
+	disks.head = NULL;
+	pthread_mutex_unlock(&disks.lock);
+}
 
 int lkl_host_boot(const struct lkl_boot_options *opts)
 {
@@ -49,17 +89,30 @@ int lkl_host_boot(const struct lkl_boot_options *opts)
 	return lkl_start_kernel(&host_ops, cmdline);
 }
 
+/*
+ * Other threads' calls end first, with an error (lkl_calls_stop()); then
+ * every descriptor is closed, since one that a caller left open keeps its
+ * filesystem busy, and every mount unmounted, writing it out.
+ */
 int lkl_host_halt(void)
 {
+	long err, closed;
 	int i;
 
+	err = lkl_calls_stop();
+	if (err)
+		return err;
+	closed = k_close_range(0, ~0U, 0);
 	pthread_mutex_lock(&mounts.lock);
 	for (i = mounts.count - 1; i >= 0; i--)
 		/* Busy or not, the halt below ends it: nothing to undo. */
 		k_umount2(mounts.paths[i], 0);
 	mounts.count = 0;
 	pthread_mutex_unlock(&mounts.lock);
-	return lkl_halt();
+	err = lkl_halt();
+	if (!err)
+		disks_close();
+	return err ? err : closed;
 }
 
 int lkl_host_disk_add(const char *path, unsigned int flags,
@@ -91,6 +144,10 @@ int lkl_host_disk_add(const char *path, unsigned int flags,
 		free(disk);
 		return err;
 	}
+	pthread_mutex_lock(&disks.lock);
+	disk->next = disks.head;
+	disks.head = disk;
+	pthread_mutex_unlock(&disks.lock);
 	*out = disk;
 	return 0;
 }
@@ -102,10 +159,17 @@ const char *lkl_host_disk_name(const struct lkl_host_disk *disk)
 
 int lkl_host_disk_remove(struct lkl_host_disk *disk)
 {
-	int err = lkl_disk_remove(disk->name);
+	int err;
 
+	/* Halted: the kernel has no disks left, and the file is closed. */
+	if (!disk->file) {
+		free(disk);
+		return 0;
+	}
+	err = lkl_disk_remove(disk->name);
 	if (err)
 		return err;
+	disks_unlink(disk);
 	file_disk_close(disk->file);
 	free(disk);
 	return 0;
@@ -175,6 +239,42 @@ found_btrfs:
 	return "btrfs";
 }
 
+/*
+ * Whether the ext2/3/4 superblock on @dev asks for a panic on the first
+ * error it finds (s_errors, at 1024 + 60, is 3): a damaged image would then
+ * end the whole process at the first bad block, as it would end the host.
+ */
+static bool ext_panics(const char *dev)
+{
+	unsigned char sb[84];
+	long fd, n;
+
+	fd = k_openat(LKL_AT_FDCWD, dev, LKL_O_RDONLY | LKL_O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	n = k_pread(fd, sb, sizeof(sb), 1024);
+	k_close(fd);
+	return n == sizeof(sb) && sb[56] == 0x53 && sb[57] == 0xef &&
+	       sb[60] == 3 && sb[61] == 0;
+}
+
+/*
+ * @data, with errors=remount-ro first if the filesystem would panic and
+ * the caller did not choose errors= itself; NULL if out of memory.
+ */
+static char *mount_data(const char *dev, const char *fstype, const char *data)
+{
+	char *out;
+
+	if (strncmp(fstype, "ext", 3) || (data && strstr(data, "errors=")) ||
+	    !ext_panics(dev))
+		return strdup(data ? data : "");
+	if (asprintf(&out, "errors=remount-ro%s%s", data && *data ? "," : "",
+		     data ? data : "") < 0)
+		return NULL;
+	return out;
+}
+
 /* The kernel's device node of @disk, or of its partition @partition. */
 static int dev_path(struct lkl_host_disk *disk, int partition, char *dev,
 		    size_t len)
@@ -216,7 +316,7 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		   char *mnt, size_t mnt_len, char *used_fstype,
 		   size_t fstype_len)
 {
-	char dev[48], path[48];
+	char dev[48], path[48], *opts;
 	long err;
 	int n;
 
@@ -237,14 +337,22 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		if (!fstype)
 			return err;
 	}
-	err = k_mount(dev, path, fstype, flags, data);
-	if (err)
-		return err;
-
+	opts = mount_data(dev, fstype, data);
+	if (!opts)
+		return -ENOMEM;
+	/*
+	 * Held across the mount, so that a halt beginning meanwhile finds
+	 * the new mount on the list it unmounts.
+	 */
 	pthread_mutex_lock(&mounts.lock);
-	if (mounts.count < (int)(sizeof(mounts.paths) / sizeof(mounts.paths[0])))
+	err = k_mount(dev, path, fstype, flags, opts);
+	free(opts);
+	if (!err && mounts.count <
+		    (int)(sizeof(mounts.paths) / sizeof(mounts.paths[0])))
 		strcpy(mounts.paths[mounts.count++], path);
 	pthread_mutex_unlock(&mounts.lock);
+	if (err)
+		return err;
 
 	strcpy(mnt, path);
 	if (used_fstype && fstype_len)

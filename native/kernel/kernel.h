@@ -19,7 +19,13 @@ struct lkl_boot_options {
 
 /* Boot once per process; returns 0 or a negative errno. */
 int lkl_host_boot(const struct lkl_boot_options *opts);
-/* Sync, unmount what lkl_host_mount() mounted, and halt. */
+/*
+ * End the calls other threads are inside (with -EINTR, or what the kernel
+ * had done: see lkl_calls_stop() in host_ops.h), close every descriptor,
+ * unmount what lkl_host_mount() mounted, sync and halt, then close every
+ * disk's image (letting go of its lock).  Calls from other threads fail
+ * with -EINTR from the start of the halt on.
+ */
 int lkl_host_halt(void);
 
 struct lkl_host_disk;
@@ -34,6 +40,7 @@ struct lkl_host_disk;
 int lkl_host_disk_add(const char *path, unsigned int flags,
 		      struct lkl_host_disk **out);
 const char *lkl_host_disk_name(const struct lkl_host_disk *disk);
+/* Detach and close a disk; after the halt, only free what is left of it. */
 int lkl_host_disk_remove(struct lkl_host_disk *disk);
 
 /**

@@ -6,15 +6,25 @@
 /** What a closed gate answers a new call with; `syscall` names the call. */
 export type ClosedReason = (syscall: string) => Error;
 
+// Once the kernel begins to halt, every gate of this process refuses new
+// calls at once, whichever mount or file it guards: there is one kernel
+// per process (src/lkl/kernel.ts), and its halt ends the calls in flight.
+let halting: ClosedReason | undefined;
+
+/** The kernel is halting: every gate refuses new calls with `reason` from now on. */
+export function closeEveryGate(reason: ClosedReason): void {
+	halting ??= reason;
+}
+
 /** Admits calls until closed; close() resolves once the last call left. */
 export class Gate {
 	#busy = 0;
 	#reason: ClosedReason | undefined;
 	#drained: (() => void) | undefined;
 
-	/** Whether close() was called. */
+	/** Whether close() (or closeEveryGate()) was called. */
 	get closed(): boolean {
-		return this.#reason !== undefined;
+		return (this.#reason ?? halting) !== undefined;
 	}
 
 	/** Throws the closed reason, or counts one more call in flight. */
@@ -25,8 +35,9 @@ export class Gate {
 
 	/** Throws the closed reason if closed, without counting a call. */
 	check(syscall: string): void {
-		if (this.#reason)
-			throw this.#reason(syscall);
+		const reason = this.#reason ?? halting;
+		if (reason)
+			throw reason(syscall);
 	}
 
 	/** A call admitted by enter() has finished. */

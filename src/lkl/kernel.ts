@@ -5,6 +5,7 @@ import { access, stat } from 'node:fs/promises';
 import { MountFlags } from './constants.js';
 import { Disk, type AddDiskOptions } from './disk.js';
 import { errnoError, fsError, lklError } from './errors.js';
+import { closeEveryGate } from './gate.js';
 import { openWhileLocked } from './image-locks.js';
 import { Mount, type MountOwner } from './mount.js';
 import { native } from './native.js';
@@ -181,10 +182,15 @@ export class Kernel implements MountOwner {
 	}
 
 	/**
-	 * Unmounts every mount (waiting for calls in flight and writing
-	 * everything out), then halts the kernel.  Every later call fails with
-	 * ERR_LKL_HALTED.  If the process is about to exit with the kernel still
-	 * running, this happens on its own.
+	 * Ends the calls in flight, unmounts every mount (writing everything
+	 * out), then halts the kernel.  A call in flight either finishes or
+	 * rejects with EINTR, as a killed process's system calls end: one
+	 * waiting in the kernel (a FIFO's read or open) or working through a
+	 * long write, read or directory listing is stopped, one yet to reach
+	 * the kernel is refused (a single read or write that had moved some
+	 * bytes resolves with those).  Every call made from the start of the
+	 * halt on fails with ERR_LKL_HALTED.  If the process is about to exit
+	 * with the kernel still running, this happens on its own.
 	 */
 	halt(): Promise<void> {
 		return this.#halting ??= this.#halt();
@@ -194,14 +200,18 @@ export class Kernel implements MountOwner {
 		this.#state = 'halting';
 		process.off('beforeExit', this.#onBeforeExit);
 		const reason = (syscall: string): Error => haltedError(syscall);
-		// An unmount that fails leaves its filesystem to the kernel's own
-		// halt, which unmounts whatever is left.
-		await Promise.allSettled([...this.#mounts].map((m) => m.shutdown(reason)));
+		closeEveryGate(reason);
 		try {
+			// The calls in flight end first, on the kernel's side: the
+			// halt closes every descriptor and unmounts every mount itself.
 			await runAsync(sys('halt', [], 'halt'));
 		} finally {
 			this.#state = 'halted';
 			this.#disks.clear();
+			// Each mount and open file waits for its calls in flight to
+			// come back and forgets its descriptor; their own close and
+			// unmount calls now fail, harmlessly (the kernel did both).
+			await Promise.allSettled([...this.#mounts].map((m) => m.shutdown(reason)));
 		}
 	}
 }

@@ -16,7 +16,7 @@ run('truncate', ['-s', '64M', img]);
 run('mkfs.ext4', ['-q', '-F', img]);
 
 const kernel = Kernel.boot({ memoryMiB: 32 });
-t.teardown(() => kernel.halt());
+t.teardown(() => kernel.halted || kernel.halt());
 
 const settled = (p) => Promise.race([p.then(() => true, () => true), new Promise((r) => setTimeout(() => r(false), 300))]);
 
@@ -63,4 +63,11 @@ t.test('a signal ends the wait', async (t) => {
 	const disk = await kernel.addDisk(img);
 	t.equal(kernel.disks.length, 1, 'nothing left behind: the image opens again');
 	await kernel.removeDisk(disk);
+});
+
+t.test('halt lets go of every disk', async (t) => {
+	await kernel.addDisk(img);
+	t.equal((await lockHolder(img))?.pid, process.pid, 'held');
+	await kernel.halt();
+	t.equal(await lockHolder(img), undefined, 'after the halt, nothing holds the image');
 });

@@ -27,12 +27,14 @@ t.test('one kernel per process', async (t) => {
 	const handle = await mount.open('hello.txt', 'r+');
 	await handle.write('HELLO', 0);
 	await mount.writeFile('written.txt', 'before halt\n');
-	const reading = mount.readFile('big.bin');
+	// Settled either way before the halt can reject it unhandled.
+	const reading = mount.readFile('big.bin').then((data) => data.length, (e) => e.code);
 
 	await kernel.halt();
 	t.equal(kernel.halted, true);
 	t.same(kernel.mounts, [], 'halt unmounted everything');
-	t.equal((await reading).length, 3 << 20, 'a call in flight finished first');
+	const read = await reading;
+	t.ok(read === 3 << 20 || read === 'EINTR', `a call in flight finished, or ended with EINTR (${read})`);
 	t.equal(handle.fd, -1, 'open files were closed');
 
 	await t.rejects(mount.stat('hello.txt'), { code: 'ERR_LKL_HALTED', message: /halted/ });

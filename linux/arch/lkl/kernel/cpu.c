@@ -26,6 +26,7 @@
 static struct {
 	struct lkl_mutex *lock;
 	bool busy;
+	bool gone;		/* the kernel has halted: never free again */
 	int sleepers;
 	struct lkl_sem *wait_sem;
 	struct lkl_sem *idle_sem;
@@ -47,17 +48,39 @@ int __init lkl_cpu_init(void)
 	return 0;
 }
 
-void lkl_cpu_get(void)
+/* Take the CPU, waiting for it; false once the kernel has halted. */
+bool lkl_cpu_get(void)
 {
 	lkl_ops->mutex_lock(cpu.lock);
-	while (cpu.busy) {
+	while (cpu.busy && !cpu.gone) {
 		cpu.sleepers++;
 		lkl_ops->mutex_unlock(cpu.lock);
 		lkl_ops->sem_down(cpu.wait_sem);
 		lkl_ops->mutex_lock(cpu.lock);
 		cpu.sleepers--;
 	}
+	if (cpu.gone) {
+		lkl_ops->mutex_unlock(cpu.lock);
+		return false;
+	}
 	cpu.busy = true;
+	lkl_ops->mutex_unlock(cpu.lock);
+	return true;
+}
+
+/*
+ * The kernel has halted on the calling host thread, which keeps the CPU
+ * for good: whoever waits for it, or comes for it later, goes away empty
+ * handed instead of waiting forever.
+ */
+void lkl_cpu_halt(void)
+{
+	int i;
+
+	lkl_ops->mutex_lock(cpu.lock);
+	cpu.gone = true;
+	for (i = 0; i < cpu.sleepers; i++)
+		lkl_ops->sem_up(cpu.wait_sem);
 	lkl_ops->mutex_unlock(cpu.lock);
 }
 

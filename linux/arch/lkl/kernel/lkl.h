@@ -13,5 +13,6 @@ void lkl_syscalls_halt(void);
 void __noreturn lkl_host_task_factory(void);
 long lkl_enter(void);
 void lkl_leave(void);
+void lkl_stop_calls_entered(void);
 
 #endif

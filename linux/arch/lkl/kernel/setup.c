@@ -144,6 +144,8 @@ long lkl_halt(void)
 	if (err)
 		return err;
 
+	/* Other host threads' calls end first (lkl_calls_stop() may have). */
+	lkl_stop_calls_entered();
 	ksys_sync();
 	lkl_ops->jmp_buf_set(&halt_jb, power_off);
 

@@ -13,10 +13,25 @@
  * host thread takes it rather than a new one.  A server whose thread pool
  * grows and shrinks (libfuse's) so holds as many host tasks as it ever
  * had threads at once, not as many as it ever started.
+ *
+ * A halt may come while other host threads are inside calls: a read of a
+ * FIFO that nobody will write, a long write, the listing of a big
+ * directory.  Every call is counted from lkl_enter() to lkl_leave().
+ * lkl_calls_stop() shuts the door to every host thread but its caller's
+ * (their calls fail at once with -EINTR), sends SIGKILL to each host task
+ * inside a call and waits until none is left.  The signal is never
+ * delivered, as there is no user space to return to: it only ends the
+ * waits that a killed process's would end (interruptible and killable
+ * ones) and makes the long loops of reads, writes and directory listings
+ * stop early, as for a killed process; the call returns what the kernel
+ * gives then (-EINTR where it would restart the call, or the bytes done
+ * so far).  Uninterruptible waits, the disk's, end as they always do.
  */
 #include <linux/syscalls.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/wait.h>
 #include <linux/list.h>
 #include <linux/mman.h>
 #include <linux/err.h>
@@ -46,6 +61,11 @@ static void *const syscall_table[__NR_syscalls] = {
 static struct lkl_tls_key *task_key;
 static bool halted;
 
+/* Under the CPU: host tasks inside a call, and who stops calls. */
+static int in_calls;
+static struct task_struct *stopper;
+static DECLARE_WAIT_QUEUE_HEAD(calls_ended);
+
 struct host_task_request {
 	struct list_head list;
 	struct lkl_sem *done;
@@ -61,11 +81,9 @@ static void host_task_release(void *data)
 {
 	struct task_struct *task = data;
 
-	if (READ_ONCE(halted))
+	if (READ_ONCE(halted) || !lkl_cpu_get())
 		return;
-	lkl_cpu_get();
-	if (!halted)
-		list_add(&task->thread.spare, &spares);
+	list_add(&task->thread.spare, &spares);
 	lkl_cpu_put();
 }
 
@@ -75,10 +93,12 @@ int __init lkl_syscalls_init(void)
 	return task_key ? 0 : -ENOMEM;
 }
 
+/* The halt is over; the calling host thread keeps the CPU for good. */
 void lkl_syscalls_halt(void)
 {
-	halted = true;
+	WRITE_ONCE(halted, true);
 	lkl_ops->tls_set(task_key, NULL);
+	lkl_cpu_halt();
 }
 
 /* pid 1's work once booted: create host tasks when asked, forever. */
@@ -138,13 +158,12 @@ static long host_task_create(void)
 	struct host_task_request req = { .task = NULL };
 	struct task_struct *spare;
 
-	lkl_cpu_get();
-	if (!halted) {
-		spare = host_task_reuse();
-		if (spare) {
-			lkl_cpu_switch_to_host_task(spare);
-			return 0;
-		}
+	if (!lkl_cpu_get())
+		return -EINTR;
+	spare = host_task_reuse();
+	if (spare) {
+		lkl_cpu_switch_to_host_task(spare);
+		return 0;
 	}
 	lkl_cpu_put();
 
@@ -152,11 +171,14 @@ static long host_task_create(void)
 	if (!req.done)
 		return -ENOMEM;
 
-	lkl_cpu_get();
-	if (halted || !factory) {
+	if (!lkl_cpu_get()) {
+		lkl_ops->sem_free(req.done);
+		return -EINTR;
+	}
+	if (stopper || !factory) {
 		lkl_cpu_put();
 		lkl_ops->sem_free(req.done);
-		return -ENODEV;
+		return stopper ? -EINTR : -ENODEV;
 	}
 	list_add_tail(&req.list, &requests);
 	wake_up_process(factory);
@@ -171,7 +193,7 @@ static long host_task_create(void)
 		/* Still ours to run once; let it sleep forever after. */
 		lkl_ops->sem_down(req.task->thread.sched_sem);
 		schedule_tail(lkl_switch_last);
-		lkl_leave();
+		lkl_cpu_put();
 		return -ENOMEM;
 	}
 
@@ -181,29 +203,96 @@ static long host_task_create(void)
 	return 0;
 }
 
+/*
+ * Run the calling host thread as its host task, with the CPU owned, for
+ * one call; lkl_leave() ends it.  -EINTR once a halt has begun (but for
+ * the halting thread): a caller must not retry then.
+ */
 long lkl_enter(void)
 {
 	struct task_struct *task;
+	long err;
 
 	if (READ_ONCE(halted))
-		return -ENODEV;
+		return -EINTR;
 
 	task = lkl_ops->tls_get(task_key);
-	if (!task)
-		return host_task_create();
-
-	lkl_cpu_get();
-	if (halted) {
-		lkl_cpu_put();
-		return -ENODEV;
+	if (READ_ONCE(stopper) && task != READ_ONCE(stopper))
+		return -EINTR;
+	if (!task) {
+		err = host_task_create();
+		if (err)
+			return err;
+	} else {
+		if (!lkl_cpu_get())
+			return -EINTR;
+		lkl_cpu_switch_to_host_task(task);
 	}
-	lkl_cpu_switch_to_host_task(task);
+
+	/* Looked at again with the CPU: a halt may have begun meanwhile. */
+	if (stopper && current != stopper) {
+		lkl_cpu_put();
+		return -EINTR;
+	}
+	current->thread.in_call = true;
+	in_calls++;
 	return 0;
 }
 
 void lkl_leave(void)
 {
+	current->thread.in_call = false;
+	in_calls--;
+	if (stopper)
+		wake_up(&calls_ended);
 	lkl_cpu_put();
+}
+
+/*
+ * With the current host task inside a call (lkl_enter()): end every
+ * other host thread's call and refuse new ones, for good.
+ */
+void lkl_stop_calls_entered(void)
+{
+	struct task_struct *g, *p;
+
+	stopper = current;
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		if (p != current && p->thread.in_call)
+			send_sig(SIGKILL, p, 1);
+	}
+	rcu_read_unlock();
+	/* Ours is the call left. */
+	wait_event(calls_ended, in_calls == 1);
+}
+
+long lkl_calls_stop(void)
+{
+	long err = lkl_enter();
+
+	if (err)
+		return err;
+	lkl_stop_calls_entered();
+	lkl_leave();
+	return 0;
+}
+
+/*
+ * What a signal's delivery would make of these on the way back to user
+ * space: the interrupted call fails with EINTR.
+ */
+static long restart_to_eintr(long ret)
+{
+	switch (ret) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+	case -ERESTART_RESTARTBLOCK:
+		return -EINTR;
+	default:
+		return ret;
+	}
 }
 
 long lkl_syscall(long no, long *params)
@@ -230,7 +319,7 @@ long lkl_syscall(long no, long *params)
 	if (task_work_pending(current))
 		task_work_run();
 	lkl_leave();
-	return ret;
+	return restart_to_eintr(ret);
 }
 
 /* Calls the generic table names that every architecture defines itself. */

@@ -5,10 +5,13 @@
 /*
  * The one CPU is owned by one host thread at a time; see kernel/cpu.c.
  */
+#include <linux/types.h>
+
 struct task_struct;
 
 int lkl_cpu_init(void);
-void lkl_cpu_get(void);
+bool __must_check lkl_cpu_get(void);
+void lkl_cpu_halt(void);
 void lkl_cpu_put(void);
 void lkl_cpu_idle(void);
 void lkl_cpu_wake_idle(void);

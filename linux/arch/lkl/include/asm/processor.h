@@ -18,6 +18,8 @@
  * @detach: the task is being switched out by a host thread that is not
  *	its own; __switch_to() jumps back to @jb instead of waiting
  * @exiting: the kernel is halting: the host thread must end when woken
+ * @in_call: a host task between lkl_enter() and lkl_leave(): its host
+ *	thread is inside a call, which a halt must end first
  * @spare: on the list of host tasks whose host threads have ended, to be
  *	given to the next new host thread
  */
@@ -29,6 +31,7 @@ struct thread_struct {
 	bool host_task;
 	bool detach;
 	bool exiting;
+	bool in_call;
 	struct lkl_jmp_buf jb;
 	struct list_head spare;
 };

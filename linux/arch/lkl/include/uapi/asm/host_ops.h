@@ -138,9 +138,19 @@ struct lkl_disk {
 	void (*submit)(void *priv, struct lkl_blk_req *req);
 };
 
-/* The kernel's entry points, the only global symbols of lkl.o. */
+/*
+ * The kernel's entry points, the only global symbols of lkl.o.
+ *
+ * lkl_calls_stop() begins a halt: the calls other host threads are inside
+ * end (as a killed process's would: -EINTR from a wait or a long loop, or
+ * the bytes done so far), their later calls fail at once with -EINTR, and
+ * it returns once none is left.  Only the thread that called it may make
+ * calls then, until lkl_halt() (which does the same first, if needed),
+ * after which every call fails with -EINTR.  Not a reason to retry.
+ */
 int lkl_start_kernel(const struct lkl_host_ops *ops, const char *cmdline);
 long lkl_syscall(long no, long *params);
+long lkl_calls_stop(void);
 long lkl_halt(void);
 int lkl_disk_add(const struct lkl_disk *disk, char *name, int name_len);
 int lkl_disk_remove(const char *name);
