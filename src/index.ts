@@ -2,6 +2,7 @@
 // node:fs-shaped file access inside them.
 export { Kernel, type BootOptions, type MountOptions } from './lkl/kernel.js';
 export { Disk, type AddDiskOptions } from './lkl/disk.js';
+export { lockHolder, type LockHolder } from './lkl/image-locks.js';
 export {
 	Mount, type PathLike, type ReaddirOptions, type ReadFileOptions, type WriteFileOptions,
 	type MkdirOptions, type EncodingOptions, type StatFsOptions, type RmOptions,

@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "../kernel/fs.h"
+#include "../kernel/kcall.h"
 }
 
 #include "run.h"
@@ -262,6 +263,40 @@ static Napi::Value Statfs(const Napi::CallbackInfo &info, bool async)
 			 [st](Napi::Env env, long) { return StatfsToJs(env, *st); });
 }
 
+// trim(root, minLength) -> bytes: FITRIM over the whole filesystem, which
+// discards its free blocks; the disk turns them into holes in the image.
+// A syncfs first: blocks freed in a journal transaction not yet committed
+// are not free to FITRIM.
+static Napi::Value Trim(const Napi::CallbackInfo &info, bool async)
+{
+	int root = ArgInt(info, 0);
+	unsigned long long min_len = ArgInt64(info, 1);
+	auto range = std::make_shared<struct lkl_fstrim_range>();
+
+	return RunKernel(info.Env(), async,
+			 [=] {
+				 // ioctl() refuses the root's O_PATH descriptor.
+				 long fd = k_openat(root, ".", LKL_O_RDONLY |
+						    LKL_O_DIRECTORY |
+						    LKL_O_CLOEXEC, 0);
+				 long r;
+
+				 if (fd < 0)
+					 return fd;
+				 range->start = 0;
+				 range->len = ~0ULL;
+				 range->minlen = min_len;
+				 r = lkl_sys1(LKL___NR_syncfs, fd);
+				 if (!r)
+					 r = k_ioctl(fd, LKL_FITRIM, range.get());
+				 k_close(fd);
+				 return r;
+			 },
+			 [range](Napi::Env env, long) -> Napi::Value {
+				 return Napi::Number::New(env, (double)range->len);
+			 });
+}
+
 // getxattr(root, path, name, follow) -> Buffer
 static Napi::Value Getxattr(const Napi::CallbackInfo &info, bool async)
 {
@@ -370,6 +405,7 @@ void InitFs(Napi::Env env, Napi::Object exports)
 	Export(env, exports, "truncate", Truncate);
 	Export(env, exports, "access", Access);
 	Export(env, exports, "statfs", Statfs);
+	Export(env, exports, "trim", Trim);
 	Export(env, exports, "getxattr", Getxattr);
 	Export(env, exports, "listxattr", Listxattr);
 	Export(env, exports, "setxattr", Setxattr);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 extern "C" {
+#include "../disk/file_disk.h"
 #include "../kernel/kernel.h"
 #include "../kernel/fs.h"
 }
@@ -57,8 +58,8 @@ static Napi::Value DiskAdd(const Napi::CallbackInfo &info, bool async)
 
 	return RunKernel(info.Env(), async,
 			 [path, ro, disk] {
-				 return (long)lkl_host_disk_add(path.c_str(), ro,
-								disk.get());
+				 return (long)lkl_host_disk_add(path.c_str(),
+					 ro ? FILE_DISK_READ_ONLY : 0, disk.get());
 			 },
 			 [disk](Napi::Env env, long) -> Napi::Value {
 				 std::lock_guard<std::mutex> g(disks_lock);

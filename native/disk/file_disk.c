@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "file_disk.h"
+#include "image_lock.h"
 
 #define DISK_WORKERS		4
 #define DISK_SECTOR_SIZE	512ULL
@@ -672,11 +673,13 @@ static void disk_destroy_locks(struct file_disk *d)
 	must(pthread_mutex_destroy(&d->lock));
 }
 
-int file_disk_open(const char *path, int read_only, struct file_disk **out)
+int file_disk_open(const char *path, unsigned int flags,
+		   struct file_disk **out)
 {
+	bool read_only = flags & FILE_DISK_READ_ONLY;
 	unsigned long long size = 0;
 	struct file_disk *d;
-	int fd, flags, err;
+	int fd, fl, err;
 
 	*out = NULL;
 	/* O_NONBLOCK so that opening a FIFO cannot hang before it is refused */
@@ -687,8 +690,12 @@ int file_disk_open(const char *path, int read_only, struct file_disk **out)
 	err = disk_size(fd, &size);
 	if (err)
 		goto close_fd;
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)) {
+	/* Before the kernel reads a byte: what it reads must not be changing. */
+	err = image_lock(fd, !read_only, flags & FILE_DISK_WAIT_LOCK);
+	if (err)
+		goto close_fd;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
 		err = -errno;
 		goto close_fd;
 	}

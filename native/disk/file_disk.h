@@ -22,13 +22,22 @@
 
 struct file_disk;
 
+/* How file_disk_open() opens its file. */
+#define FILE_DISK_READ_ONLY	0x1	/* never write the file */
+#define FILE_DISK_WAIT_LOCK	0x2	/* wait for another opener to close */
+
 /*
- * Open @path (a regular file or a block device) as a disk.  Returns 0 and
- * sets *@out, or a negative errno: as from open(2) or fstat(2), -EISDIR
- * for a directory, -EINVAL for other kinds of file, -ENOMEM, or a thread
- * creation error.  The capacity is the size rounded down to 512 bytes.
+ * Open @path (a regular file or a block device) as a disk, locked against
+ * other openers (image_lock.h) until file_disk_close(): shared when
+ * FILE_DISK_READ_ONLY, else exclusive.  Returns 0 and sets *@out, or a
+ * negative errno: as from open(2) or fstat(2), -EISDIR for a directory,
+ * -EINVAL for other kinds of file, -EBUSY when another opener's lock
+ * conflicts (unless FILE_DISK_WAIT_LOCK), -EINTR when a signal ended that
+ * wait, -ENOMEM, or a thread creation error.  The capacity is the size
+ * rounded down to 512 bytes.
  */
-int file_disk_open(const char *path, int read_only, struct file_disk **out);
+int file_disk_open(const char *path, unsigned int flags,
+		   struct file_disk **out);
 
 /* Describe @d for lkl_disk_add(); @d must stay open while it is used. */
 void file_disk_fill(struct file_disk *d, struct lkl_disk *out);

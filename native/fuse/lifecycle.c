@@ -16,6 +16,8 @@
 
 #include "lklfuse.h"
 #include "console.h"
+#include "../disk/file_disk.h"
+#include "../disk/image_lock.h"
 #include "../kernel/kcall.h"
 
 #define NOFILE_LIMIT		(1024 * 1024)
@@ -41,33 +43,19 @@ static const char *mount_error(int err, const struct lklfuse_opts *o)
 	}
 }
 
-/*
- * Lock the whole image for as long as we live: shared for a read-only
- * mount, exclusive for a read-write one, which another mount of ours
- * (reading or writing) would corrupt or misread.  The lock belongs to the
- * open file description, so only our exit drops it, after the last write
- * to the image; "lkl unmount" waits for exactly that.
- */
-static int lock_image(struct lklfuse *lf, int fd)
+/* The image is locked by another opener: who, where it can be seen. */
+static void in_use_error(struct lklfuse *lf)
 {
-	struct flock fl = {
-		.l_type = lf->opts.ro ? F_RDLCK : F_WRLCK,
-		.l_whence = SEEK_SET,
-	};
+	const struct lklfuse_opts *o = &lf->opts;
+	struct image_lock_holder h;
 
-	if (!fcntl(fd, F_OFD_SETLK, &fl))
-		return 0;
-	if (errno == EAGAIN || errno == EACCES) {
-		lklfuse_setup_error(lf, "%s: in use by another lklfuse mount%s",
-			    lf->opts.image,
-			    lf->opts.ro ? " that can write it" : "");
-		return -1;
-	}
-	/*
-	 * A filesystem without such locks (some network ones): mount all
-	 * the same; "lkl unmount" then waits for our process instead.
-	 */
-	return 0;
+	if (image_lock_holder(o->image, &h))
+		lklfuse_setup_error(lf, "%s: in use by another program%s (-o wait_lock waits for it)",
+			    o->image, o->ro ? " that can write it" : "");
+	else
+		lklfuse_setup_error(lf, "%s: in use by process %d (%s), which %s it (-o wait_lock waits for it)",
+			    o->image, (int)h.pid, h.comm[0] ? h.comm : "?",
+			    h.writing ? "can write" : "reads");
 }
 
 int lklfuse_check_paths(struct lklfuse *lf)
@@ -92,11 +80,7 @@ int lklfuse_check_paths(struct lklfuse *lf)
 		close(fd);
 		return -1;
 	}
-	if (lock_image(lf, fd)) {
-		close(fd);
-		return -1;
-	}
-	lf->image_lock = fd;
+	close(fd);
 	if (stat(o->mountpoint, &st)) {
 		lklfuse_setup_error(lf, "%s: %s", o->mountpoint, strerror(errno));
 		return -1;
@@ -154,17 +138,18 @@ static bool lasting_handles(const struct lklfuse *lf)
 static char *mount_data(struct lklfuse *lf, const char *fstype)
 {
 	const char *kopts = lf->opts.kopts ? lf->opts.kopts : "";
+	bool fat = is_fat(fstype);
 	char owner[48] = "";
 	char *data;
 
-	if (!is_fat(fstype))
-		return strdup(kopts);
-	if (getuid() != 0)
+	if (fat && getuid() != 0)
 		snprintf(owner, sizeof(owner), "uid=%u,gid=%u,",
 			 (unsigned int)getuid(), (unsigned int)getgid());
-	lf->fat_nostale = lf->opts.ro && !strstr(kopts, "nfs=");
-	if (asprintf(&data, "%s%s%s", owner,
-		     lf->fat_nostale ? "nfs=nostale_ro," : "", kopts) < 0)
+	lf->fat_nostale = fat && lf->opts.ro && !strstr(kopts, "nfs=");
+	/* -o discard: freed blocks become holes in the image as they go. */
+	if (asprintf(&data, "%s%s%s%s", owner,
+		     lf->fat_nostale ? "nfs=nostale_ro," : "",
+		     lf->opts.discard ? "discard," : "", kopts) < 0)
 		return NULL;
 	/* No trailing comma when opts= is empty. */
 	if (*data && data[strlen(data) - 1] == ',')
@@ -217,7 +202,18 @@ int lklfuse_kernel_start(struct lklfuse *lf)
 		return -1;
 	}
 
-	r = lkl_host_disk_add(o->image, o->ro, &lf->disk);
+	/*
+	 * The disk's lock (shared read-only, else exclusive) lasts until the
+	 * disk is removed or the process ends, after the last write to the
+	 * image, so "lkl unmount" waits for it to go.
+	 */
+	r = lkl_host_disk_add(o->image, (o->ro ? FILE_DISK_READ_ONLY : 0) |
+			      (o->wait_lock ? FILE_DISK_WAIT_LOCK : 0),
+			      &lf->disk);
+	if (r == -EBUSY) {
+		in_use_error(lf);
+		return -1;
+	}
 	if (r) {
 		lklfuse_setup_error(lf, "%s: cannot open the image: %s", o->image,
 			    strerror(-r));

@@ -175,7 +175,6 @@ int main(int argc, char *argv[])
 	int status = 1, r;
 
 	memset(lf, 0, sizeof(*lf));
-	lf->image_lock = -1;
 	lf->ready_fd = lklfuse_ready_fd_from_env();
 	lf->timeout = ENTRY_TIMEOUT;
 	lf->files.next = lf->files.prev = &lf->files;

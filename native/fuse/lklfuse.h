@@ -96,6 +96,8 @@ struct lklfuse_opts {
 	char *uid, *gid, *umask;	/* as given, checked by options.c */
 	int part;
 	int ro;
+	int wait_lock;			/* wait for another opener to close */
+	int discard;			/* mount with "discard" */
 	unsigned long mb;
 	int foreground;
 	int single;
@@ -117,14 +119,6 @@ struct lklfuse {
 	/* io.c: the host's INIT, which offered kill-priv v2 */
 	uint64_t init_unique;
 	bool init_seen;
-	/*
-	 * The image, open with a lock on it (an open file description
-	 * lock) until the process ends: after its last write, so "lkl
-	 * unmount" waits for the lock to go, and a second read-write
-	 * mount of the same image is refused.
-	 */
-	int image_lock;
-
 	struct lklfuse_inodes inodes;
 
 	pthread_mutex_t files_lock;
@@ -176,7 +170,7 @@ int lklfuse_add_fuse_opts(struct fuse_args *args,
 void lklfuse_free_opts(struct lklfuse_opts *o);
 
 /* lifecycle.c (each returns 0, or -1 with the error reported) */
-/* Open and lock the image and check the mount point, before the boot. */
+/* Check the image and the mount point, before the boot. */
 int lklfuse_check_paths(struct lklfuse *lf);
 /* Boot, add the disk, mount it and open its root for the inode table. */
 int lklfuse_kernel_start(struct lklfuse *lf);

@@ -11,6 +11,12 @@
  *   part=N      partition N of the image (default: the whole image)
  *   ro          read-only, in the kernel and for FUSE; the image is never
  *               written
+ *   wait_lock   if another program has the image open (a writer, or any
+ *               program for a read-write mount), wait for it to close
+ *               the image rather than fail
+ *   discard     the kernel mount's "discard": blocks the filesystem frees
+ *               become holes in the image file as they are freed (fstrim
+ *               on the mount does it for all the free space at once)
  *   mb=N        kernel memory in MiB (default 128)
  *   opts=OPTS   the kernel mount's options (escape "," as "\,")
  *   log=FILE    append the kernel console to FILE
@@ -56,6 +62,8 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("uid=%s", uid, 0),
 	OPT("gid=%s", gid, 0),
 	OPT("umask=%s", umask, 0),
+	OPT("wait_lock", wait_lock, 1),
+	OPT("discard", discard, 1),
 	OPT("-f", foreground, 1),
 	OPT("-s", single, 1),
 	FUSE_OPT_KEY("ro", KEY_RO),
@@ -130,6 +138,8 @@ void lklfuse_usage(FILE *f)
 		"  -o type=FS     filesystem type (default: recognised)\n"
 		"  -o part=N      partition N of the image\n"
 		"  -o ro          read-only\n"
+		"  -o wait_lock   wait while another program uses the image\n"
+		"  -o discard     freed blocks become holes in the image\n"
 		"  -o mb=N        kernel memory in MiB (default %d)\n"
 		"  -o opts=OPTS   kernel mount options (\\, for a comma)\n"
 		"  -o log=FILE    append the kernel console to FILE\n"

@@ -73,7 +73,7 @@ int lkl_host_halt(void)
 	return err ? err : closed;
 }
 
-int lkl_host_disk_add(const char *path, int read_only,
+int lkl_host_disk_add(const char *path, unsigned int flags,
 		      struct lkl_host_disk **out)
 {
 	struct lkl_host_disk *disk;
@@ -83,7 +83,7 @@ int lkl_host_disk_add(const char *path, int read_only,
 	disk = calloc(1, sizeof(*disk));
 	if (!disk)
 		return -ENOMEM;
-	err = file_disk_open(path, read_only, &disk->file);
+	err = file_disk_open(path, flags, &disk->file);
 	if (err) {
 		free(disk);
 		return err;

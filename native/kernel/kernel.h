@@ -30,11 +30,13 @@ int lkl_host_halt(void);
 struct lkl_host_disk;
 
 /*
- * Serve an image file (or block device) as a disk.  A read-only disk never
+ * Serve an image file (or block device) as a disk, opened with
+ * file_disk_open()'s @flags (FILE_DISK_*, disk/file_disk.h): locked
+ * against other openers, -EBUSY if one holds it.  A read-only disk never
  * writes its file: blocks the kernel must still write (a journal replay)
  * stay in memory.
  */
-int lkl_host_disk_add(const char *path, int read_only,
+int lkl_host_disk_add(const char *path, unsigned int flags,
 		      struct lkl_host_disk **out);
 const char *lkl_host_disk_name(const struct lkl_host_disk *disk);
 int lkl_host_disk_remove(struct lkl_host_disk *disk);

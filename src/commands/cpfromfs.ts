@@ -26,6 +26,8 @@ export interface CpfromfsOptions {
 	partition?: number;
 	printk?: boolean;
 	memoryMiB?: number;
+	/** Wait while another program has the image open, rather than fail. */
+	waitLock?: boolean;
 	quiet?: boolean;
 	verbose?: boolean;
 	log?: (line: string) => void;

@@ -14,6 +14,7 @@ import { CliError, describe } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
 import { pathArgument } from '../cli/path-argument.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
+import type { Mount } from '../index.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 import { hostSide, imageSide, plan } from './cp.js';
 
@@ -28,12 +29,16 @@ export interface CptofsOptions {
 	partition?: number;
 	printk?: boolean;
 	memoryMiB?: number;
+	/** Wait while another program has the image open, rather than fail. */
+	waitLock?: boolean;
 	uid?: number;
 	gid?: number;
 	selinux?: string;
 	quiet?: boolean;
 	verbose?: boolean;
 	log?: (line: string) => void;
+	/** After the copy, discard the free blocks: they become holes in the image. */
+	trim?: boolean;
 	/** Stops the copy at the next entry or chunk, with the signal's reason; the image is still unmounted cleanly. */
 	signal?: AbortSignal;
 }
@@ -78,6 +83,8 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 			}
 			await sink.close();	// what it still holds back
 		}
+		if (opts.trim)
+			await trim(session.mount, opts.image);
 	} catch (err) {
 		failed = true;
 		// Stopped: the reason, not the entry it happened to stop at.
@@ -91,6 +98,16 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 		});
 	}
 	return { entries: progress.entries, bytes: progress.bytes };
+}
+
+// Free blocks out of the image file: those of files the copy replaced,
+// and any the image held before.
+async function trim(mount: Mount, image: string): Promise<void> {
+	try {
+		await mount.trim();
+	} catch (err) {
+		throw new CliError(`${image}: copied, but cannot trim: ${describe(err)}`, 1, { cause: err });
+	}
 }
 
 export function parseId(name: string): (value: string) => number {
@@ -116,6 +133,7 @@ export function register(program: Command): void {
 		.addOption(new Option('-g, --group <gid>', 'group of everything written').argParser(parseId('--group')))
 		.option('-s, --selinux <context>', 'SELinux label for everything written')
 		.option('--tar <archive>', 'unpack this tar archive (or - for standard input) at the destination')
+		.option('--trim', 'after the copy, punch the filesystem\'s free blocks out of the image file (as fstrim)')
 		.option('-q, --quiet', 'no progress line')
 		.option('-v, --verbose', 'list entries as they are copied')
 		.addHelpText('after', '\nExamples:\n' +
@@ -137,6 +155,7 @@ export function register(program: Command): void {
 				uid: o.owner as number | undefined,
 				gid: o.group as number | undefined,
 				selinux: o.selinux as string | undefined,
+				trim: Boolean(o.trim),
 				quiet: Boolean(o.quiet),
 				verbose: Boolean(o.verbose),
 				signal: stopOnSignals(`what was copied so far is written back to ${o.input as string}, which is clean`),

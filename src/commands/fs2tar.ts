@@ -29,6 +29,8 @@ export interface Fs2tarOptions {
 	partition?: number;
 	printk?: boolean;
 	memoryMiB?: number;
+	/** Wait while another program has the image open, rather than fail. */
+	waitLock?: boolean;
 	/** Write "path context" lines for every labelled entry here. */
 	selinuxContexts?: string;
 	/** Archive only this subtree of the filesystem. */

@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander';
 import { Kernel, type Mount } from '../index.js';
 import { CliError, describe } from '../cli/errors.js';
+import { lockHolder } from '../lkl/image-locks.js';
 
 /** The options the classic LKL tools share (-t, -P, -p, -m). */
 export interface ImageOptions {
@@ -14,6 +15,10 @@ export interface ImageOptions {
 	printk?: boolean;
 	memoryMiB?: number;
 	readOnly: boolean;
+	/** Wait while another program has the image open, rather than fail. */
+	waitLock?: boolean;
+	/** Ends that wait. */
+	signal?: AbortSignal;
 }
 
 export interface OpenImage {
@@ -37,6 +42,14 @@ function mountFailure(opts: ImageOptions, err: unknown): CliError {
 	if ((code === 'EINVAL' || code === 'EUCLEAN') && opts.fsType)
 		return new CliError(`cannot mount ${what} as ${opts.fsType}: not a valid ${opts.fsType} filesystem (wrong -t?)`, 1, { cause: err });
 	return new CliError(`cannot mount ${what}: ${describe(err)}`, 1, { cause: err });
+}
+
+// The image is locked by another opener: say who, where it can be seen.
+async function inUse(opts: ImageOptions, err: unknown): Promise<CliError> {
+	const holder = await lockHolder(opts.image);
+	const who = holder ? `process ${holder.pid} (${holder.command || '?'}), which ${holder.writing ? 'can write' : 'reads'} it` :
+		`another program${opts.readOnly ? ' that can write it' : ''}`;
+	return new CliError(`cannot open ${opts.image}: in use by ${who} (--wait-lock waits for it)`, 1, { cause: err });
 }
 
 /*
@@ -64,8 +77,15 @@ export async function openImage(opts: ImageOptions): Promise<OpenImage> {
 	try {
 		let disk;
 		try {
-			disk = await kernel.addDisk(opts.image, { readOnly: opts.readOnly });
+			disk = await kernel.addDisk(opts.image, { readOnly: opts.readOnly, waitForLock: opts.waitLock, signal: opts.signal });
 		} catch (err) {
+			if (opts.signal?.aborted) {
+				const reason: unknown = opts.signal.reason;
+				throw new CliError(`stopped while waiting for ${opts.image}, which is unchanged`,
+					reason instanceof CliError ? reason.exitCode : 1, { cause: reason });
+			}
+			if ((err as { code?: string }).code === 'EBUSY')
+				throw await inUse(opts, err);
 			throw new CliError(`cannot open ${opts.image}: ${describe(err)}`, 1, { cause: err });
 		}
 		try {
@@ -115,6 +135,7 @@ export function addImageOptions(cmd: Command, verb: string, readOnly: boolean): 
 		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
 		.addOption(new Option('-P, --partition <n>', `${verb} partition n of a partitioned disk`).argParser(parsePositive('--partition')))
 		.option('-p, --enable-printk', 'show the kernel\'s console messages')
+		.option('--wait-lock', `if another program is using the image, wait for it${readOnly ? ' to stop writing' : ''} rather than fail`)
 		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(copyMemory(readOnly)));
 }
 
@@ -125,5 +146,6 @@ export function imageOptionValues(o: Record<string, unknown>): Omit<ImageOptions
 		partition: o.partition as number | undefined,
 		printk: Boolean(o.enablePrintk),
 		memoryMiB: o.mb as number,
+		waitLock: Boolean(o.waitLock),
 	};
 }

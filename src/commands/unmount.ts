@@ -7,7 +7,7 @@
  * the image right after fusermount3 -u can see it half written.  This
  * command returns only once the server has let go of the image: it waits
  * for the lock the server holds on it until its process ends (see
- * src/fuse/image-locks.ts), never for longer than --timeout.
+ * src/lkl/image-locks.ts), never for longer than --timeout.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -15,7 +15,7 @@ import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError, describe } from '../cli/errors.js';
-import { currentLocks, fileId, type FileId } from '../fuse/image-locks.js';
+import { currentLocks, fileId, type FileId } from '../lkl/image-locks.js';
 import { fuseMountAt } from '../fuse/mounts.js';
 
 export interface UnmountOptions {

@@ -8,6 +8,16 @@ export interface AddDiskOptions {
 	 * replay, or a mount made with readOnly: false) stays in memory.
 	 */
 	readOnly?: boolean;
+	/**
+	 * Every disk locks its file (an open file description lock): shared
+	 * when read-only, else exclusive, until it is removed or the kernel
+	 * halts.  When another opener's lock conflicts (a writer; or any
+	 * opener, for a disk that writes), addDisk fails with EBUSY, or with
+	 * this set waits for that opener to close the file.
+	 */
+	waitForLock?: boolean;
+	/** Ends a wait for the lock, with an AbortError. */
+	signal?: AbortSignal;
 }
 
 /** A disk attached to the kernel; mount it (or one of its partitions) with Kernel.mount. */

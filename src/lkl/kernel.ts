@@ -6,6 +6,7 @@ import { MountFlags } from './constants.js';
 import { Disk, type AddDiskOptions } from './disk.js';
 import { errnoError, fsError, lklError } from './errors.js';
 import { closeEveryGate } from './gate.js';
+import { openWhileLocked } from './image-locks.js';
 import { Mount, type MountOwner } from './mount.js';
 import { native } from './native.js';
 import { runAsync, sys } from './steps.js';
@@ -114,6 +115,8 @@ export class Kernel implements MountOwner {
 	 * Gives the kernel an image file (or block device) as a disk.  The
 	 * file is checked first, so a missing file fails with ENOENT, a
 	 * directory with EISDIR and a file without permission with EACCES.
+	 * It is locked until removeDisk or halt (or the process's end): an
+	 * image another opener holds fails with EBUSY, or is waited for.
 	 */
 	async addDisk(path: string, options: AddDiskOptions = {}): Promise<Disk> {
 		this.#check('addDisk');
@@ -127,7 +130,8 @@ export class Kernel implements MountOwner {
 			throw errnoError(-19, 'open', path);
 		await access(path, readOnly ? fsConstants.R_OK : fsConstants.R_OK | fsConstants.W_OK);
 		this.#check('addDisk');
-		const added = await runAsync(sys('diskAdd', [path, readOnly], 'open', path));
+		const added = await openWhileLocked(() => runAsync(sys('diskAdd', [path, readOnly], 'open', path)),
+			Boolean(options.waitForLock), options.signal);
 		const disk = new Disk(added.id, added.name, path, readOnly, st.size);
 		this.#disks.add(disk);
 		return disk;

@@ -52,6 +52,16 @@ export function accessOp(path: unknown, mode: unknown): MountOp<void> {
 }
 
 /** statfs of the filesystem holding `path`, counts as numbers or BigInts. */
+export function trimOp(minLength: unknown): MountOp<number> {
+	checkInt(minLength, 'minLength', 0);
+	return {
+		syscall: 'ioctl',
+		*steps(root) {
+			return yield* sys('trim', [root, minLength as number], 'ioctl');
+		},
+	};
+}
+
 export function statfsOp(path: unknown, bigint: boolean): MountOp<StatFs<number> | StatFs<bigint>> {
 	const p = mountPath(path, 'statfs');
 	return {

@@ -11,7 +11,7 @@ import {
 } from './file-handle.js';
 import { parseFlags, type OpenFlags } from './flags.js';
 import { Gate, type ClosedReason } from './gate.js';
-import { accessOp, chmodOp, chownOp, statOp, statfsOp, utimesOp } from './meta-ops.js';
+import { accessOp, chmodOp, chownOp, statOp, statfsOp, trimOp, utimesOp } from './meta-ops.js';
 import type { NativeMount, NativePath } from './native.js';
 import { lendAccess } from './mount-access.js';
 import { joinBytes } from './paths.js';
@@ -603,6 +603,22 @@ export class Mount implements HandleOwner {
 	statfs(path: PathLike, options: StatFsOptions & { bigint: true }): Promise<StatFs<bigint>>;
 	async statfs(path: PathLike = '/', options?: StatFsOptions): Promise<StatFs<number> | StatFs<bigint>> {
 		return this.#run(statfsOp(path, Boolean(options?.bigint)));
+	}
+
+	/**
+	 * Writes the filesystem back (syncfs), then discards its free blocks
+	 * (FITRIM, as fstrim does): the
+	 * disk punches them out of the image file, which shrinks to what the
+	 * filesystem holds (on a file system that has holes; a block device
+	 * gets BLKDISCARD-like zeroing).  Free runs shorter than `minLength`
+	 * bytes are kept.  Resolves to the bytes discarded, as the filesystem
+	 * counts them (ext4 counts only what it had not discarded before since
+	 * it was mounted).  EOPNOTSUPP on a filesystem without FITRIM.  xfs
+	 * frees a file deleted moments before in the background, so a trim at
+	 * once after the rm may find its blocks still in use.
+	 */
+	async trim(options?: { minLength?: number }): Promise<number> {
+		return this.#run(trimOp(options?.minLength ?? 0));
 	}
 
 	// extended attributes -------------------------------------------------------------

@@ -123,6 +123,8 @@ export interface NativeOps {
 	truncate(root: number, path: NativePath, length: number | bigint): void;
 	access(root: number, path: NativePath, mode: number): void;
 	statfs(root: number, path: NativePath): NativeStatfs;
+	/** FITRIM of the whole filesystem: the bytes discarded. */
+	trim(root: number, minLength: number): number;
 	getxattr(root: number, path: NativePath, name: string,
 		follow: boolean): Buffer;
 	setxattr(root: number, path: NativePath, name: string, value: Buffer,

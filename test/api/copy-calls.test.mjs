@@ -19,7 +19,9 @@ const kernel = Kernel.boot({ memoryMiB: 64, printk: false, bootArgs: '' });
 t.teardown(() => kernel.halt());
 
 t.test('errors carry codes, not errno numbers', async (t) => {
-	const mount = await kernel.mount(await kernel.addDisk(img, { readOnly: true }), { readOnly: false });
+	// Each test removes its disk: a disk keeps its image locked.
+	const disk = await kernel.addDisk(img, { readOnly: true });
+	const mount = await kernel.mount(disk, { readOnly: false });
 	const calls = new CopyCalls(mount);
 	await t.rejects(calls.mkdir(b('/dir'), 0o755), { code: 'EEXIST', syscall: 'mkdir', path: '/dir' });
 	await t.rejects(calls.lstat(b('/nope')), { code: 'ENOENT', syscall: 'lstat', message: /^ENOENT: no such file or directory, lstat '\/nope'$/ });
@@ -44,10 +46,12 @@ t.test('errors carry codes, not errno numbers', async (t) => {
 	t.equal(st.mtimeNs, 3_000_000_004n);
 	t.same(await mount.getxattr('put.txt', 'user.k'), b('v'));
 	await mount.unmount();
+	await kernel.removeDisk(disk);
 });
 
 t.test('putFiles: a failure names the file it stopped at; those before it are whole, those after it not begun', async (t) => {
-	const mount = await kernel.mount(await kernel.addDisk(img));
+	const disk = await kernel.addDisk(img);
+	const mount = await kernel.mount(disk);
 	const calls = new CopyCalls(mount);
 	const meta = { uid: 1, gid: 2, mode: 0o600, atime: [5, 0], mtime: [6, 0], xattrs: [] };
 	await t.rejects(calls.putFiles([
@@ -59,6 +63,7 @@ t.test('putFiles: a failure names the file it stopped at; those before it are wh
 	t.equal((await mount.stat('batch-1')).uid, 1);
 	await t.rejects(mount.stat('batch-3'), { code: 'ENOENT' }, 'the file after it was not begun');
 	await mount.unmount();
+	await kernel.removeDisk(disk);
 });
 
 t.test('an unmount waits for a call in flight; calls after it are refused', async (t) => {

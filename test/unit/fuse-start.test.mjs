@@ -7,7 +7,7 @@
 // kernel print them.
 import t from 'tap';
 import { startFailure } from '../../dist/src/fuse/start-failure.js';
-import { fileId, locksOn } from '../../dist/src/fuse/image-locks.js';
+import { fileId, lockOn, locksOn } from '../../dist/src/lkl/image-locks.js';
 import { fuseMounts } from '../../dist/src/fuse/mounts.js';
 
 t.test('start failures: the cause, and what to do', async (t) => {
@@ -53,6 +53,12 @@ t.test('/proc/locks: the locks on one file', async (t) => {
 	t.equal(locksOn(text, fileId({ dev: dev(0x103, 2), ino: 1762131n })), 1, 'devices with large numbers');
 	t.equal(locksOn(text, fileId({ dev: dev(0xfe, 0), ino: 1n })), 0, 'another inode');
 	t.same(fileId({ dev: dev(259, 70000), ino: 5n }), { major: 259, minor: 70000, ino: 5n }, 'glibc\'s major() and minor()');
+	const file = fileId({ dev: dev(0x103, 2), ino: 1762131n });
+	t.same(lockOn('lock:\t3: OFDLCK ADVISORY  READ -1 103:02:1762131 0 EOF', file), { writing: false },
+		'a /proc/PID/fdinfo line: a shared lock');
+	t.same(lockOn('lock:\t1: OFDLCK ADVISORY  WRITE -1 103:02:1762131 0 EOF', file), { writing: true }, 'an exclusive one');
+	t.equal(lockOn('lock:\t1: -> OFDLCK ADVISORY  WRITE -1 103:02:1762131 0 EOF', file), undefined, 'a waiter holds none');
+	t.equal(lockOn('flags:\t02100002', file), undefined, 'other fdinfo lines');
 });
 
 t.test('mountinfo: FUSE mounts with their sources', async (t) => {

@@ -6,6 +6,7 @@
  * own fsck, and mounted again to see the changes persist.
  */
 #include "harness.h"
+#include "../../disk/file_disk.h"
 
 const struct fs_case fs_cases[] = {
 	{
@@ -391,7 +392,7 @@ bool add_and_mount(const struct fs_case *fs, const char *img,
 	struct lkl_statfs sfs;
 	long r;
 
-	r = lkl_host_disk_add(img, read_only, disk);
+	r = lkl_host_disk_add(img, read_only ? FILE_DISK_READ_ONLY : 0, disk);
 	if (r) {
 		fail("lkl_host_disk_add(%s, %d): %s", img, read_only,
 		     err_name(r));
