@@ -36,6 +36,17 @@ const EXCLUDED = {
     'and lklfuse-server passes on only the ioctls of chattr and lsattr',
 }
 
+// Failures that are the documented price of the host's writeback cache on
+// read-write mounts (docs/commands.md: as on NFS, a write's error may show
+// only at fsync() or syncfs()), not defects: another stressor's data,
+// accepted into the host's cache, failed on its way to the image (iomix
+// makes a file immutable while its pages are dirty: EPERM; seen too:
+// ESTALE after dirmany, EINTR, EIO), and the io stressor's syncfs() reports
+// that error of the filesystem's, as the kernel's syncfs reports any
+// writeback error since the caller opened its file.  On a loop mount the
+// write() itself fails instead.  Only this line, and only from syncfs.
+const WRITEBACK_REPORTS = /^stress-ng: fail: +\[\d+\] io: syncfs failed, errno=\d+/
+
 const STRESS_SECONDS = 3
 // stress-ng takes about 140 s here; past this it is stuck, and the test
 // fails with what each of its processes waits on and the server's
@@ -256,7 +267,8 @@ async function main() {
     }
     t.equal(r.code, 0, 'stress-ng exits 0', { output: r.output })
     t.match(r.output, /successful run completed/, 'stress-ng: successful run completed')
-    const failures = r.output.split('\n').filter(l => /^stress-ng: fail:|FAILED|unsuccessful/.test(l))
+    const failures = r.output.split('\n')
+      .filter(l => /^stress-ng: fail:|FAILED|unsuccessful/.test(l) && !WRITEBACK_REPORTS.test(l))
     t.same(failures, [], 'no failures reported', { output: r.output })
     const skips = r.output.split('\n')
       .filter(l => /skipping|not supported|aborted early|out of system resources/.test(l))
