@@ -18,7 +18,10 @@ export const DATA_TAG = Buffer.from('LKLFUZZ-DATA:');
 const PATH = `${process.env.PATH}:/usr/sbin:/sbin`;
 
 function run(cmd, args, env = {}) {
-	const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, PATH, ...env } });
+	// Without a test runner's loader hooks, as a user runs the tools.
+	const base = { ...process.env, PATH, ...env };
+	delete base.NODE_OPTIONS;
+	const r = spawnSync(cmd, args, { encoding: 'utf8', env: base });
 	if (r.status !== 0)
 		throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${`${r.stderr}${r.stdout}`.trim()}`);
 	return r.stdout;

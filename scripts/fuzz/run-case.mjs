@@ -156,7 +156,7 @@ const RAW_ERROR = /\bE[A-Z0-9]{2,}: [^,]*, [a-z_]+ '/;
  * image or one in it.  `prefixes` are the programs that may speak.
  */
 export function judge(r, prefixes = ['lkl']) {
-	const said = new RegExp(`^(${prefixes.join('|')}): `);
+	const speaks = new RegExp(`^(${prefixes.join('|')}): `);
 	const lines = r.stderr.split('\n');
 	if (lines.at(-1) === '')
 		lines.pop();
@@ -167,7 +167,7 @@ export function judge(r, prefixes = ['lkl']) {
 	if (r.status === null || r.status > 2)
 		return { kind: 'crash', detail: `exit status ${r.status}` };
 	if (r.status === 0) {
-		const bad = lines.find((l) => !said.test(l));
+		const bad = lines.find((l) => !speaks.test(l));
 		return bad === undefined ? undefined : { kind: 'message', detail: `succeeded, but printed: ${bad}` };
 	}
 	if (r.status === 2)
@@ -175,7 +175,7 @@ export function judge(r, prefixes = ['lkl']) {
 	if (lines.length !== 1)
 		return { kind: 'message', detail: `${lines.length} lines on stderr` };
 	const m = /^[^:]+: (.+?): (\S.*)$/.exec(lines[0]);
-	if (!said.test(lines[0]) || !m)
+	if (!speaks.test(lines[0]) || !m)
 		return { kind: 'message', detail: `not "<file>: <cause>": ${lines[0]}` };
 	if (m[1] === '.' || m[1] === '')
 		return { kind: 'message', detail: `names no file: ${lines[0]}` };
@@ -299,12 +299,14 @@ export function layOut(dir, kind) {
  * Runs the four commands on `dir`/image.img (laid out by layOut) with
  * `lkl` (an argv prefix) and a time limit of `limitMs` per command.
  * Resolves to { failures: [{ command, kind, detail }], outcomes: {
- * command: 'ok' | 'failed' | 'bad' } }.
+ * command: 'ok' | 'failed' | 'bad' }, said: { command: its stderr } }
+ * (the copy commands').
  */
 export async function runCase(dir, lkl, limitMs) {
 	const image = join(dir, 'image.img');
 	const failures = [];
 	const outcomes = {};
+	const said = {};
 	const outputs = new Set(['image.img', 'out.tar', 'copy.img', 'kernel.log', 'jail/dest']);
 	const before = snapshot(dir, outputs);
 	// Kept whole, to compare byte for byte: as strong as a hash, and faster.
@@ -314,6 +316,7 @@ export async function runCase(dir, lkl, limitMs) {
 	const note = (command, r) => {
 		const f = judge(r);
 		outcomes[command] = f ? 'bad' : r.status === 0 ? 'ok' : 'failed';
+		said[command] = r.stderr;
 		if (f)
 			failures.push({ command, ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000) });
 	};
@@ -356,5 +359,5 @@ export async function runCase(dir, lkl, limitMs) {
 	contained('cptofs');
 	fs.rmSync(join(dir, 'copy.img'), { force: true });
 
-	return { failures, outcomes };
+	return { failures, outcomes, said };
 }

@@ -33,12 +33,24 @@ function detail(shown: string, cause: unknown): string {
 	return (cause as { message?: string })?.message ?? String(cause);
 }
 
+/**
+ * How a failure names its node: the path below the copy's top, or for
+ * the top itself the path its error names (an image's "/", a host
+ * directory), which says more than ".".
+ */
+function shownPath(path: Buffer, cause: unknown): string {
+	if (path.length)
+		return path.toString();
+	const about = (cause as { path?: unknown })?.path;
+	return typeof about === 'string' && about ? about : '.';
+}
+
 /** A failure at one node, naming it. */
 export class CopyError extends Error {
 	readonly path: Buffer;
 
 	constructor(path: Buffer, cause: unknown) {
-		const shown = path.length ? path.toString() : '.';
+		const shown = shownPath(path, cause);
 		super(`${shown}: ${detail(shown, cause)}`, { cause });
 		this.name = 'CopyError';
 		this.path = path;

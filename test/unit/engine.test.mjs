@@ -185,6 +185,11 @@ t.test('a failure names the node, once', async (t) => {
 	const other = new CopyError(Buffer.from('x'), Object.assign(new Error('EACCES: permission denied, open \'/host/out/x\''),
 		{ code: 'EACCES', path: '/host/out/x' }));
 	t.match(other.message, /^x: EACCES: .*\/host\/out\/x/, 'another path is kept');
+
+	// A damaged image whose root cannot even be looked at: "/", not ".".
+	const root = await copyTree({ ...source, meta: async () => { throw Object.assign(new Error('EIO: i/o error, lstat \'/\''), { code: 'EIO', path: '/' }); } },
+		sink, { from: Buffer.alloc(0), to: Buffer.alloc(0) }).catch((e) => e);
+	t.equal(root.message, '/: i/o error', 'the top named by its own path, the cause said once');
 });
 
 t.test('a name no directory should hold stops the copy, naming the directory', async (t) => {
