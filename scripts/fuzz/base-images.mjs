@@ -12,6 +12,12 @@ import { join } from 'node:path';
 
 export const FILESYSTEMS = ['ext4', 'btrfs', 'xfs', 'vfat'];
 
+/**
+ * Where a symlink in the tree points: a path that must never exist, as
+ * something written through that link would make it.
+ */
+export const ESCAPE_SENTINEL = '/tmp/lkl-fuzz-escaped';
+
 /** What starts every 512-byte record of file data in the tree. */
 export const DATA_TAG = Buffer.from('LKLFUZZ-DATA:');
 
@@ -83,6 +89,7 @@ export function writeTree(kind, dir) {
 	fs.symlinkSync('../../..', join(dir, 'dir/sub/up'));
 	fs.symlinkSync('../../../../../outside', join(dir, 'dir/sub/deep/climb'));
 	fs.symlinkSync('/tmp', join(dir, 'abs-link'));
+	fs.symlinkSync(ESCAPE_SENTINEL, join(dir, 'dir/sub/abs-escape'));
 	run('mkfifo', ['-m', '0640', join(dir, 'dir/fifo')]);
 	const xattr = (rel, name, value) => run('setfattr', ['-h', '-n', name, '-v', value, join(dir, rel)]);
 	xattr('small.txt', 'user.small', 'a small value');

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ESCAPE_SENTINEL } from './base-images.mjs';
 
 const WALK = fileURLToPath(new URL('./walk.mjs', import.meta.url));
 const PATH = `${process.env.PATH}:/usr/sbin:/sbin`;
@@ -66,6 +67,14 @@ function killGroup(pid) {
 	try {
 		process.kill(-pid, 'SIGKILL');
 	} catch {}
+}
+
+function isLink(path) {
+	try {
+		return fs.lstatSync(path).isSymbolicLink();
+	} catch {
+		return false;
+	}
 }
 
 /** Whether the file at `path` holds exactly the bytes of `buf`. */
@@ -308,9 +317,9 @@ export async function runCase(dir, lkl, limitMs) {
 	const outcomes = {};
 	const said = {};
 	const outputs = new Set(['image.img', 'out.tar', 'copy.img', 'kernel.log', 'jail/dest']);
-	const before = snapshot(dir, outputs);
+	let before = snapshot(dir, outputs);
 	// Kept whole, to compare byte for byte: as strong as a hash, and faster.
-	const original = fs.readFileSync(image);
+	let original = fs.readFileSync(image);
 	const opts = { cwd: join(dir, 'cwd'), limitMs };
 
 	const note = (command, r) => {
@@ -320,14 +329,23 @@ export async function runCase(dir, lkl, limitMs) {
 		if (f)
 			failures.push({ command, ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000) });
 	};
+	// Each change is blamed on the command that made it, and only on it.
 	const unchanged = (command) => {
-		if (!sameBytes(image, original))
+		if (!sameBytes(image, original)) {
 			failures.push({ command, kind: 'changed', detail: 'the image\'s bytes changed' });
+			original = fs.readFileSync(image);
+		}
 	};
 	const contained = (command) => {
-		const diff = differences(before, snapshot(dir, outputs));
+		const after = snapshot(dir, outputs);
+		const diff = differences(before, after);
+		if (fs.existsSync(ESCAPE_SENTINEL) || isLink(ESCAPE_SENTINEL)) {
+			diff.push(`new: ${ESCAPE_SENTINEL}`);
+			fs.rmSync(ESCAPE_SENTINEL, { recursive: true, force: true });
+		}
 		if (diff.length)
 			failures.push({ command, kind: 'escape', detail: diff.slice(0, 10).join(', ') });
+		before = after;
 	};
 
 	const tar = await exec([...lkl, 'fs2tar', image, join(dir, 'out.tar')], opts);
