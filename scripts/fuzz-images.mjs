@@ -221,13 +221,18 @@ async function oneCase({ fs: kind, seed }) {
 		const { failures, outcomes } = await runCase(dir, LKL, limitMs);
 		const rec = { fs: kind, seed, base: base.sha256, ms: Date.now() - started, outcomes, failures, mutations };
 		records.push(rec);
-		fs.appendFileSync(record, `${JSON.stringify(rec)}\n`);
+		// The record without gdb's stacks of a hang, which go to the case's own files.
+		const brief = { ...rec, failures: failures.map(({ stacks, ...f }) => f) };
+		fs.appendFileSync(record, `${JSON.stringify(brief)}\n`);
 		if (failures.length) {
 			const keep = join(out, `${kind}-${seed}`);
 			fs.rmSync(keep, { recursive: true, force: true });
 			fs.mkdirSync(keep, { recursive: true });
 			xz(join(dir, 'image.img'), join(keep, 'image.img.xz'));
-			fs.writeFileSync(join(keep, 'case.json'), `${JSON.stringify(rec, null, 2)}\n`);
+			fs.writeFileSync(join(keep, 'case.json'), `${JSON.stringify(brief, null, 2)}\n`);
+			const stacks = failures.filter((f) => f.stacks).map((f) => `### ${f.command}: ${f.kind}\n${f.stacks}\n`);
+			if (stacks.length)
+				fs.writeFileSync(join(keep, 'stacks.txt'), stacks.join('\n'));
 			if (fs.existsSync(join(dir, 'kernel.log')))
 				fs.copyFileSync(join(dir, 'kernel.log'), join(keep, 'kernel.log'));
 			for (const f of failures)

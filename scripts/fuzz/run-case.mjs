@@ -4,7 +4,7 @@
 // with status 1 and one line naming the file and the cause; it must never
 // die of a signal, run past the time limit, change a read-only input,
 // write outside its destination, or leave an archive tar cannot read.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -40,27 +40,67 @@ function commandEnv() {
  * Resolves to { status, signal, stdout, stderr, timedOut, ms }.
  */
 export function exec(argv, { cwd, limitMs, env = commandEnv() }) {
-	return new Promise((resolve) => {
-		const started = Date.now();
-		const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+	const started = Date.now();
+	const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+	const result = new Promise((resolve) => {
 		let stdout = '';
 		let stderr = '';
 		let timedOut = false;
 		child.stdout.setEncoding('utf8').on('data', (d) => { if (stdout.length < 1 << 20) stdout += d; });
 		child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 1 << 20) stderr += d; });
+		let stacks;
 		const timer = setTimeout(() => {
 			timedOut = true;
+			stacks = stacksOf(child.pid);
 			killGroup(child.pid);
 		}, limitMs);
 		child.on('error', (err) => {
 			clearTimeout(timer);
-			resolve({ status: null, signal: null, stdout, stderr: `${stderr}${err.message}\n`, timedOut, ms: Date.now() - started });
+			resolve({ status: null, signal: null, stdout, stderr: `${stderr}${err.message}\n`, timedOut, stacks, ms: Date.now() - started });
 		});
 		child.on('close', (status, signal) => {
 			clearTimeout(timer);
-			resolve({ status, signal, stdout, stderr, timedOut, ms: Date.now() - started });
+			resolve({ status, signal, stdout, stderr, timedOut, stacks, ms: Date.now() - started });
 		});
 	});
+	// The process group, for whoever must stop it sooner.
+	result.pgid = child.pid;
+	return result;
+}
+
+/** The processes of process group `pgid`. */
+function groupMembers(pgid) {
+	const pids = [];
+	for (const p of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(p))
+			continue;
+		try {
+			// After "(comm)": state, ppid, pgrp.
+			const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+			if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid)
+				pids.push(Number(p));
+		} catch {}
+	}
+	return pids;
+}
+
+/**
+ * Where each thread of each process in group `pgid` waits, as gdb tells
+ * it (in our kernel's functions too): what a hang is reported with.
+ */
+function stacksOf(pgid) {
+	const out = [];
+	for (const pid of groupMembers(pgid)) {
+		let cmd = '';
+		try {
+			cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+		} catch {}
+		const r = spawnSync('gdb', ['-p', String(pid), '-batch', '-nx', '-ex', 'thread apply all bt 30'],
+			{ encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env: { ...process.env, PATH } });
+		const text = r.error ? `gdb: ${r.error.message}` : (r.stdout || r.stderr).split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n');
+		out.push(`== ${pid}: ${cmd}\n${text}`);
+	}
+	return out.join('\n');
 }
 
 function killGroup(pid) {
@@ -227,10 +267,10 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 		await sleep(25);
 	if (ended || !mounted(mnt)) {
 		// It failed to mount, which it must say in one line, or never got there.
-		const r = ended ?? { ...(await stop(server, mnt)), timedOut: true };
+		const r = ended ?? { ...(await stop(server, mnt, { stacks: true })), timedOut: true };
 		const f = judge(r, speakers);
 		if (f)
-			fail('lklfuse', { ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000) });
+			fail('lklfuse', { ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000), stacks: r.stacks });
 		return { failures, mounted: false };
 	}
 
@@ -251,7 +291,9 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 			fail('lklfuse', { kind: 'hang', detail: `getfattr -R was killed after ${x.ms} ms` });
 	}
 	if (failures.length) {
-		await stop(server, mnt);
+		const { stacks } = await stop(server, mnt, { stacks: failures.some((f) => f.kind === 'hang') });
+		if (stacks)
+			failures.find((f) => f.kind === 'hang').stacks = stacks;
 		return { failures, mounted: true };
 	}
 
@@ -259,31 +301,31 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 	const fu = judge(u);
 	if (fu || u.status !== 0)
 		fail('unmount', { kind: fu?.kind === 'hang' ? 'hang' : 'unmount', detail: fu?.detail ?? u.stderr.trim(), stderr: u.stderr.slice(0, 2000) });
-	const r = (await Promise.race([server, sleep(limitMs).then(() => undefined)])) ?? { ...(await stop(server, mnt)), timedOut: true };
+	const r = (await Promise.race([server, sleep(limitMs).then(() => undefined)])) ??
+		{ ...(await stop(server, mnt, { stacks: true })), timedOut: true };
 	// Status 0 after its unmount, and nothing said.
 	const f = judge(r, speakers) ?? (r.status !== 0 || r.stderr ? { kind: 'message', detail: `ended with ${r.status} after lkl unmount` } : undefined);
 	if (f)
-		fail('lklfuse', { ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000) });
+		fail('lklfuse', { ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000), stacks: r.stacks });
 	return { failures, mounted: true, walk: counts };
 }
 
-/** Kills a server still running and clears its mount; resolves to its result. */
-async function stop(server, mnt) {
-	const r = await Promise.race([server, sleep(0).then(() => undefined)]);
-	if (!r) {
-		// exec() kills the group at its own limit; sooner is kinder.
-		const pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-		for (const pid of pids) {
-			try {
-				const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-				if (cmd.includes(mnt) && cmd.includes('-f'))
-					process.kill(Number(pid), 'SIGKILL');
-			} catch {}
-		}
+/**
+ * Kills a server still running, first asking gdb where it waits if
+ * `stacks` (for a hang), and clears its mount; resolves to its result
+ * and those stacks.
+ */
+async function stop(server, mnt, { stacks = false } = {}) {
+	const done = await Promise.race([server, sleep(0).then(() => undefined)]);
+	let where;
+	if (!done) {
+		if (stacks)
+			where = stacksOf(server.pgid);
+		killGroup(server.pgid);
 	}
 	const result = await server;
 	await forceUnmount(mnt);
-	return result;
+	return { ...result, stacks: where ?? result.stacks };
 }
 
 /**
@@ -327,7 +369,7 @@ export async function runCase(dir, lkl, limitMs) {
 		outcomes[command] = f ? 'bad' : r.status === 0 ? 'ok' : 'failed';
 		said[command] = r.stderr;
 		if (f)
-			failures.push({ command, ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000) });
+			failures.push({ command, ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000), stacks: r.stacks });
 	};
 	// Each change is blamed on the command that made it, and only on it.
 	const unchanged = (command) => {
