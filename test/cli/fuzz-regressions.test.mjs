@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { tempDir } from '../helpers/tree.mjs';
-import { LKL, REPO } from '../helpers/cli.mjs';
+import { LKL, REPO, lklOk, tarEntries } from '../helpers/cli.mjs';
 import { layOut, runCase } from '../../scripts/fuzz/run-case.mjs';
 
 t.setTimeout(600_000);
@@ -28,7 +28,7 @@ async function replay(name, kind) {
 		throw new Error(`xz -dc ${name}: ${r.stderr}`);
 	fs.writeFileSync(join(caseDir, 'image.img'), r.stdout);
 	layOut(caseDir, kind);
-	return runCase(caseDir, lkl, 60_000);
+	return { ...(await runCase(caseDir, lkl, 60_000)), image: join(caseDir, 'image.img'), caseDir };
 }
 
 // The fixtures, and what each one's bug was.
@@ -41,6 +41,24 @@ const CASES = [
 			// Once "lkl: .: EIO: i/o error, lstat '/'" and "/.: no such file or directory".
 			t.match(said.fs2tar, /^lkl: \/: i\/o error\n$/, 'fs2tar names the root and says the cause once');
 			t.match(said.cpfromfs, /^lkl: \/\.: input\/output error/, 'cpfromfs says I/O error, not "no such file"');
+		},
+	},
+	{
+		name: 'btrfs-nsec-overflow.img.xz',
+		kind: 'btrfs',
+		what: 'an inode whose atime has 4,286,863,214 nanoseconds',
+		check(t, { outcomes, image, caseDir }) {
+			// Once cpfromfs failed in utimensat() (EINVAL), in node's words,
+			// and fs2tar wrote a pax atime of ten fraction digits.
+			t.equal(outcomes.cpfromfs, 'ok', 'cpfromfs copies it');
+			const name = 'big-dir/entry-with-a-longer-name-272.dat';
+			const archive = join(caseDir, 'one.tar');
+			lklOk(['fs2tar', image, archive]);
+			const entry = tarEntries(archive).find((e) => e.name === name);
+			t.equal(entry.atime, '1796666951.286863214', 'the whole seconds of the nanoseconds carried into the seconds');
+			const out = join(caseDir, 'one');
+			lklOk(['cpfromfs', '-i', image, `/${name}`, out]);
+			t.equal(fs.statSync(out, { bigint: true }).atimeNs, 1796666951286863214n, 'and so on the host');
 		},
 	},
 	{

@@ -184,7 +184,7 @@ t.test('a failure names the node, once', async (t) => {
 	t.equal(missing.message, 'nope: no such file or directory');
 	const other = new CopyError(Buffer.from('x'), Object.assign(new Error('EACCES: permission denied, open \'/host/out/x\''),
 		{ code: 'EACCES', path: '/host/out/x' }));
-	t.match(other.message, /^x: EACCES: .*\/host\/out\/x/, 'another path is kept');
+	t.equal(other.message, 'x: /host/out/x: permission denied', 'another path is kept, the cause in words');
 
 	// A damaged image whose root cannot even be looked at: "/", not ".".
 	const root = await copyTree({ ...source, meta: async () => { throw Object.assign(new Error('EIO: i/o error, lstat \'/\''), { code: 'EIO', path: '/' }); } },
