@@ -36,10 +36,12 @@ function commandEnv() {
 }
 
 /**
- * Runs argv in its own process group; after `limitMs` kills the group.
- * Resolves to { status, signal, stdout, stderr, timedOut, ms }.
+ * Runs argv in its own process group; after `limitMs` kills the group,
+ * first asking gdb where its threads wait if `stacks`.  Resolves to {
+ * status, signal, stdout, stderr, timedOut, stacks, ms }; its `pgid` is
+ * the group's.
  */
-export function exec(argv, { cwd, limitMs, env = commandEnv() }) {
+export function exec(argv, { cwd, limitMs, env = commandEnv(), stacks: wanted = true }) {
 	const started = Date.now();
 	const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 	const result = new Promise((resolve) => {
@@ -51,7 +53,8 @@ export function exec(argv, { cwd, limitMs, env = commandEnv() }) {
 		let stacks;
 		const timer = setTimeout(() => {
 			timedOut = true;
-			stacks = stacksOf(child.pid);
+			if (wanted)
+				stacks = stacksOf(child.pid);
 			killGroup(child.pid);
 		}, limitMs);
 		child.on('error', (err) => {
@@ -274,7 +277,8 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 		return { failures, mounted: false };
 	}
 
-	const walk = await exec([process.execPath, WALK, mnt], { limitMs });
+	// Where these wait is in the server: its stacks, not theirs.
+	const walk = await exec([process.execPath, WALK, mnt], { limitMs, stacks: false });
 	let counts;
 	try {
 		counts = JSON.parse(walk.stdout);
@@ -286,7 +290,7 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 	else if (counts.gone)
 		fail('lklfuse', { kind: 'crash', detail: `the mount stopped answering (${JSON.stringify(counts.errors)})` });
 	else {
-		const x = await exec(['getfattr', '-R', '-P', '-h', '-d', '-m', '-', '--absolute-names', mnt], { limitMs });
+		const x = await exec(['getfattr', '-R', '-P', '-h', '-d', '-m', '-', '--absolute-names', mnt], { limitMs, stacks: false });
 		if (x.timedOut)
 			fail('lklfuse', { kind: 'hang', detail: `getfattr -R was killed after ${x.ms} ms` });
 	}
@@ -297,7 +301,7 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 		return { failures, mounted: true };
 	}
 
-	const u = await exec([...lkl, 'unmount', '--timeout', String(Math.ceil(limitMs / 1000)), mnt], { limitMs: limitMs + 5000 });
+	const u = await exec([...lkl, 'unmount', '--timeout', String(Math.ceil(limitMs / 1000)), mnt], { limitMs: limitMs + 5000, stacks: false });
 	const fu = judge(u);
 	if (fu || u.status !== 0)
 		fail('unmount', { kind: fu?.kind === 'hang' ? 'hang' : 'unmount', detail: fu?.detail ?? u.stderr.trim(), stderr: u.stderr.slice(0, 2000) });
