@@ -303,8 +303,14 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 
 	const u = await exec([...lkl, 'unmount', '--timeout', String(Math.ceil(limitMs / 1000)), mnt], { limitMs: limitMs + 5000, stacks: false });
 	const fu = judge(u);
-	if (fu || u.status !== 0)
+	if (fu || u.status !== 0) {
 		fail('unmount', { kind: fu?.kind === 'hang' ? 'hang' : 'unmount', detail: fu?.detail ?? u.stderr.trim(), stderr: u.stderr.slice(0, 2000) });
+		// The server serves on, or waits, because the unmount failed:
+		// stopped, not blamed a second time.
+		const { stacks } = await stop(server, mnt, { stacks: true });
+		failures.at(-1).stacks = stacks;
+		return { failures, mounted: true, walk: counts };
+	}
 	const r = (await Promise.race([server, sleep(limitMs).then(() => undefined)])) ??
 		{ ...(await stop(server, mnt, { stacks: true })), timedOut: true };
 	// Status 0 after its unmount, and nothing said.
