@@ -23,6 +23,7 @@ export const FAILURE_KINDS = {
 	escape: 'something outside the destination appeared or changed',
 	tar: 'fs2tar succeeded but GNU tar cannot list its archive',
 	unmount: 'lkl unmount failed after the walk',
+	busy: 'lkl unmount failed with EBUSY just after the walk ended, and worked a second later',
 };
 
 // The environment of every command: a user's, without the loader hooks a
@@ -301,7 +302,18 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 		return { failures, mounted: true };
 	}
 
-	const u = await exec([...lkl, 'unmount', '--timeout', String(Math.ceil(limitMs / 1000)), mnt], { limitMs: limitMs + 5000, stacks: false });
+	const unmount = () => exec([...lkl, 'unmount', '--timeout', String(Math.ceil(limitMs / 1000)), mnt], { limitMs: limitMs + 5000, stacks: false });
+	let u = await unmount();
+	if (u.status === 1 && /resource busy/.test(u.stderr)) {
+		// The host still held the mount just after the last reader ended:
+		// a failure of its own kind if it lets go a moment later.
+		await sleep(1000);
+		const again = await unmount();
+		if (again.status === 0) {
+			fail('unmount', { kind: 'busy', detail: `${u.stderr.trim()}; a second later it worked` });
+			u = again;
+		}
+	}
 	const fu = judge(u);
 	if (fu || u.status !== 0) {
 		fail('unmount', { kind: fu?.kind === 'hang' ? 'hang' : 'unmount', detail: fu?.detail ?? u.stderr.trim(), stderr: u.stderr.slice(0, 2000) });
