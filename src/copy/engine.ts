@@ -22,16 +22,16 @@ export interface CopyOptions {
 }
 
 /**
- * What went wrong at @shown: an errno error says what its code means, and
- * names the path it was about unless that is @shown itself (a failure
- * on the other side of the copy names its own path there, as the host's
- * "/home/me/out/x"), never in node's own words ("EIO: i/o error, open
- * '...'").
+ * What went wrong at @shown: an errno error about a path says what its
+ * code means, naming that path unless it is @shown itself (a failure on
+ * the other side of the copy names its own path there, as the host's
+ * "/home/me/out/x"), not in node's own words ("EIO: i/o error, open
+ * '...'"); any other error, its message (ours are written to be read).
  */
 function detail(shown: string, cause: unknown): string {
 	const about = (cause as { path?: unknown })?.path;
 	const text = errnoText(cause);
-	if (text !== undefined && (about === undefined || about === shown || about === `/${shown}`))
+	if (text !== undefined && (about === shown || about === `/${shown}`))
 		return text;
 	if (text !== undefined && typeof about === 'string')
 		return `${about}: ${text}`;
