@@ -62,6 +62,9 @@ export class CopyError extends Error {
 	}
 }
 
+/** The largest size a file can have: the kernel's loff_t is signed 64 bits. */
+const MAX_FILE_SIZE = (1n << 63n) - 1n;
+
 export function joinPath(dir: Buffer, name: Buffer): Buffer {
 	return dir.length === 0 ? name : Buffer.concat([dir, Buffer.from('/'), name]);
 }
@@ -85,6 +88,9 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 		const original = known?.meta ?? await source.meta(from);
 		if (options.exclude?.(from, original))
 			return;
+		// Only a damaged inode says so; no archive or filesystem could take it.
+		if (original.kind === 'file' && original.size > MAX_FILE_SIZE)
+			throw Object.assign(new Error(`a size of ${original.size} bytes, more than any file can have (a damaged inode?)`), { code: 'EFBIG' });
 		const meta = transform(original);
 		events.entry?.(to, meta);
 
