@@ -275,6 +275,8 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 		const f = judge(r, speakers);
 		if (f)
 			fail('lklfuse', { ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000), stacks: r.stacks });
+		else
+			await backgroundFailure(lkl, image, mnt, limitMs, fail);
 		return { failures, mounted: false };
 	}
 
@@ -330,6 +332,24 @@ async function fuseWalk(lkl, image, mnt, log, limitMs) {
 	if (f)
 		fail('lklfuse', { ...f, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000), stacks: r.stacks });
 	return { failures, mounted: true, walk: counts };
+}
+
+/**
+ * A mount that failed in the foreground, made again as users mostly make
+ * it (lklfuse without -f, the server left in the background): it must
+ * fail too, in lkl's own one line.
+ */
+async function backgroundFailure(lkl, image, mnt, limitMs, fail) {
+	const r = await exec([...lkl, 'lklfuse', '-o', 'ro', image, mnt], { limitMs });
+	if (r.status === 0) {
+		await exec([...lkl, 'unmount', mnt], { limitMs, stacks: false });
+		fail('lklfuse', { kind: 'message', detail: 'mounted without -f, though it failed with -f' });
+		return;
+	}
+	await forceUnmount(mnt);
+	const f = judge(r);
+	if (f)
+		fail('lklfuse', { ...f, detail: `without -f: ${f.detail}`, status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 2000), stacks: r.stacks });
 }
 
 /**
