@@ -109,7 +109,7 @@ if (args.summary) {
 	process.exit(0);
 }
 
-/** A fresh case directory under --work, without white space in its path (mountinfo, protofiles). */
+/** A fresh case directory under --work, without white space in its path (the mount table escapes it). */
 function caseDir(name) {
 	const dir = fs.mkdtempSync(join(resolve(args.work), `lkl-fuzz-${name}-`));
 	if (/\s/.test(dir))
