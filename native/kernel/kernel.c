@@ -241,12 +241,15 @@ found_btrfs:
 
 /*
  * Whether the ext2/3/4 superblock on @dev asks for a panic on the first
- * error it finds (s_errors, at 1024 + 60, is 3): a damaged image would then
- * end the whole process at the first bad block, as it would end the host.
+ * error it finds: s_errors (at 60) is 3, or s_mount_opts (the default
+ * mount options, 64 bytes at 512) says errors=panic.  A damaged image
+ * would then end the whole process at the first bad block, as it would
+ * end the host.
  */
 static bool ext_panics(const char *dev)
 {
-	unsigned char sb[84];
+	unsigned char sb[1024];
+	char opts[65];
 	long fd, n;
 
 	fd = k_openat(LKL_AT_FDCWD, dev, LKL_O_RDONLY | LKL_O_CLOEXEC, 0);
@@ -254,8 +257,11 @@ static bool ext_panics(const char *dev)
 		return false;
 	n = k_pread(fd, sb, sizeof(sb), 1024);
 	k_close(fd);
-	return n == sizeof(sb) && sb[56] == 0x53 && sb[57] == 0xef &&
-	       sb[60] == 3 && sb[61] == 0;
+	if (n != sizeof(sb) || sb[56] != 0x53 || sb[57] != 0xef)
+		return false;
+	memcpy(opts, sb + 512, 64);
+	opts[64] = '\0';
+	return (sb[60] == 3 && sb[61] == 0) || strstr(opts, "errors=panic");
 }
 
 /*

@@ -7,7 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { minimatch } from 'minimatch';
-import { CliError } from '../cli/errors.js';
+import { CliError, describe } from '../cli/errors.js';
 import type { Mount } from '../lkl/mount.js';
 
 /** One copy: the source's directory, the name in it, and where it goes. */
@@ -24,13 +24,34 @@ export interface CopyPlan {
 export interface Side {
 	/** Names in a directory of the source side. */
 	list(dir: string): Promise<string[]>;
-	/** Whether a source path exists (without following a final symlink). */
+	/**
+	 * Whether a source path exists (without following a final symlink);
+	 * throws for a failure other than its absence.
+	 */
 	exists(path: string): Promise<boolean>;
 	/** Whether a destination path is an existing directory. */
 	isDirectory(path: string): Promise<boolean>;
 }
 
 const GLOB = /[*?[]/;
+
+/** Whether a lookup failed only because the path is not there. */
+function isMissing(err: unknown): boolean {
+	const code = (err as { code?: unknown })?.code;
+	return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * Whether @path exists on @side; a lookup that fails for another reason
+ * (a damaged image's I/O error) says so, naming @shown.
+ */
+async function present(side: Side, path: string, shown: string): Promise<boolean> {
+	try {
+		return await side.exists(path);
+	} catch (err) {
+		throw new CliError(`${shown}: ${describe(err)}`, 1, { cause: err });
+	}
+}
 
 function splitLast(path: string): { dir: string; name: string } {
 	const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
@@ -56,7 +77,7 @@ export async function plan(sources: string[], dst: string, source: Side, dest: S
 		const contents = /(^|\/)\.$/.test(src) || (src.endsWith('/') && src !== '/');
 		const base = contents ? src.replace(/\/\.?$/, '') || '/' : src;
 		if (contents) {
-			if (!(await source.exists(base)))
+			if (!(await present(source, base, src)))
 				throw new CliError(`${src}: no such file or directory`);
 			expanded.push({ dir: base, name: '', contents: true });
 			continue;
@@ -74,7 +95,7 @@ export async function plan(sources: string[], dst: string, source: Side, dest: S
 			expanded.push({ dir: base, name: '', contents: true });
 			continue;
 		}
-		if (!(await source.exists(base)))
+		if (!(await present(source, base, src)))
 			throw new CliError(`${src}: no such file or directory`);
 		expanded.push({ dir, name, contents: false });
 	}
@@ -97,7 +118,11 @@ export function imageSide(mount: Mount): Side {
 			return (await mount.readdir(dir)) as string[];
 		},
 		async exists(path) {
-			return mount.lstat(path).then(() => true, () => false);
+			return mount.lstat(path).then(() => true, (err: unknown) => {
+				if (isMissing(err))
+					return false;
+				throw err;
+			});
 		},
 		async isDirectory(path) {
 			return mount.stat(path).then((s) => s.isDirectory(), () => false);
@@ -111,7 +136,11 @@ export const hostSide: Side = {
 		return fsp.readdir(dir);
 	},
 	async exists(path) {
-		return fsp.lstat(path).then(() => true, () => false);
+		return fsp.lstat(path).then(() => true, (err: unknown) => {
+			if (isMissing(err))
+				return false;
+			throw err;
+		});
 	},
 	async isDirectory(path) {
 		return fsp.stat(path).then((s) => s.isDirectory(), () => false);

@@ -22,15 +22,32 @@ export interface CopyOptions {
 }
 
 /**
- * What went wrong at @shown: an errno error about that same path says only
- * what its code means, not the path a second time.
+ * What went wrong at @shown: an errno error about a path says what its
+ * code means, naming that path unless it is @shown itself (a failure on
+ * the other side of the copy names its own path there, as the host's
+ * "/home/me/out/x"), not in node's own words ("EIO: i/o error, open
+ * '...'"); any other error, its message (ours are written to be read).
  */
 function detail(shown: string, cause: unknown): string {
 	const about = (cause as { path?: unknown })?.path;
 	const text = errnoText(cause);
 	if (text !== undefined && (about === shown || about === `/${shown}`))
 		return text;
+	if (text !== undefined && typeof about === 'string')
+		return `${about}: ${text}`;
 	return (cause as { message?: string })?.message ?? String(cause);
+}
+
+/**
+ * How a failure names its node: the path below the copy's top, or for
+ * the top itself the path its error names (an image's "/", a host
+ * directory), which says more than ".".
+ */
+function shownPath(path: Buffer, cause: unknown): string {
+	if (path.length)
+		return path.toString();
+	const about = (cause as { path?: unknown })?.path;
+	return typeof about === 'string' && about ? about : '.';
 }
 
 /** A failure at one node, naming it. */
@@ -38,12 +55,15 @@ export class CopyError extends Error {
 	readonly path: Buffer;
 
 	constructor(path: Buffer, cause: unknown) {
-		const shown = path.length ? path.toString() : '.';
+		const shown = shownPath(path, cause);
 		super(`${shown}: ${detail(shown, cause)}`, { cause });
 		this.name = 'CopyError';
 		this.path = path;
 	}
 }
+
+/** The largest size a file can have: the kernel's loff_t is signed 64 bits. */
+const MAX_FILE_SIZE = (1n << 63n) - 1n;
 
 export function joinPath(dir: Buffer, name: Buffer): Buffer {
 	return dir.length === 0 ? name : Buffer.concat([dir, Buffer.from('/'), name]);
@@ -68,6 +88,9 @@ export async function copyTree(source: SourceTree, sink: SinkTree, options: Copy
 		const original = known?.meta ?? await source.meta(from);
 		if (options.exclude?.(from, original))
 			return;
+		// Only a damaged inode says so; no archive or filesystem could take it.
+		if (original.kind === 'file' && original.size > MAX_FILE_SIZE)
+			throw Object.assign(new Error(`a size of ${original.size} bytes, more than any file can have (a damaged inode?)`), { code: 'EFBIG' });
 		const meta = transform(original);
 		events.entry?.(to, meta);
 

@@ -13,6 +13,7 @@ import type { TarTime } from '../tar/header.js';
 import type { PutMeta } from '../lkl/copy-calls.js';
 import { splitdev } from '../lkl/devices.js';
 import { splitXattrNames } from '../lkl/xattr-ops.js';
+import { errnoError } from '../lkl/errors.js';
 import { HostDest, hostDataMap, hostGetxattr, hostListxattr, hostScan, type HostFile, type HostLost } from '../lkl/hostfs.js';
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { writeRegions } from './sparse.js';
@@ -241,6 +242,11 @@ export class HostSink implements SinkTree {
 	}
 
 	async sparseFile(path: Buffer, meta: NodeMeta, _x: Map<string, Buffer>, map: DataMap, data: AsyncIterable<Buffer>): Promise<void> {
+		// node:fs takes offsets and lengths as numbers: past 2^53 bytes (8
+		// PiB, more than a host filesystem holds in a file) they would be
+		// wrong, so such a file fails as the host would fail it.
+		if (meta.size > BigInt(Number.MAX_SAFE_INTEGER))
+			throw errnoError(-27 /* EFBIG */, 'ftruncate', this.#dest.where(path));
 		const file = await this.#create(path);
 		try {
 			await writeRegions(map, data, async (buf, off, n, pos) => {

@@ -21,6 +21,19 @@ export function isSmall(size: bigint): boolean {
 	return size <= BigInt(INLINE_MAX);
 }
 
+/**
+ * A time as sec and nsec, whole seconds in nsec carried into sec as the
+ * kernel's set_normalized_timespec64() would: a damaged inode can hold
+ * nanoseconds of a billion or more (ext4's field has 30 bits, btrfs's
+ * and XFS's 32), which the kernel hands on unchecked, and which neither
+ * utimensat() nor a pax time can take.
+ */
+function statxTime([sec, nsec]: readonly [number, number]): { sec: bigint; nsec: number } {
+	if (nsec >= 0 && nsec < 1e9)
+		return { sec: BigInt(sec), nsec };
+	return { sec: BigInt(sec) + BigInt(Math.floor(nsec / 1e9)), nsec: ((nsec % 1e9) + 1e9) % 1e9 };
+}
+
 export function metaFromStatx(st: ScanStatx, device: string): NodeMeta {
 	return {
 		kind: kindOfMode(st.mode),
@@ -28,9 +41,9 @@ export function metaFromStatx(st: ScanStatx, device: string): NodeMeta {
 		uid: st.uid,
 		gid: st.gid,
 		size: st.size,
-		atime: { sec: BigInt(st.atime[0]), nsec: st.atime[1] },
-		mtime: { sec: BigInt(st.mtime[0]), nsec: st.mtime[1] },
-		ctime: { sec: BigInt(st.ctime[0]), nsec: st.ctime[1] },
+		atime: statxTime(st.atime),
+		mtime: statxTime(st.mtime),
+		ctime: statxTime(st.ctime),
 		rdevMajor: st.rdevMajor,
 		rdevMinor: st.rdevMinor,
 		dev: device,

@@ -80,3 +80,21 @@ t.test('cpfromfs skips the holes when writing to the host', async (t) => {
 	ok(t, lkl(['cpfromfs', '-i', img, '/.', out]), 'cpfromfs');
 	checkTree(t, out, 'cpfromfs');
 });
+
+t.test('a file past what node:fs can place (2^60 bytes of hole, on btrfs)', async (t) => {
+	const img = emptyImage('btrfs', join(dir, 'huge.img'));
+	const mnt = join(dir, 'huge-mnt');
+	fs.mkdirSync(mnt);
+	ok(t, lkl(['lklfuse', img, mnt]), 'lklfuse');
+	try {
+		run('truncate', ['-s', String(2n ** 60n), join(mnt, 'huge')]);
+	} finally {
+		ok(t, lkl(['unmount', mnt]), 'lkl unmount');
+	}
+	const archive = join(dir, 'huge.tar');
+	ok(t, lkl(['fs2tar', img, archive]), 'fs2tar archives it');
+	t.match(run('tar', ['-tvf', archive]), / 1152921504606846976 .* huge\n/, 'GNU tar reads its size back');
+	const r = lkl(['cpfromfs', '-i', img, '/huge', join(dir, 'huge-out')]);
+	t.equal(r.status, 1, 'cpfromfs fails');
+	t.match(r.stderr, /^lkl: huge: \/\S+\/huge-out: file too large\n$/, 'in one line naming the file and the cause');
+});

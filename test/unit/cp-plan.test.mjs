@@ -67,3 +67,10 @@ t.test('missing and empty sources', async (t) => {
 	await t.rejects(plan([''], '/out', src, dst), { exitCode: 2 });
 	await t.rejects(plan([], '/out', src, dst), { exitCode: 2, message: /nothing to copy/ });
 });
+
+t.test('a source that cannot be looked at is not called missing', async (t) => {
+	// A damaged image's root: its lstat fails with EIO, not ENOENT.
+	const broken = { ...src, async exists() { throw Object.assign(new Error('EIO: i/o error, lstat \'/\''), { code: 'EIO', path: '/' }); } };
+	await t.rejects(plan(['/.'], '/out', broken, dst), { exitCode: 1, message: '/.: input/output error (is the image truncated or damaged?)' });
+	await t.rejects(plan(['/etc/passwd'], '/out', broken, dst), { exitCode: 1, message: /^\/etc\/passwd: input\/output error/ });
+});
