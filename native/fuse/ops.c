@@ -380,6 +380,30 @@ static long kill_suidgid(long fd)
 			   LKL_AT_EMPTY_PATH);
 }
 
+/*
+ * The host's writeback cache passes on the times of the writes it kept as
+ * a change of mtime and ctime alone (never atime, never "now").  An
+ * append-only file refuses times that are not now, and has the kernel
+ * library's own from those writes, so that refusal is no error.  Any
+ * other refusal stands, as the host kernel gives it: an immutable file's
+ * times, or an append-only file's times set by a caller (utime() sets
+ * atime too; only a caller's mtime alone reads as the host's, and is
+ * ignored rather than refused).
+ */
+static bool writes_times_refused(int fd, int to_set)
+{
+	const int flushed = FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME;
+	struct lkl_statx stx;
+
+	if ((to_set & (flushed | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW |
+		       FUSE_SET_ATTR_MTIME_NOW)) != flushed)
+		return false;
+	if (k_fstatx(fd, &stx) < 0)
+		return false;
+	return (stx.stx_attributes & LKL_STATX_ATTR_APPEND) &&
+	       !(stx.stx_attributes & LKL_STATX_ATTR_IMMUTABLE);
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
@@ -433,11 +457,20 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		r = k_utimensat(fd, "", ts,
 				LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
 		/*
-		 * With ctime, the host's writeback cache passes on the times
-		 * of writes it kept; an append-only file refuses times that
-		 * are not now, and has the kernel library's from the writes.
+		 * With its writeback cache the host sends "now" as its own
+		 * clock's time for mtime (atime still says now): utime(NULL),
+		 * which an append-only file allows, unlike times given.
 		 */
-		if (r == -EPERM && (to_set & FUSE_SET_ATTR_CTIME))
+		if (r == -EPERM && lf->writeback &&
+		    (to_set & FUSE_SET_ATTR_ATIME_NOW) &&
+		    (to_set & FUSE_SET_ATTR_MTIME) &&
+		    !(to_set & FUSE_SET_ATTR_MTIME_NOW)) {
+			ts[1].tv_sec = 0;
+			ts[1].tv_nsec = UTIME_NOW;
+			r = k_utimensat(fd, "", ts, LKL_AT_EMPTY_PATH |
+					LKL_AT_SYMLINK_NOFOLLOW);
+		}
+		if (r == -EPERM && writes_times_refused(fd, to_set))
 			r = 0;
 		if (r < 0)
 			goto fail;
