@@ -203,6 +203,7 @@ int main(int argc, char *argv[])
 	}
 	if (lklfuse_check_opts(lf, &cl))
 		goto out;
+	lf->host_permissions = cl.default_permissions || cl.allow_other;
 	if (lklfuse_check_paths(lf) || lklfuse_kernel_start(lf))
 		goto out;
 

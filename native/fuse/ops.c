@@ -95,12 +95,27 @@ static void fill_entry(struct lklfuse *lf, const struct lklfuse_node *node,
 	shown_stat(lf, &e->attr, stx);
 }
 
+/* Whether an entry was found, or just made and where. */
+enum made { FOUND, MADE, MADE_IN_SETGID_DIR };
+
+/* What is made in the directory @dirfd now: in a set-group-ID one? */
+static enum made made_in(long dirfd)
+{
+	struct lkl_statx stx;
+
+	if (k_fstatx(dirfd, &stx) >= 0 && (stx.stx_mode & S_ISGID))
+		return MADE_IN_SETGID_DIR;
+	return MADE;
+}
+
 /*
  * A new inode made for the caller of @req: theirs, not root's (the kernel
- * made it as root), unless the directory's set-group-ID bit gave it a
- * group already.  Best effort: a filesystem without owners says no.
+ * made it as root), and in their group unless the directory's
+ * set-group-ID bit gave it the directory's (@made).  Best effort: a
+ * filesystem without owners says no.
  */
-static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
+static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx,
+			   enum made made)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	unsigned int mode = stx->stx_mode;
@@ -108,7 +123,7 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
 
 	if (ctx->uid != stx->stx_uid)
 		uid = ctx->uid;
-	if (stx->stx_gid == 0 && ctx->gid != 0)
+	if (made != MADE_IN_SETGID_DIR && ctx->gid != stx->stx_gid)
 		gid = ctx->gid;
 	if (uid == -1 && gid == -1)
 		return;
@@ -135,10 +150,10 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
 
 /*
  * The node of @fd (an O_PATH descriptor, taken over) as a FUSE entry;
- * @made: the caller just created it.
+ * @made: whether the caller just created it, and where.
  */
 static long entry_of_fd(fuse_req_t req, int fd, fuse_ino_t parent,
-			const char *name, bool made,
+			const char *name, enum made made,
 			struct fuse_entry_param *e)
 {
 	struct lklfuse *lf = lf_of(req);
@@ -151,8 +166,8 @@ static long entry_of_fd(fuse_req_t req, int fd, fuse_ino_t parent,
 		k_close(fd);
 		return r;
 	}
-	if (made)
-		give_to_caller(req, fd, &stx);
+	if (made != FOUND)
+		give_to_caller(req, fd, &stx, made);
 	r = lklfuse_inodes_add(&lf->inodes, fd, &stx, parent, name, &node);
 	if (r < 0)
 		return r;
@@ -162,7 +177,8 @@ static long entry_of_fd(fuse_req_t req, int fd, fuse_ino_t parent,
 
 /* @name in the directory @dirfd (node @parent), as a FUSE entry. */
 static long lookup_at(fuse_req_t req, int dirfd, fuse_ino_t parent,
-		      const char *name, bool made, struct fuse_entry_param *e)
+		      const char *name, enum made made,
+		      struct fuse_entry_param *e)
 {
 	long fd = k_openat(dirfd, name,
 			   LKL_O_PATH | LKL_O_NOFOLLOW | LKL_O_CLOEXEC, 0);
@@ -221,6 +237,16 @@ static void want(struct fuse_conn_info *conn, unsigned int cap)
 		conn->want |= cap;
 }
 
+/* Whether the mounted filesystem has POSIX ACLs (ext4 without noacl). */
+static bool has_acls(struct lklfuse *lf)
+{
+	char path[K_FDPATH_LEN];
+
+	k_fd_path(path, lf->inodes.root.fd);
+	return k_getxattr(path, "system.posix_acl_access", NULL, 0) !=
+	       -EOPNOTSUPP;
+}
+
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct lklfuse *lf = userdata;
@@ -234,6 +260,25 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	want(conn, FUSE_CAP_CACHE_SYMLINKS);
 	/* chattr and lsattr of directories too (see op_ioctl). */
 	want(conn, FUSE_CAP_IOCTL_DIR);
+	/*
+	 * Where the host checks permissions it must know the ACLs, or it
+	 * checks the mode bits alone; it then also drops its cached mode
+	 * and ACLs when an ACL is set (which changes the mode) or the mode
+	 * is (which changes the ACL).  Not for a filesystem without ACLs:
+	 * the host would refuse every access with its "not supported".
+	 * Without host checks the host must not have them: it would then
+	 * check permissions after all (the kernel library checks none).
+	 * With ACLs the host must leave the caller's umask to us too: a
+	 * directory's default ACL replaces it (create_mode()).
+	 */
+	if (lf->host_permissions && has_acls(lf) &&
+	    (conn->capable & FUSE_CAP_POSIX_ACL) &&
+	    (conn->capable & FUSE_CAP_DONT_MASK)) {
+		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+		lf->acls = true;
+	} else {
+		conn->want &= ~(FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK);
+	}
 	/*
 	 * The host keeps written data in its page cache and writes it back
 	 * in large requests: an untar's 5 KB writes no longer pass one by
@@ -269,7 +314,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	long r = get_fd(lf, p);
 
 	if (r >= 0) {
-		r = lookup_at(req, r, parent, name, false, &e);
+		r = lookup_at(req, r, parent, name, FOUND, &e);
 		put_fd(lf, p);
 	}
 
@@ -502,6 +547,24 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_readlink(req, buf);
 }
 
+/*
+ * The mode to create a file in the directory @dirfd with, for @req: the
+ * caller's umask applies, unless the directory has a default ACL, which
+ * takes its place.  The host applies the umask itself unless it knows
+ * the ACLs; the kernel library's own umask is 0.
+ */
+static mode_t create_mode(fuse_req_t req, long dirfd, mode_t mode)
+{
+	char path[K_FDPATH_LEN];
+
+	if (!lf_of(req)->acls)
+		return mode;
+	k_fd_path(path, dirfd);
+	if (k_getxattr(path, "system.posix_acl_default", NULL, 0) > 0)
+		return mode;
+	return mode & ~fuse_req_ctx(req)->umask;
+}
+
 /* What op_make() makes. */
 enum make_kind { MAKE_NODE, MAKE_DIR, MAKE_SYMLINK };
 
@@ -516,14 +579,17 @@ static void op_make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	long pfd = get_fd(lf, p), r = pfd;
 
 	if (pfd >= 0) {
+		enum made made = made_in(pfd);
+
 		if (kind == MAKE_NODE)
-			r = k_mknodat(pfd, name, mode, (unsigned int)rdev);
+			r = k_mknodat(pfd, name, create_mode(req, pfd, mode),
+				      (unsigned int)rdev);
 		else if (kind == MAKE_DIR)
-			r = k_mkdirat(pfd, name, mode);
+			r = k_mkdirat(pfd, name, create_mode(req, pfd, mode));
 		else
 			r = k_symlinkat(link, pfd, name);
 		if (r >= 0)
-			r = lookup_at(req, pfd, parent, name, true, &e);
+			r = lookup_at(req, pfd, parent, name, made, &e);
 		put_fd(lf, p);
 	}
 	if (r < 0) {
@@ -802,16 +868,18 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char path[K_FDPATH_LEN];
 	struct fuse_entry_param e;
 	struct lklfuse_file *f;
+	enum made made = MADE;
 	long fd, pfd, r;
 
 	fd = get_fd(lf, p);
 	if (fd >= 0) {
 		long dirfd = fd;
 
+		made = made_in(dirfd);
 		fd = k_openat(dirfd, name,
 			      open_flags(lf, fi->flags) |
 			      LKL_O_CREAT | LKL_O_NOFOLLOW,
-			      mode);
+			      create_mode(req, dirfd, mode));
 		put_fd(lf, p);
 	}
 	if (fd < 0) {
@@ -820,7 +888,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	k_fd_path(path, fd);
 	pfd = k_openat(LKL_AT_FDCWD, path, LKL_O_PATH | LKL_O_CLOEXEC, 0);
-	r = pfd < 0 ? pfd : entry_of_fd(req, pfd, parent, name, true, &e);
+	r = pfd < 0 ? pfd : entry_of_fd(req, pfd, parent, name, made, &e);
 	if (r < 0) {
 		k_close(fd);
 		reply_result(req, r);
@@ -1015,7 +1083,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		memset(&e, 0, sizeof(e));
 		if (plus && !is_dot_or_dotdot(d->d_name)) {
 			/* The open directory serves as its O_PATH fd. */
-			r = lookup_at(req, f->fd, ino, d->d_name, false, &e);
+			r = lookup_at(req, f->fd, ino, d->d_name, FOUND, &e);
 			if (r < 0) {
 				if (r != -ENOENT)
 					break;
