@@ -22,7 +22,9 @@ function observe(top, user) {
   const read = runAs(user.name, 'cat', [join(top, 'secret')])
   const made = runAs(user.name, 'sh', ['-c', 'umask 022 && mkdir "$1/dflt/sub" && touch "$1/sgid/f"', 'sh', top])
   const acl = p => run('getfacl', ['-cp', '--omit-header', p]).trim().split('\n').sort().join(',')
-  const mode = p => (fs.statSync(p).mode & 0o7777).toString(8)
+  // stat(1) asks for the mode alone, which the host answers from its
+  // cache (node's fs.stat asks for more and so always reaches the server).
+  const mode = p => run('stat', ['-c', '%a', p]).trim()
   return {
     readsSecret: read.status === 0 ? read.stdout : `refused: ${read.stderr.trim()}`,
     madeFiles: made.status === 0 ? 'yes' : made.output.trim(),
