@@ -400,10 +400,17 @@ static void set_time(struct lkl___kernel_timespec *ts, int to_set,
 	}
 }
 
+void lklfuse_inval_attrs(fuse_req_t req, fuse_ino_t ino)
+{
+	/* -ENOENT: the host has no such inode cached, nothing to drop. */
+	(void)fuse_lowlevel_notify_inval_inode(lf_of(req)->se, ino, -1, 0);
+}
+
 /*
  * Clear the set-user-ID bit of the regular file @fd, and its set-group-ID
  * bit if it is group-executable, as the host asked (io.c): the kernel
- * library, which runs with every capability, keeps them.  0 or -errno.
+ * library, which runs with every capability, keeps them.  1 if it
+ * cleared any, 0 if there were none, or -errno.
  */
 static long kill_suidgid(long fd)
 {
@@ -421,8 +428,9 @@ static long kill_suidgid(long fd)
 		kill |= S_ISGID;
 	if (!kill)
 		return 0;
-	return k_fchmodat2(fd, "", stx.stx_mode & 07777 & ~kill,
-			   LKL_AT_EMPTY_PATH);
+	r = k_fchmodat2(fd, "", stx.stx_mode & 07777 & ~kill,
+			LKL_AT_EMPTY_PATH);
+	return r < 0 ? r : 1;
 }
 
 /*
@@ -826,13 +834,18 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 					      LKL_O_APPEND, 0);
 				append_only = fd >= 0;
 			}
-			/* O_TRUNC by a caller without CAP_FSETID */
+			/*
+			 * O_TRUNC by a caller without CAP_FSETID.  The reply
+			 * carries no mode: the host must ask again.
+			 */
 			if (fd >= 0 && lklfuse_io_kill_suidgid()) {
 				long r = kill_suidgid(fd);
 
 				if (r < 0) {
 					k_close(fd);
 					fd = r;
+				} else if (r) {
+					lklfuse_inval_attrs(req, ino);
 				}
 			}
 		}
@@ -943,13 +956,15 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	size_t done = 0;
 	long r;
 
-	(void)ino;
+	/* The reply carries no mode: if it changed, the host must ask. */
 	if (lklfuse_io_kill_suidgid()) {
 		r = kill_suidgid(fd);
 		if (r < 0) {
 			reply_result(req, r);
 			return;
 		}
+		if (r)
+			lklfuse_inval_attrs(req, ino);
 	}
 	while (done < size) {
 		long n = k_pwrite(fd, buf + done, size - done, off + done);
