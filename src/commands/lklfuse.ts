@@ -7,7 +7,7 @@
  * start the server, wait until the mount serves, and leave it running in
  * the background (or stay in the foreground with -f).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -102,8 +102,39 @@ function notReady(o: LklfuseOptions, line: string, stderr: string): CliError {
 	return new CliError(message, 1, { advice: failure.advice });
 }
 
+/** The mount flags a remount may change: the host kernel's, not ours. */
+const REMOUNT_FLAGS = new Set([
+	'ro', 'rw', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'sync', 'async',
+	'dirsync', 'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime',
+	'strictatime', 'nostrictatime', 'lazytime', 'nolazytime',
+]);
+
+/**
+ * `mount -o remount,ro` of an lklfuse mount runs us (as its mount helper,
+ * through mount.fuse3) with "remount" among the options: the mount is
+ * there already, served by its server, and only its flags change, which
+ * the host kernel does for FUSE (going read-only, it writes back first).
+ * So no server: the host's own remount of the mount point, with the
+ * flags it knows (mount -i: not through the helper again).
+ */
+function remount(o: LklfuseOptions, given: string[]): number {
+	const flags = given.filter((f) => REMOUNT_FLAGS.has(f));
+	const r = spawnSync('mount', ['-i', '-o', ['remount', ...flags].join(','), o.mountpoint], { encoding: 'utf8' });
+	if (r.error)
+		throw new CliError(`cannot remount ${o.mountpoint}: cannot run mount: ${r.error.message}`);
+	if (r.status !== 0) {
+		const why = r.stderr.trim().split('\n').pop()?.replace(/^mount: /, '') || `mount exited with status ${r.status}`;
+		throw new CliError(`cannot remount ${o.mountpoint}: ${why}`);
+	}
+	return 0;
+}
+
 /** Mounts; resolves once the mount is live (background) or has ended (-f). */
 export async function lklfuse(o: LklfuseOptions): Promise<number> {
+	// An escaped comma (\,) belongs to an opts= value, never a flag.
+	const given = o.options.flatMap((opt) => opt.split(/(?<!\\),/));
+	if (given.includes('remount'))
+		return remount(o, given);
 	const server = serverPath();
 	if (!existsSync(server))
 		throw new CliError(`${server} is missing: reinstall lkl, or run npm run build in a clone`);
