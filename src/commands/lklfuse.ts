@@ -123,7 +123,9 @@ function remount(o: LklfuseOptions, given: string[]): number {
 	if (r.error)
 		throw new CliError(`cannot remount ${o.mountpoint}: cannot run mount: ${r.error.message}`);
 	if (r.status !== 0) {
-		const why = r.stderr.trim().split('\n').pop()?.replace(/^mount: /, '') || `mount exited with status ${r.status}`;
+		// mount's first line says why; a hint to read dmesg may follow.
+		const line = r.stderr.split('\n').map((l) => l.trim()).find((l) => l !== '');
+		const why = line?.replace(/^mount: /, '').replace(/^\/[^:]*: /, '') ?? `mount exited with status ${r.status}`;
 		throw new CliError(`cannot remount ${o.mountpoint}: ${why}`);
 	}
 	return 0;
