@@ -291,6 +291,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		want(conn, FUSE_CAP_WRITEBACK_CACHE);
 	else
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/*
+	 * The host sends an asynchronous direct write (io_submit) and
+	 * returns, and when it completes drops none of the pages that a
+	 * buffered read may have cached meanwhile: that read then kept old
+	 * data (xfstests generic/451).  Synchronous, the host drops them
+	 * after the write as it does for any filesystem.
+	 */
+	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	conn->want &= ~(FUSE_CAP_EXPORT_SUPPORT |
 			FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
 			FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
