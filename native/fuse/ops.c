@@ -414,13 +414,38 @@ void lklfuse_inval_attrs(fuse_req_t req, fuse_ino_t ino)
 	(void)fuse_lowlevel_notify_inval_inode(lf_of(req)->se, ino, -1, 0);
 }
 
+/* Whether the caller of @req is in the group @gid. */
+static bool caller_in_group(fuse_req_t req, gid_t gid)
+{
+	gid_t few[64], *list = few;
+	int n, i;
+	bool in = false;
+
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	n = fuse_req_getgroups(req, 64, few);
+	if (n > 64) {
+		list = calloc(n, sizeof(*list));
+		if (!list)
+			return false;
+		n = fuse_req_getgroups(req, n, list);
+	}
+	for (i = 0; i < n && !in; i++)
+		in = list[i] == gid;
+	if (list != few)
+		free(list);
+	return in;
+}
+
 /*
- * Clear the set-user-ID bit of the regular file @fd, and its set-group-ID
- * bit if it is group-executable, as the host asked (io.c): the kernel
- * library, which runs with every capability, keeps them.  1 if it
- * cleared any, 0 if there were none, or -errno.
+ * Clear the set-ID bits of the regular file @fd after a change by the
+ * caller of @req, who has no CAP_FSETID: set-user-ID always; set-group-ID
+ * if group-executable, or if the caller is not in the file's group (the
+ * host kernel's rules).  The kernel library, which runs with every
+ * capability, keeps them.  1 if it cleared any, 0 if there were none, or
+ * -errno.
  */
-static long kill_suidgid(long fd)
+static long kill_suidgid(fuse_req_t req, long fd)
 {
 	struct lkl_statx stx;
 	unsigned int kill = 0;
@@ -432,7 +457,8 @@ static long kill_suidgid(long fd)
 		return 0;
 	if (stx.stx_mode & S_ISUID)
 		kill |= S_ISUID;
-	if ((stx.stx_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+	if ((stx.stx_mode & S_ISGID) &&
+	    ((stx.stx_mode & S_IXGRP) || !caller_in_group(req, stx.stx_gid)))
 		kill |= S_ISGID;
 	if (!kill)
 		return 0;
@@ -503,7 +529,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			r = k_truncate(path, attr->st_size);
 		}
 		if (r >= 0 && lklfuse_io_kill_suidgid())
-			r = kill_suidgid(fd);
+			r = kill_suidgid(req, fd);
 		if (r < 0)
 			goto fail;
 	}
@@ -847,7 +873,7 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 			 * carries no mode: the host must ask again.
 			 */
 			if (fd >= 0 && lklfuse_io_kill_suidgid()) {
-				long r = kill_suidgid(fd);
+				long r = kill_suidgid(req, fd);
 
 				if (r < 0) {
 					k_close(fd);
@@ -966,7 +992,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 
 	/* The reply carries no mode: if it changed, the host must ask. */
 	if (lklfuse_io_kill_suidgid()) {
-		r = kill_suidgid(fd);
+		r = kill_suidgid(req, fd);
 		if (r < 0) {
 			reply_result(req, r);
 			return;
@@ -1015,11 +1041,26 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	reply_result(req, k_fsync(file_of(fi)->fd, datasync));
 }
 
+/*
+ * An fallocate that may change the file's data or size clears its set-ID
+ * bits, as a write does, unless the caller has CAP_FSETID; the host says
+ * nothing about that here (as it does for writes), so a caller other
+ * than root is taken to lack it.
+ */
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 			 off_t off, off_t len, struct fuse_file_info *fi)
 {
-	(void)ino;
-	reply_result(req, k_fallocate(file_of(fi)->fd, mode, off, len));
+	int fd = file_of(fi)->fd;
+	long r = k_fallocate(fd, mode, off, len);
+
+	if (r >= 0 && fuse_req_ctx(req)->uid != 0 &&
+	    (!(mode & FALLOC_FL_KEEP_SIZE) ||
+	     (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)))) {
+		r = kill_suidgid(req, fd);
+		if (r > 0)
+			lklfuse_inval_attrs(req, ino);
+	}
+	reply_result(req, r);
 }
 
 static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
