@@ -7,7 +7,7 @@
  * start the server, wait until the mount serves, and leave it running in
  * the background (or stay in the foreground with -f).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -102,6 +102,18 @@ function notReady(o: LklfuseOptions, line: string, stderr: string): CliError {
 	return new CliError(message, 1, { advice: failure.advice });
 }
 
+/**
+ * Never resolves, and rejects with one line if the server could not be
+ * run at all (its file not executable, say): node reports that as an
+ * 'error' event, which unheard would crash us with a stack trace.
+ */
+function spawnFailure(child: ChildProcess, server: string): Promise<never> {
+	return new Promise((_resolve, reject) => {
+		child.once('error', (err: NodeJS.ErrnoException) =>
+			reject(new CliError(`cannot run ${server}: ${err.code ?? err.message}`)));
+	});
+}
+
 /** The mount flags a remount may change: the host kernel's, not ours. */
 const REMOUNT_FLAGS = new Set([
 	'ro', 'rw', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'sync', 'async',
@@ -150,14 +162,15 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 		// The server's stderr passes through us, so that a failure to
 		// start can be explained.
 		const child = spawn(server, serverArgs(o), { stdio: ['inherit', 'inherit', 'pipe', 'pipe'], env });
+		const failed = spawnFailure(child, server);
 		const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
 		process.on('SIGINT', forward('SIGINT'));
 		process.on('SIGTERM', forward('SIGTERM'));
 		const stderr = keepStderr(child.stdio[2] as Readable, true);
 		const ready = readiness(child.stdio[3] as Readable);
 		// Killed by a signal: 128 + its number, as a shell reports it.
-		const code = await new Promise<number>((resolve) => child.on('exit', (c, s) =>
-			resolve(c ?? (s ? 128 + (constants.signals[s] ?? 0) : 1))));
+		const code = await Promise.race([failed, new Promise<number>((resolve) => child.on('exit', (c, s) =>
+			resolve(c ?? (s ? 128 + (constants.signals[s] ?? 0) : 1))))]);
 		const line = await ready;
 		await drained(child.stdio[2] as Readable);
 		if (code === 0 || !line.startsWith('error: '))
@@ -174,8 +187,9 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 	}
 
 	const child = spawn(server, serverArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env, detached: true });
+	const failed = spawnFailure(child, server);
 	const stderr = keepStderr(child.stdio[2] as Readable, false);
-	const line = await readiness(child.stdio[3] as Readable);
+	const line = await Promise.race([failed, readiness(child.stdio[3] as Readable)]);
 	if (line !== 'ready') {
 		child.kill('SIGTERM');
 		await drained(child.stdio[2] as Readable);
