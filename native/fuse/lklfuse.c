@@ -78,6 +78,35 @@ void lklfuse_setup_error(struct lklfuse *lf, const char *fmt, ...)
 	lklfuse_tell_ready(lf, msg);
 }
 
+/*
+ * Whether the options left for libfuse hold @name, alone between commas
+ * ("-o a,b" or "-oa,b"): flags of the host's mount that our kernel must
+ * know too.
+ */
+static bool has_fuse_opt(const struct fuse_args *args, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 1; i < args->argc; i++) {
+		const char *s = args->argv[i];
+
+		if (strncmp(s, "-o", 2))
+			continue;
+		s = s[2] ? s + 2 : i + 1 < args->argc ? args->argv[++i] : "";
+		while (*s) {
+			size_t len = strcspn(s, ",");
+
+			if (len == n && !strncmp(s, name, n))
+				return true;
+			s += len;
+			if (*s)
+				s++;
+		}
+	}
+	return false;
+}
+
 static void drain(void *arg)
 {
 	lklfuse_forget_stop(arg);
@@ -205,6 +234,11 @@ int main(int argc, char *argv[])
 	if (lklfuse_check_opts(lf, &cl))
 		goto out;
 	lf->host_permissions = cl.default_permissions || cl.allow_other;
+	/*
+	 * The host's noatime leaves atime to the server, which updates it
+	 * on every read as its own mount says: the file opens must not.
+	 */
+	lf->noatime = has_fuse_opt(&args, "noatime");
 	if (lklfuse_check_paths(lf) || lklfuse_kernel_start(lf))
 		goto out;
 

@@ -809,7 +809,8 @@ static int open_flags(const struct lklfuse *lf, int flags)
 	 * the caller's kernel's business.
 	 */
 	flags &= ~(O_NOFOLLOW | O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY);
-	return lkl_host_open_flags(flags) | LKL_O_CLOEXEC;
+	return lkl_host_open_flags(flags) | LKL_O_CLOEXEC |
+	       (lf->noatime ? LKL_O_NOATIME : 0);
 }
 
 /*
@@ -849,7 +850,8 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 
 		if (dir) {
 			fd = k_openat(opath, ".", LKL_O_RDONLY |
-				      LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
+				      LKL_O_DIRECTORY | LKL_O_CLOEXEC |
+				      (lf->noatime ? LKL_O_NOATIME : 0), 0);
 		} else {
 			k_fd_path(path, opath);
 			fd = k_openat(LKL_AT_FDCWD, path,
