@@ -1123,7 +1123,13 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (off != f->doff) {
+	/*
+	 * Offset 0 is opendir's or rewinddir's, which the host does not
+	 * pass on: seek there all the same, for rewinddir must show what
+	 * was made since opendir, and a filesystem may remember where the
+	 * directory ended until a seek (btrfs: xfstests generic/471).
+	 */
+	if (off != f->doff || off == 0) {
 		r = k_lseek(f->fd, off, SEEK_SET);
 		if (r < 0) {
 			reply_result(req, r);
