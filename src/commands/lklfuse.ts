@@ -108,10 +108,13 @@ function notReady(o: LklfuseOptions, line: string, stderr: string): CliError {
  * 'error' event, which unheard would crash us with a stack trace.
  */
 function spawnFailure(child: ChildProcess, server: string): Promise<never> {
-	return new Promise((_resolve, reject) => {
+	const failed = new Promise<never>((_resolve, reject) => {
 		child.once('error', (err: NodeJS.ErrnoException) =>
 			reject(new CliError(`cannot run ${server}: ${err.code ?? err.message}`)));
 	});
+	// Once the server runs, a later 'error' (a failed kill) is no one's.
+	failed.catch(() => {});
+	return failed;
 }
 
 /** The mount flags a remount may change: the host kernel's, not ours. */
