@@ -78,6 +78,35 @@ void lklfuse_setup_error(struct lklfuse *lf, const char *fmt, ...)
 	lklfuse_tell_ready(lf, msg);
 }
 
+/*
+ * Whether the options left for libfuse hold @name, alone between commas
+ * ("-o a,b" or "-oa,b"): flags of the host's mount that our kernel must
+ * know too.
+ */
+static bool has_fuse_opt(const struct fuse_args *args, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 1; i < args->argc; i++) {
+		const char *s = args->argv[i];
+
+		if (strncmp(s, "-o", 2))
+			continue;
+		s = s[2] ? s + 2 : i + 1 < args->argc ? args->argv[++i] : "";
+		while (*s) {
+			size_t len = strcspn(s, ",");
+
+			if (len == n && !strncmp(s, name, n))
+				return true;
+			s += len;
+			if (*s)
+				s++;
+		}
+	}
+	return false;
+}
+
 static void drain(void *arg)
 {
 	lklfuse_forget_stop(arg);
@@ -109,7 +138,8 @@ static int serve(struct lklfuse *lf)
  * for the one line that explains the failure; any other output is passed
  * on.  The pipe is non-blocking, so a long message cannot hang us.
  */
-static int mount_fuse(struct lklfuse *lf, char *why, size_t size)
+static int mount_fuse(struct lklfuse *lf, const char *mountpoint, char *why,
+		      size_t size)
 {
 	char buf[1024], *line;
 	int p[2], saved = -1, r;
@@ -127,7 +157,7 @@ static int mount_fuse(struct lklfuse *lf, char *why, size_t size)
 		}
 		close(p[1]);
 	}
-	r = fuse_session_mount(lf->se, lf->opts.mountpoint);
+	r = fuse_session_mount(lf->se, mountpoint);
 	if (saved < 0)
 		return r;
 	fflush(stderr);
@@ -170,7 +200,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct lklfuse lf_storage, *lf = &lf_storage;
 	struct lklfuse_cmdline cl;
-	char *image_abs = NULL, why[256] = "";
+	char *image_abs = NULL, *mnt_abs = NULL, why[256] = "";
 	bool fuse_mounted = false, signals = false;
 	int status = 1, r;
 
@@ -202,6 +232,12 @@ int main(int argc, char *argv[])
 	}
 	if (lklfuse_check_opts(lf, &cl))
 		goto out;
+	lf->host_permissions = cl.default_permissions || cl.allow_other;
+	/*
+	 * The host's noatime leaves atime to the server, which updates it
+	 * on every read as its own mount says: the file opens must not.
+	 */
+	lf->noatime = has_fuse_opt(&args, "noatime");
 	if (lklfuse_check_paths(lf) || lklfuse_kernel_start(lf))
 		goto out;
 
@@ -240,13 +276,24 @@ int main(int argc, char *argv[])
 	}
 	signals = true;
 	fuse_last_msg[0] = '\0';
-	if (mount_fuse(lf, why, sizeof(why))) {
+	mnt_abs = realpath(lf->opts.mountpoint, NULL);
+	if (mount_fuse(lf, mnt_abs ? mnt_abs : lf->opts.mountpoint, why,
+		       sizeof(why))) {
 		lklfuse_setup_error(lf, "%s: cannot mount: %s", lf->opts.mountpoint,
 			    why[0] ? why : fuse_last_msg[0] ? fuse_last_msg :
 			    "FUSE mount failed");
 		goto out;
 	}
 	fuse_mounted = true;
+	/*
+	 * The directory we were started in may be in another mount (a
+	 * shell's working directory in some other FUSE mount, say): a
+	 * server that stays there keeps that mount busy, and its umount
+	 * fails, for as long as we serve.  Nothing later needs it: the
+	 * image is open, the mount point's path is absolute.
+	 */
+	if (mnt_abs && chdir("/"))
+		fprintf(stderr, LKLFUSE_PROG ": chdir /: %s\n", strerror(errno));
 	r = lklfuse_io_start(lf);
 	if (r) {
 		lklfuse_setup_error(lf, "%s: custom FUSE I/O: %s",
@@ -301,6 +348,7 @@ out:
 		lklfuse_tell_ready(lf, "exited before the mount was ready");
 	pthread_mutex_destroy(&lf->files_lock);
 	free(image_abs);
+	free(mnt_abs);
 	lklfuse_free_opts(&lf->opts);
 	fuse_opt_free_args(&args);
 	return status;

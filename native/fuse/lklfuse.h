@@ -115,6 +115,12 @@ struct lklfuse {
 	bool kernel_up, kmounted;
 	bool fat_nostale;		/* FAT mounted nfs=nostale_ro */
 	bool writeback;			/* the host's writeback cache is on */
+	/* The host checks permissions: default_permissions, allow_other. */
+	bool host_permissions;
+	/* The host knows the ACLs, and leaves the umask to us (ops.c). */
+	bool acls;
+	/* -o noatime: reading leaves access times alone (ops.c). */
+	bool noatime;
 	int ready_fd;			/* -1: none, or already told */
 	/* io.c: the host's INIT, which offered kill-priv v2 */
 	uint64_t init_unique;

@@ -95,12 +95,27 @@ static void fill_entry(struct lklfuse *lf, const struct lklfuse_node *node,
 	shown_stat(lf, &e->attr, stx);
 }
 
+/* Whether an entry was found, or just made and where. */
+enum made { FOUND, MADE, MADE_IN_SETGID_DIR };
+
+/* What is made in the directory @dirfd now: in a set-group-ID one? */
+static enum made made_in(long dirfd)
+{
+	struct lkl_statx stx;
+
+	if (k_fstatx(dirfd, &stx) >= 0 && (stx.stx_mode & S_ISGID))
+		return MADE_IN_SETGID_DIR;
+	return MADE;
+}
+
 /*
  * A new inode made for the caller of @req: theirs, not root's (the kernel
- * made it as root), unless the directory's set-group-ID bit gave it a
- * group already.  Best effort: a filesystem without owners says no.
+ * made it as root), and in their group unless the directory's
+ * set-group-ID bit gave it the directory's (@made).  Best effort: a
+ * filesystem without owners says no.
  */
-static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
+static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx,
+			   enum made made)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	unsigned int mode = stx->stx_mode;
@@ -108,7 +123,7 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
 
 	if (ctx->uid != stx->stx_uid)
 		uid = ctx->uid;
-	if (stx->stx_gid == 0 && ctx->gid != 0)
+	if (made != MADE_IN_SETGID_DIR && ctx->gid != stx->stx_gid)
 		gid = ctx->gid;
 	if (uid == -1 && gid == -1)
 		return;
@@ -135,10 +150,10 @@ static void give_to_caller(fuse_req_t req, int fd, struct lkl_statx *stx)
 
 /*
  * The node of @fd (an O_PATH descriptor, taken over) as a FUSE entry;
- * @made: the caller just created it.
+ * @made: whether the caller just created it, and where.
  */
 static long entry_of_fd(fuse_req_t req, int fd, fuse_ino_t parent,
-			const char *name, bool made,
+			const char *name, enum made made,
 			struct fuse_entry_param *e)
 {
 	struct lklfuse *lf = lf_of(req);
@@ -151,8 +166,8 @@ static long entry_of_fd(fuse_req_t req, int fd, fuse_ino_t parent,
 		k_close(fd);
 		return r;
 	}
-	if (made)
-		give_to_caller(req, fd, &stx);
+	if (made != FOUND)
+		give_to_caller(req, fd, &stx, made);
 	r = lklfuse_inodes_add(&lf->inodes, fd, &stx, parent, name, &node);
 	if (r < 0)
 		return r;
@@ -162,7 +177,8 @@ static long entry_of_fd(fuse_req_t req, int fd, fuse_ino_t parent,
 
 /* @name in the directory @dirfd (node @parent), as a FUSE entry. */
 static long lookup_at(fuse_req_t req, int dirfd, fuse_ino_t parent,
-		      const char *name, bool made, struct fuse_entry_param *e)
+		      const char *name, enum made made,
+		      struct fuse_entry_param *e)
 {
 	long fd = k_openat(dirfd, name,
 			   LKL_O_PATH | LKL_O_NOFOLLOW | LKL_O_CLOEXEC, 0);
@@ -221,6 +237,16 @@ static void want(struct fuse_conn_info *conn, unsigned int cap)
 		conn->want |= cap;
 }
 
+/* Whether the mounted filesystem has POSIX ACLs (ext4 without noacl). */
+static bool has_acls(struct lklfuse *lf)
+{
+	char path[K_FDPATH_LEN];
+
+	k_fd_path(path, lf->inodes.root.fd);
+	return k_getxattr(path, "system.posix_acl_access", NULL, 0) !=
+	       -EOPNOTSUPP;
+}
+
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct lklfuse *lf = userdata;
@@ -235,6 +261,25 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* chattr and lsattr of directories too (see op_ioctl). */
 	want(conn, FUSE_CAP_IOCTL_DIR);
 	/*
+	 * Where the host checks permissions it must know the ACLs, or it
+	 * checks the mode bits alone; it then also drops its cached mode
+	 * and ACLs when an ACL is set (which changes the mode) or the mode
+	 * is (which changes the ACL).  Not for a filesystem without ACLs:
+	 * the host would refuse every access with its "not supported".
+	 * Without host checks the host must not have them: it would then
+	 * check permissions after all (the kernel library checks none).
+	 * With ACLs the host must leave the caller's umask to us too: a
+	 * directory's default ACL replaces it (create_mode()).
+	 */
+	if (lf->host_permissions && has_acls(lf) &&
+	    (conn->capable & FUSE_CAP_POSIX_ACL) &&
+	    (conn->capable & FUSE_CAP_DONT_MASK)) {
+		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+		lf->acls = true;
+	} else {
+		conn->want &= ~(FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK);
+	}
+	/*
 	 * The host keeps written data in its page cache and writes it back
 	 * in large requests: an untar's 5 KB writes no longer pass one by
 	 * one.  The price is a copy more per byte written (into the host's
@@ -246,6 +291,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		want(conn, FUSE_CAP_WRITEBACK_CACHE);
 	else
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/*
+	 * The host sends an asynchronous direct write (io_submit) and
+	 * returns, and when it completes drops none of the pages that a
+	 * buffered read may have cached meanwhile: that read then kept old
+	 * data (xfstests generic/451).  Synchronous, the host drops them
+	 * after the write as it does for any filesystem.
+	 */
+	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	conn->want &= ~(FUSE_CAP_EXPORT_SUPPORT |
 			FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS |
 			FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
@@ -269,7 +322,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	long r = get_fd(lf, p);
 
 	if (r >= 0) {
-		r = lookup_at(req, r, parent, name, false, &e);
+		r = lookup_at(req, r, parent, name, FOUND, &e);
 		put_fd(lf, p);
 	}
 
@@ -355,12 +408,44 @@ static void set_time(struct lkl___kernel_timespec *ts, int to_set,
 	}
 }
 
+void lklfuse_inval_attrs(fuse_req_t req, fuse_ino_t ino)
+{
+	/* -ENOENT: the host has no such inode cached, nothing to drop. */
+	(void)fuse_lowlevel_notify_inval_inode(lf_of(req)->se, ino, -1, 0);
+}
+
+/* Whether the caller of @req is in the group @gid. */
+static bool caller_in_group(fuse_req_t req, gid_t gid)
+{
+	gid_t few[64], *list = few;
+	int n, i;
+	bool in = false;
+
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	n = fuse_req_getgroups(req, 64, few);
+	if (n > 64) {
+		list = calloc(n, sizeof(*list));
+		if (!list)
+			return false;
+		n = fuse_req_getgroups(req, n, list);
+	}
+	for (i = 0; i < n && !in; i++)
+		in = list[i] == gid;
+	if (list != few)
+		free(list);
+	return in;
+}
+
 /*
- * Clear the set-user-ID bit of the regular file @fd, and its set-group-ID
- * bit if it is group-executable, as the host asked (io.c): the kernel
- * library, which runs with every capability, keeps them.  0 or -errno.
+ * Clear the set-ID bits of the regular file @fd after a change by the
+ * caller of @req, who has no CAP_FSETID: set-user-ID always; set-group-ID
+ * if group-executable, or if the caller is not in the file's group (the
+ * host kernel's rules).  The kernel library, which runs with every
+ * capability, keeps them.  1 if it cleared any, 0 if there were none, or
+ * -errno.
  */
-static long kill_suidgid(long fd)
+static long kill_suidgid(fuse_req_t req, long fd)
 {
 	struct lkl_statx stx;
 	unsigned int kill = 0;
@@ -372,12 +457,38 @@ static long kill_suidgid(long fd)
 		return 0;
 	if (stx.stx_mode & S_ISUID)
 		kill |= S_ISUID;
-	if ((stx.stx_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+	if ((stx.stx_mode & S_ISGID) &&
+	    ((stx.stx_mode & S_IXGRP) || !caller_in_group(req, stx.stx_gid)))
 		kill |= S_ISGID;
 	if (!kill)
 		return 0;
-	return k_fchmodat2(fd, "", stx.stx_mode & 07777 & ~kill,
-			   LKL_AT_EMPTY_PATH);
+	r = k_fchmodat2(fd, "", stx.stx_mode & 07777 & ~kill,
+			LKL_AT_EMPTY_PATH);
+	return r < 0 ? r : 1;
+}
+
+/*
+ * The host's writeback cache passes on the times of the writes it kept as
+ * a change of mtime and ctime alone (never atime, never "now").  An
+ * append-only file refuses times that are not now, and has the kernel
+ * library's own from those writes, so that refusal is no error.  Any
+ * other refusal stands, as the host kernel gives it: an immutable file's
+ * times, or an append-only file's times set by a caller (utime() sets
+ * atime too; only a caller's mtime alone reads as the host's, and is
+ * ignored rather than refused).
+ */
+static bool writes_times_refused(int fd, int to_set)
+{
+	const int flushed = FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME;
+	struct lkl_statx stx;
+
+	if ((to_set & (flushed | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW |
+		       FUSE_SET_ATTR_MTIME_NOW)) != flushed)
+		return false;
+	if (k_fstatx(fd, &stx) < 0)
+		return false;
+	return (stx.stx_attributes & LKL_STATX_ATTR_APPEND) &&
+	       !(stx.stx_attributes & LKL_STATX_ATTR_IMMUTABLE);
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -418,7 +529,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			r = k_truncate(path, attr->st_size);
 		}
 		if (r >= 0 && lklfuse_io_kill_suidgid())
-			r = kill_suidgid(fd);
+			r = kill_suidgid(req, fd);
 		if (r < 0)
 			goto fail;
 	}
@@ -433,11 +544,20 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		r = k_utimensat(fd, "", ts,
 				LKL_AT_EMPTY_PATH | LKL_AT_SYMLINK_NOFOLLOW);
 		/*
-		 * With ctime, the host's writeback cache passes on the times
-		 * of writes it kept; an append-only file refuses times that
-		 * are not now, and has the kernel library's from the writes.
+		 * With its writeback cache the host sends "now" as its own
+		 * clock's time for mtime (atime still says now): utime(NULL),
+		 * which an append-only file allows, unlike times given.
 		 */
-		if (r == -EPERM && (to_set & FUSE_SET_ATTR_CTIME))
+		if (r == -EPERM && lf->writeback &&
+		    (to_set & FUSE_SET_ATTR_ATIME_NOW) &&
+		    (to_set & FUSE_SET_ATTR_MTIME) &&
+		    !(to_set & FUSE_SET_ATTR_MTIME_NOW)) {
+			ts[1].tv_sec = 0;
+			ts[1].tv_nsec = UTIME_NOW;
+			r = k_utimensat(fd, "", ts, LKL_AT_EMPTY_PATH |
+					LKL_AT_SYMLINK_NOFOLLOW);
+		}
+		if (r == -EPERM && writes_times_refused(fd, to_set))
 			r = 0;
 		if (r < 0)
 			goto fail;
@@ -469,6 +589,24 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_readlink(req, buf);
 }
 
+/*
+ * The mode to create a file in the directory @dirfd with, for @req: the
+ * caller's umask applies, unless the directory has a default ACL, which
+ * takes its place.  The host applies the umask itself unless it knows
+ * the ACLs; the kernel library's own umask is 0.
+ */
+static mode_t create_mode(fuse_req_t req, long dirfd, mode_t mode)
+{
+	char path[K_FDPATH_LEN];
+
+	if (!lf_of(req)->acls)
+		return mode;
+	k_fd_path(path, dirfd);
+	if (k_getxattr(path, "system.posix_acl_default", NULL, 0) > 0)
+		return mode;
+	return mode & ~fuse_req_ctx(req)->umask;
+}
+
 /* What op_make() makes. */
 enum make_kind { MAKE_NODE, MAKE_DIR, MAKE_SYMLINK };
 
@@ -483,14 +621,17 @@ static void op_make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	long pfd = get_fd(lf, p), r = pfd;
 
 	if (pfd >= 0) {
+		enum made made = made_in(pfd);
+
 		if (kind == MAKE_NODE)
-			r = k_mknodat(pfd, name, mode, (unsigned int)rdev);
+			r = k_mknodat(pfd, name, create_mode(req, pfd, mode),
+				      (unsigned int)rdev);
 		else if (kind == MAKE_DIR)
-			r = k_mkdirat(pfd, name, mode);
+			r = k_mkdirat(pfd, name, create_mode(req, pfd, mode));
 		else
 			r = k_symlinkat(link, pfd, name);
 		if (r >= 0)
-			r = lookup_at(req, pfd, parent, name, true, &e);
+			r = lookup_at(req, pfd, parent, name, made, &e);
 		put_fd(lf, p);
 	}
 	if (r < 0) {
@@ -668,7 +809,8 @@ static int open_flags(const struct lklfuse *lf, int flags)
 	 * the caller's kernel's business.
 	 */
 	flags &= ~(O_NOFOLLOW | O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY);
-	return lkl_host_open_flags(flags) | LKL_O_CLOEXEC;
+	return lkl_host_open_flags(flags) | LKL_O_CLOEXEC |
+	       (lf->noatime ? LKL_O_NOATIME : 0);
 }
 
 /*
@@ -708,7 +850,8 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 
 		if (dir) {
 			fd = k_openat(opath, ".", LKL_O_RDONLY |
-				      LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
+				      LKL_O_DIRECTORY | LKL_O_CLOEXEC |
+				      (lf->noatime ? LKL_O_NOATIME : 0), 0);
 		} else {
 			k_fd_path(path, opath);
 			fd = k_openat(LKL_AT_FDCWD, path,
@@ -727,13 +870,18 @@ static void open_node(fuse_req_t req, fuse_ino_t ino,
 					      LKL_O_APPEND, 0);
 				append_only = fd >= 0;
 			}
-			/* O_TRUNC by a caller without CAP_FSETID */
+			/*
+			 * O_TRUNC by a caller without CAP_FSETID.  The reply
+			 * carries no mode: the host must ask again.
+			 */
 			if (fd >= 0 && lklfuse_io_kill_suidgid()) {
-				long r = kill_suidgid(fd);
+				long r = kill_suidgid(req, fd);
 
 				if (r < 0) {
 					k_close(fd);
 					fd = r;
+				} else if (r) {
+					lklfuse_inval_attrs(req, ino);
 				}
 			}
 		}
@@ -769,16 +917,18 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char path[K_FDPATH_LEN];
 	struct fuse_entry_param e;
 	struct lklfuse_file *f;
+	enum made made = MADE;
 	long fd, pfd, r;
 
 	fd = get_fd(lf, p);
 	if (fd >= 0) {
 		long dirfd = fd;
 
+		made = made_in(dirfd);
 		fd = k_openat(dirfd, name,
 			      open_flags(lf, fi->flags) |
 			      LKL_O_CREAT | LKL_O_NOFOLLOW,
-			      mode);
+			      create_mode(req, dirfd, mode));
 		put_fd(lf, p);
 	}
 	if (fd < 0) {
@@ -787,7 +937,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	k_fd_path(path, fd);
 	pfd = k_openat(LKL_AT_FDCWD, path, LKL_O_PATH | LKL_O_CLOEXEC, 0);
-	r = pfd < 0 ? pfd : entry_of_fd(req, pfd, parent, name, true, &e);
+	r = pfd < 0 ? pfd : entry_of_fd(req, pfd, parent, name, made, &e);
 	if (r < 0) {
 		k_close(fd);
 		reply_result(req, r);
@@ -842,13 +992,15 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	size_t done = 0;
 	long r;
 
-	(void)ino;
+	/* The reply carries no mode: if it changed, the host must ask. */
 	if (lklfuse_io_kill_suidgid()) {
-		r = kill_suidgid(fd);
+		r = kill_suidgid(req, fd);
 		if (r < 0) {
 			reply_result(req, r);
 			return;
 		}
+		if (r)
+			lklfuse_inval_attrs(req, ino);
 	}
 	while (done < size) {
 		long n = k_pwrite(fd, buf + done, size - done, off + done);
@@ -891,11 +1043,26 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	reply_result(req, k_fsync(file_of(fi)->fd, datasync));
 }
 
+/*
+ * An fallocate that may change the file's data or size clears its set-ID
+ * bits, as a write does, unless the caller has CAP_FSETID; the host says
+ * nothing about that here (as it does for writes), so a caller other
+ * than root is taken to lack it.
+ */
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 			 off_t off, off_t len, struct fuse_file_info *fi)
 {
-	(void)ino;
-	reply_result(req, k_fallocate(file_of(fi)->fd, mode, off, len));
+	int fd = file_of(fi)->fd;
+	long r = k_fallocate(fd, mode, off, len);
+
+	if (r >= 0 && fuse_req_ctx(req)->uid != 0 &&
+	    (!(mode & FALLOC_FL_KEEP_SIZE) ||
+	     (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)))) {
+		r = kill_suidgid(req, fd);
+		if (r > 0)
+			lklfuse_inval_attrs(req, ino);
+	}
+	reply_result(req, r);
 }
 
 static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
@@ -956,7 +1123,13 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (off != f->doff) {
+	/*
+	 * Offset 0 is opendir's or rewinddir's, which the host does not
+	 * pass on: seek there all the same, for rewinddir must show what
+	 * was made since opendir, and a filesystem may remember where the
+	 * directory ended until a seek (btrfs: xfstests generic/471).
+	 */
+	if (off != f->doff || off == 0) {
 		r = k_lseek(f->fd, off, SEEK_SET);
 		if (r < 0) {
 			reply_result(req, r);
@@ -982,7 +1155,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		memset(&e, 0, sizeof(e));
 		if (plus && !is_dot_or_dotdot(d->d_name)) {
 			/* The open directory serves as its O_PATH fd. */
-			r = lookup_at(req, f->fd, ino, d->d_name, false, &e);
+			r = lookup_at(req, f->fd, ino, d->d_name, FOUND, &e);
 			if (r < 0) {
 				if (r != -ENOENT)
 					break;

@@ -45,6 +45,12 @@ static inline void reply_result(fuse_req_t req, long r)
 	fuse_reply_err(req, r < 0 ? (int)-r : 0);
 }
 
+/*
+ * The host drops what it cached of @ino's attributes (and ACLs), for an
+ * operation whose reply does not carry the attributes it changed.
+ */
+void lklfuse_inval_attrs(fuse_req_t req, fuse_ino_t ino);
+
 /* A buffer of @len bytes for this thread, kept for its next request. */
 char *lklfuse_scratch(struct lklfuse *lf, size_t len);
 

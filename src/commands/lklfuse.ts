@@ -7,7 +7,7 @@
  * start the server, wait until the mount serves, and leave it running in
  * the background (or stay in the foreground with -f).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -102,8 +102,56 @@ function notReady(o: LklfuseOptions, line: string, stderr: string): CliError {
 	return new CliError(message, 1, { advice: failure.advice });
 }
 
+/**
+ * Never resolves, and rejects with one line if the server could not be
+ * run at all (its file not executable, say): node reports that as an
+ * 'error' event, which unheard would crash us with a stack trace.
+ */
+function spawnFailure(child: ChildProcess, server: string): Promise<never> {
+	const failed = new Promise<never>((_resolve, reject) => {
+		child.once('error', (err: NodeJS.ErrnoException) =>
+			reject(new CliError(`cannot run ${server}: ${err.code ?? err.message}`)));
+	});
+	// Once the server runs, a later 'error' (a failed kill) is no one's.
+	failed.catch(() => {});
+	return failed;
+}
+
+/** The mount flags a remount may change: the host kernel's, not ours. */
+const REMOUNT_FLAGS = new Set([
+	'ro', 'rw', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'sync', 'async',
+	'dirsync', 'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime',
+	'strictatime', 'nostrictatime', 'lazytime', 'nolazytime',
+]);
+
+/**
+ * `mount -o remount,ro` of an lklfuse mount runs us (as its mount helper,
+ * through mount.fuse3) with "remount" among the options: the mount is
+ * there already, served by its server, and only its flags change, which
+ * the host kernel does for FUSE (going read-only, it writes back first).
+ * So no server: the host's own remount of the mount point, with the
+ * flags it knows (mount -i: not through the helper again).
+ */
+function remount(o: LklfuseOptions, given: string[]): number {
+	const flags = given.filter((f) => REMOUNT_FLAGS.has(f));
+	const r = spawnSync('mount', ['-i', '-o', ['remount', ...flags].join(','), o.mountpoint], { encoding: 'utf8' });
+	if (r.error)
+		throw new CliError(`cannot remount ${o.mountpoint}: cannot run mount: ${r.error.message}`);
+	if (r.status !== 0) {
+		// mount's first line says why; a hint to read dmesg may follow.
+		const line = r.stderr.split('\n').map((l) => l.trim()).find((l) => l !== '');
+		const why = line?.replace(/^mount: /, '').replace(/^\/[^:]*: /, '') ?? `mount exited with status ${r.status}`;
+		throw new CliError(`cannot remount ${o.mountpoint}: ${why}`);
+	}
+	return 0;
+}
+
 /** Mounts; resolves once the mount is live (background) or has ended (-f). */
 export async function lklfuse(o: LklfuseOptions): Promise<number> {
+	// An escaped comma (\,) belongs to an opts= value, never a flag.
+	const given = o.options.flatMap((opt) => opt.split(/(?<!\\),/));
+	if (given.includes('remount'))
+		return remount(o, given);
 	const server = serverPath();
 	if (!existsSync(server))
 		throw new CliError(`${server} is missing: reinstall lkl, or run npm run build in a clone`);
@@ -117,14 +165,15 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 		// The server's stderr passes through us, so that a failure to
 		// start can be explained.
 		const child = spawn(server, serverArgs(o), { stdio: ['inherit', 'inherit', 'pipe', 'pipe'], env });
+		const failed = spawnFailure(child, server);
 		const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
 		process.on('SIGINT', forward('SIGINT'));
 		process.on('SIGTERM', forward('SIGTERM'));
 		const stderr = keepStderr(child.stdio[2] as Readable, true);
 		const ready = readiness(child.stdio[3] as Readable);
 		// Killed by a signal: 128 + its number, as a shell reports it.
-		const code = await new Promise<number>((resolve) => child.on('exit', (c, s) =>
-			resolve(c ?? (s ? 128 + (constants.signals[s] ?? 0) : 1))));
+		const code = await Promise.race([failed, new Promise<number>((resolve) => child.on('exit', (c, s) =>
+			resolve(c ?? (s ? 128 + (constants.signals[s] ?? 0) : 1))))]);
 		const line = await ready;
 		await drained(child.stdio[2] as Readable);
 		if (code === 0 || !line.startsWith('error: '))
@@ -141,8 +190,9 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 	}
 
 	const child = spawn(server, serverArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env, detached: true });
+	const failed = spawnFailure(child, server);
 	const stderr = keepStderr(child.stdio[2] as Readable, false);
-	const line = await readiness(child.stdio[3] as Readable);
+	const line = await Promise.race([failed, readiness(child.stdio[3] as Readable)]);
 	if (line !== 'ready') {
 		child.kill('SIGTERM');
 		await drained(child.stdio[2] as Readable);
