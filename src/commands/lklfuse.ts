@@ -216,10 +216,11 @@ export function register(program: Command): void {
 			'the user running this, through FUSE.  Changes go through the kernel\'s own\n' +
 			'filesystem code, journal included.  Unmount with fusermount3 -u <mountpoint>.\n\n' +
 			'Options (-o, comma-separated): type=<fs> (default: detected), part=<n>, ro,\n' +
-			'mb=<MiB of kernel memory>, opts=<kernel mount options, \\ escapes , and =>,\n' +
-			'log=<file for kernel messages>, uid=<n>, gid=<n>, umask=<octal> (what every\n' +
-			'file shows, the image unchanged), and FUSE\'s own: allow_other (implies\n' +
-			'default_permissions), default_permissions, max_read=...\n' +
+			'wait_lock (wait while another program uses the image), discard (freed blocks\n' +
+			'become holes in the image), mb=<MiB of kernel memory>, opts=<kernel mount\n' +
+			'options, \\ escapes , and =>, log=<file for kernel messages>, uid=<n>, gid=<n>,\n' +
+			'umask=<octal> (what every file shows, the image unchanged), and FUSE\'s own:\n' +
+			'allow_other (implies default_permissions), default_permissions, max_read=...\n' +
 			'fusermount3 -u returns before the image is written back: lkl unmount\n' +
 			'<mountpoint> returns after, so that the image can be copied or checked at once.')
 		.argument('<image>', 'the filesystem or disk image')
