@@ -75,6 +75,8 @@ async function lockedImage(mountpoint: string): Promise<{ path: string; id: File
 	}
 }
 
+const BUSY_RETRY_MS = 3000;
+
 export async function unmount(o: UnmountOptions): Promise<void> {
 	let mountpoint: string;
 	try {
@@ -84,16 +86,24 @@ export async function unmount(o: UnmountOptions): Promise<void> {
 	}
 	const image = await lockedImage(mountpoint);
 	const servers = image ? [] : await serversOf(mountpoint);
-	const r = spawnSync('fusermount3', ['-u', mountpoint], { encoding: 'utf8' });
-	if (r.error)
-		throw new CliError(`cannot run fusermount3: ${describe(r.error)}`, 1, { cause: r.error });
-	if (r.status !== 0) {
-		const why = r.stderr.trim().split('\n').pop()?.replace(/^fusermount3: /, '') ?? `status ${r.status}`;
-		throw new CliError(`cannot unmount ${o.mountpoint}: ${why}`);
-	}
-
 	const started = Date.now();
 	const timeoutMs = o.timeoutMs ?? 60_000;
+	// A mount that its last user has just left can still be busy for a
+	// moment (seen after a find over it ended: busy, and a second later
+	// not): tried again for up to BUSY_RETRY_MS, within the timeout.
+	for (;;) {
+		const r = spawnSync('fusermount3', ['-u', mountpoint], { encoding: 'utf8' });
+		if (r.error)
+			throw new CliError(`cannot run fusermount3: ${describe(r.error)}`, 1, { cause: r.error });
+		if (r.status === 0)
+			break;
+		const why = r.stderr.trim().split('\n').pop()?.replace(/^fusermount3: /, '') ?? `status ${r.status}`;
+		const waited = Date.now() - started;
+		if (!/resource busy/i.test(why) || waited >= Math.min(BUSY_RETRY_MS, timeoutMs))
+			throw new CliError(`cannot unmount ${o.mountpoint}: ${why}`);
+		await sleep(100);
+	}
+
 	const what = image ? `the lklfuse server to let go of ${image.path}` : `the lklfuse server (pid ${servers.join(', ')})`;
 	let told = false;
 	// A read-only image may have other readers' locks on it too: ours is
