@@ -31,6 +31,12 @@ export interface Side {
 	exists(path: string): Promise<boolean>;
 	/** Whether a destination path is an existing directory. */
 	isDirectory(path: string): Promise<boolean>;
+	/**
+	 * The path whose contents a contents copy of @path ("path/", "path/.")
+	 * copies: @path, or where it leads if it is a symlink, as the trailing
+	 * slash makes cp -a follow it.
+	 */
+	followed(path: string): Promise<string>;
 }
 
 const GLOB = /[*?[]/;
@@ -79,7 +85,13 @@ export async function plan(sources: string[], dst: string, source: Side, dest: S
 		if (contents) {
 			if (!(await present(source, base, src)))
 				throw new CliError(`${src}: no such file or directory`);
-			expanded.push({ dir: base, name: '', contents: true });
+			let dir: string;
+			try {
+				dir = await source.followed(base);
+			} catch (err) {
+				throw new CliError(`${src}: ${describe(err)}`, 1, { cause: err });
+			}
+			expanded.push({ dir, name: '', contents: true });
 			continue;
 		}
 		const { dir, name } = splitLast(base);
@@ -127,6 +139,9 @@ export function imageSide(mount: Mount): Side {
 		async isDirectory(path) {
 			return mount.stat(path).then((s) => s.isDirectory(), () => false);
 		},
+		async followed(path) {
+			return (await mount.lstat(path)).isSymbolicLink() ? await mount.realpath(path) as string : path;
+		},
 	};
 }
 
@@ -144,5 +159,8 @@ export const hostSide: Side = {
 	},
 	async isDirectory(path) {
 		return fsp.stat(path).then((s) => s.isDirectory(), () => false);
+	},
+	async followed(path) {
+		return (await fsp.lstat(path)).isSymbolicLink() ? fsp.realpath(path) : path;
 	},
 };

@@ -28,10 +28,16 @@ function side(paths) {
 		async isDirectory(p) {
 			return dirs.has(norm(p));
 		},
+		async followed(p) {
+			return links.get(norm(p)) ?? p;
+		},
 	};
 }
 
-const src = side(['/etc/', '/etc/passwd', '/etc/group', '/etc/hosts', '/var/', '/var/log/', '/var/log/a', 'rel/', 'rel/x', 'top']);
+// Symlinks of the source side: name -> where it leads.
+const links = new Map([['/lnk', '/var/log']]);
+
+const src = side(['/lnk', '/etc/', '/etc/passwd', '/etc/group', '/etc/hosts', '/var/', '/var/log/', '/var/log/a', 'rel/', 'rel/x', 'top']);
 const dst = side(['/out/', '/file']);
 
 t.test('one source to a new name, or into a directory', async (t) => {
@@ -45,6 +51,9 @@ t.test('"dir/" and "dir/." copy what is inside', async (t) => {
 	t.same(await plan(['/var/log/'], '/new', src, dst), [{ dir: '/var/log', name: '', to: '/new' }]);
 	t.same(await plan(['/var/log/.'], '/out', src, dst), [{ dir: '/var/log', name: '', to: '/out' }]);
 	t.same(await plan(['/'], '/out', src, dst), [{ dir: '/', name: '', to: '/out' }], 'the root');
+	t.same(await plan(['/lnk/.'], '/out', src, dst), [{ dir: '/var/log', name: '', to: '/out' }], 'a symlink\'s contents: where it leads');
+	t.same(await plan(['/lnk/'], '/new', src, dst), [{ dir: '/var/log', name: '', to: '/new' }], 'the same with a slash');
+	t.same(await plan(['/lnk'], '/out', src, dst), [{ dir: '/', name: 'lnk', to: '/out/lnk' }], 'without one, the symlink itself');
 });
 
 t.test('a glob in the last component, matched on the source side, sorted', async (t) => {
