@@ -687,11 +687,14 @@ int file_disk_open(const char *path, unsigned int flags,
 		  O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	err = disk_size(fd, &size);
+	/*
+	 * Before the kernel reads a byte, and before the size: what it reads
+	 * must not be changing, and a holder waited for may have resized it.
+	 */
+	err = image_lock(fd, !read_only, flags & FILE_DISK_WAIT_LOCK);
 	if (err)
 		goto close_fd;
-	/* Before the kernel reads a byte: what it reads must not be changing. */
-	err = image_lock(fd, !read_only, flags & FILE_DISK_WAIT_LOCK);
+	err = disk_size(fd, &size);
 	if (err)
 		goto close_fd;
 	fl = fcntl(fd, F_GETFL);

@@ -145,15 +145,58 @@ static void read_comm(pid_t pid, char *comm, size_t len)
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
+/*
+ * The device /proc/locks names the file open as @fd by: its filesystem's,
+ * from the mount's line in /proc/self/mountinfo (on btrfs, st_dev is the
+ * subvolume's, which /proc/locks does not show); st_dev if that fails.
+ */
+static dev_t lock_dev(int fd, dev_t st_dev)
+{
+	char path[64], line[4096];
+	unsigned int maj, min;
+	int mnt = -1, id;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return st_dev;
+	while (mnt < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			mnt = id;
+	}
+	fclose(f);
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return st_dev;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%d %*d %u:%u", &id, &maj, &min) == 3 &&
+		    id == mnt) {
+			fclose(f);
+			return makedev(maj, min);
+		}
+	}
+	fclose(f);
+	return st_dev;
+}
+
 int image_lock_holder(const char *path, struct image_lock_holder *h)
 {
 	struct dirent *e;
 	struct stat st;
 	DIR *proc;
+	int fd;
 
 	memset(h, 0, sizeof(*h));
-	if (stat(path, &st))
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	st.st_dev = lock_dev(fd, st.st_dev);
+	close(fd);
 	proc = opendir("/proc");
 	if (!proc)
 		return -errno;

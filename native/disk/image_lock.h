@@ -9,9 +9,10 @@
  * disks of one image in one kernel) conflicts as another process would,
  * the threads of a process share nothing by accident, and a child forked
  * after the open holds the lock with its parent until both have closed
- * the file.  They are advisory: they keep out only openers that ask, which
- * are lkl's, QEMU's (whose byte-range locks overlap ours) and any other
- * tool that locks the image the same way.
+ * the file.  They are advisory: they keep out only openers that lock the
+ * whole file the same way, which are lkl's.  QEMU's locks are shared locks
+ * on single bytes: our exclusive lock conflicts with them, our shared one
+ * does not.
  */
 #ifndef LKL_NATIVE_IMAGE_LOCK_H
 #define LKL_NATIVE_IMAGE_LOCK_H

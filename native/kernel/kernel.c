@@ -42,23 +42,13 @@ static struct {
 static struct {
 	pthread_mutex_t lock;
 	struct lkl_host_disk *head;
+	bool closed;			/* by the halt */
 } disks = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static void disks_unlink(struct lkl_host_disk *disk)
-{
-	struct lkl_host_disk **p;
-
-	pthread_mutex_lock(&disks.lock);
-	for (p = &disks.head; *p; p = &(*p)->next) {
-		if (*p == disk) {
-			*p = disk->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&disks.lock);
-}
-
-/* After the halt: every disk's file closed, its lock let go. */
+/*
+ * After the halt: every disk's file closed, its lock let go; a disk added
+ * while the halt ran is closed as it joins (disks_link()).
+ */
 static void disks_close(void)
 {
 	struct lkl_host_disk *disk;
@@ -69,7 +59,42 @@ static void disks_close(void)
 		disk->file = NULL;
 	}
 	disks.head = NULL;
+	disks.closed = true;
 	pthread_mutex_unlock(&disks.lock);
+}
+
+/* Onto the list, or -EINTR (and closed) if the halt has closed the rest. */
+static int disks_link(struct lkl_host_disk *disk)
+{
+	bool closed;
+
+	pthread_mutex_lock(&disks.lock);
+	closed = disks.closed;
+	if (!closed) {
+		disk->next = disks.head;
+		disks.head = disk;
+	}
+	pthread_mutex_unlock(&disks.lock);
+	return closed ? -EINTR : 0;
+}
+
+/* Off the list, with its file, or NULL if the halt has closed it. */
+static struct file_disk *disks_unlink(struct lkl_host_disk *disk)
+{
+	struct lkl_host_disk **p;
+	struct file_disk *file;
+
+	pthread_mutex_lock(&disks.lock);
+	for (p = &disks.head; *p; p = &(*p)->next) {
+		if (*p == disk) {
+			*p = disk->next;
+			break;
+		}
+	}
+	file = disk->file;
+	disk->file = NULL;
+	pthread_mutex_unlock(&disks.lock);
+	return file;
 }
 
 int lkl_host_boot(const struct lkl_boot_options *opts)
@@ -144,10 +169,13 @@ int lkl_host_disk_add(const char *path, unsigned int flags,
 		free(disk);
 		return err;
 	}
-	pthread_mutex_lock(&disks.lock);
-	disk->next = disks.head;
-	disks.head = disk;
-	pthread_mutex_unlock(&disks.lock);
+	err = disks_link(disk);
+	if (err) {
+		/* The kernel has halted: nothing to detach it from. */
+		file_disk_close(disk->file);
+		free(disk);
+		return err;
+	}
 	*out = disk;
 	return 0;
 }
@@ -159,18 +187,25 @@ const char *lkl_host_disk_name(const struct lkl_host_disk *disk)
 
 int lkl_host_disk_remove(struct lkl_host_disk *disk)
 {
+	struct file_disk *file;
+	bool halted;
 	int err;
 
+	pthread_mutex_lock(&disks.lock);
+	halted = !disk->file;
+	pthread_mutex_unlock(&disks.lock);
 	/* Halted: the kernel has no disks left, and the file is closed. */
-	if (!disk->file) {
+	if (halted) {
 		free(disk);
 		return 0;
 	}
 	err = lkl_disk_remove(disk->name);
 	if (err)
 		return err;
-	disks_unlink(disk);
-	file_disk_close(disk->file);
+	/* A halt may have closed it meanwhile. */
+	file = disks_unlink(disk);
+	if (file)
+		file_disk_close(file);
 	free(disk);
 	return 0;
 }

@@ -79,7 +79,7 @@ export async function openImage(opts: ImageOptions): Promise<OpenImage> {
 		try {
 			disk = await kernel.addDisk(opts.image, { readOnly: opts.readOnly, waitForLock: opts.waitLock, signal: opts.signal });
 		} catch (err) {
-			if (opts.signal?.aborted) {
+			if (opts.signal?.aborted && (err as { name?: string }).name === 'AbortError') {
 				const reason: unknown = opts.signal.reason;
 				throw new CliError(`stopped while waiting for ${opts.image}, which is unchanged`,
 					reason instanceof CliError ? reason.exitCode : 1, { cause: reason });

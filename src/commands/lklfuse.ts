@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Command } from 'commander';
@@ -30,8 +31,12 @@ export function serverPath(): string {
 	return fuseServerPath();
 }
 
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 function serverArgs(o: LklfuseOptions): string[] {
-	const args = [o.image, o.mountpoint];
+	// The mount point absolute: the server moves to / once it has
+	// mounted, and lkl unmount finds a server by its arguments.
+	const args = [o.image, resolve(o.mountpoint)];
 	for (const opt of o.options)
 		args.push('-o', opt);
 	if (o.debug)
@@ -192,7 +197,23 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 	const child = spawn(server, serverArgs(o), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env, detached: true });
 	const failed = spawnFailure(child, server);
 	const stderr = keepStderr(child.stdio[2] as Readable, false);
+	// Until it is ready, the server (in a session of its own) is ours to
+	// stop: a Ctrl-C during -o wait_lock's wait must not leave it behind
+	// to mount later, unasked.
+	let stoppedBy: NodeJS.Signals | undefined;
+	const stop = (sig: NodeJS.Signals) => {
+		stoppedBy ??= sig;
+		child.kill('SIGTERM');
+	};
+	for (const sig of STOP_SIGNALS)
+		process.on(sig, stop);
 	const line = await Promise.race([failed, readiness(child.stdio[3] as Readable)]);
+	for (const sig of STOP_SIGNALS)
+		process.off(sig, stop);
+	if (stoppedBy && line !== 'ready') {
+		await drained(child.stdio[2] as Readable);
+		throw new CliError(`stopped by ${stoppedBy} before ${o.mountpoint} was mounted`, 128 + (constants.signals[stoppedBy] ?? 0));
+	}
 	if (line !== 'ready') {
 		child.kill('SIGTERM');
 		await drained(child.stdio[2] as Readable);

@@ -15,7 +15,7 @@ import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError, describe } from '../cli/errors.js';
-import { currentLocks, fileId, type FileId } from '../lkl/image-locks.js';
+import { currentLocks, lockFileId, type FileId } from '../lkl/image-locks.js';
 import { fuseMountAt } from '../fuse/mounts.js';
 
 export interface UnmountOptions {
@@ -67,7 +67,7 @@ async function lockedImage(mountpoint: string): Promise<{ path: string; id: File
 	if (!mount?.source.startsWith('/'))
 		return undefined;
 	try {
-		const id = fileId(await fsp.stat(mount.source, { bigint: true }));
+		const id = await lockFileId(mount.source);
 		const locks = await currentLocks(id);
 		return locks ? { path: mount.source, id, locks } : undefined;
 	} catch {

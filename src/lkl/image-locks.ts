@@ -28,6 +28,30 @@ export function fileId(st: { dev: bigint; ino: bigint }): FileId {
 }
 
 /**
+ * The FileId of the file at `path` as /proc/locks names it: the device of
+ * its filesystem (the superblock's, from /proc/self/mountinfo: on btrfs a
+ * file's st_dev is its subvolume's, which /proc/locks does not show) and
+ * its inode.  The stat's device where that cannot be read.
+ */
+export async function lockFileId(path: string): Promise<FileId> {
+	const st = await fsp.stat(path, { bigint: true });
+	let handle: fsp.FileHandle | undefined;
+	try {
+		handle = await fsp.open(path, 'r');
+		const mnt = /^mnt_id:\s*(\d+)/m.exec(await fsp.readFile(`/proc/self/fdinfo/${handle.fd}`, 'utf8'))?.[1];
+		const line = (await fsp.readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[0] === mnt);
+		const m = line ? /^\S+ \S+ (\d+):(\d+) /.exec(line) : null;
+		if (m)
+			return { major: Number(m[1]), minor: Number(m[2]), ino: st.ino };
+	} catch {
+		// Unreadable: the stat's device, right everywhere but on btrfs.
+	} finally {
+		await handle?.close();
+	}
+	return fileId(st);
+}
+
+/**
  * The lock a line of /proc/locks (or, after "lock:", of a fdinfo file)
  * holds on `file`: whether it is exclusive, or undefined when the line
  * holds none on it.  A line: "1: OFDLCK ADVISORY  WRITE -1 fe:00:1762131 0
@@ -87,7 +111,7 @@ async function listOr(path: string): Promise<string[]> {
 export async function lockHolder(path: string): Promise<LockHolder | undefined> {
 	let file: FileId;
 	try {
-		file = fileId(await fsp.stat(path, { bigint: true }));
+		file = await lockFileId(path);
 	} catch {
 		return undefined;
 	}

@@ -613,7 +613,7 @@ export class Mount implements HandleOwner {
 	 * gets BLKDISCARD-like zeroing).  Free runs shorter than `minLength`
 	 * bytes are kept.  Resolves to the bytes discarded, as the filesystem
 	 * counts them (ext4 counts only what it had not discarded before since
-	 * it was mounted).  EOPNOTSUPP on a filesystem without FITRIM.  xfs
+	 * it was mounted).  ENOTTY on a filesystem without FITRIM.  xfs
 	 * frees a file deleted moments before in the background, so a trim at
 	 * once after the rm may find its blocks still in use.
 	 */
