@@ -219,6 +219,11 @@ export function judge(r, prefixes = ['lkl']) {
 		return { kind: 'crash', detail: `killed by ${r.signal}` };
 	if (r.status === null || r.status > 2)
 		return { kind: 'crash', detail: `exit status ${r.status}` };
+	// A name from the image must not reach the terminal as it is (an
+	// escape sequence, a carriage return that hides the line).
+	const control = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.exec(r.stderr);
+	if (control)
+		return { kind: 'message', detail: `a control character (${JSON.stringify(control[0])}) on stderr: ${JSON.stringify(r.stderr.slice(0, 300))}` };
 	if (r.status === 0) {
 		const bad = lines.find((l) => !speaks.test(l));
 		return bad === undefined ? undefined : { kind: 'message', detail: `succeeded, but printed: ${bad}` };

@@ -3,6 +3,8 @@
  * cause, exit code 1 for an operational error and 2 for a usage error, and
  * a stack trace only when LKL_DEBUG is set.
  */
+import { errnoText } from '../lkl/errors.js';
+import { printable } from './printable.js';
 
 /** An error whose message is already the one line a user should read. */
 export class CliError extends Error {
@@ -41,23 +43,29 @@ const DESCRIPTIONS: Record<string, string> = {
 	ENOTEMPTY: 'directory not empty',
 	EFBIG: 'file too large for this filesystem',
 	ENAMETOOLONG: 'name too long',
+	// A damaged superblock can make a mount fail so too (ext4's flex_bg size).
+	ENOMEM: 'not enough memory (-m gives the kernel more; -p shows its messages)',
 };
 
-/** The cause part of a message, for an error from node:fs or the kernel. */
+/**
+ * The cause part of a message, for an error from node:fs or the kernel:
+ * what its code means, not node's wording ("EIO: i/o error, mount
+ * '/x.img'"), which names the file a second time.
+ */
 export function describe(err: unknown): string {
 	const e = err as { code?: string; message?: string };
 	if (e && typeof e.code === 'string' && DESCRIPTIONS[e.code])
 		return DESCRIPTIONS[e.code];
-	return e?.message ?? String(err);
+	return errnoText(err) ?? e?.message ?? String(err);
 }
 
 /** Prints the error as lkl's one line and returns the exit code. */
 export function report(err: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
 	const exitCode = err instanceof CliError ? err.exitCode : 1;
 	const message = err instanceof CliError ? err.message : describe(err);
-	stderr.write(`lkl: ${message}\n`);
+	stderr.write(`lkl: ${printable(message)}\n`);
 	if (err instanceof CliError && err.advice)
-		stderr.write(`lkl: ${err.advice}\n`);
+		stderr.write(`lkl: ${printable(err.advice)}\n`);
 	if (process.env.LKL_DEBUG && err instanceof Error)
 		stderr.write(`${err.stack ?? ''}\n${err.cause ? `cause: ${String((err.cause as Error).stack ?? err.cause)}\n` : ''}`);
 	return exitCode;

@@ -6,6 +6,7 @@
  */
 import type { Ora } from 'ora';
 import type { CopyEvents } from '../copy/tree.js';
+import { printable } from './printable.js';
 
 export interface ProgressOptions {
 	quiet?: boolean;
@@ -105,8 +106,12 @@ export class Progress {
 		};
 	}
 
-	/** Print a line (a -v entry, a warning) without garbling the spinner. */
-	log(line: string, stream: NodeJS.WritableStream = process.stderr): void {
+	/**
+	 * Print a line (a -v entry, a warning) without garbling the spinner;
+	 * what names in it could do to a terminal is written out (printable.ts).
+	 */
+	log(text: string, stream: NodeJS.WritableStream = process.stderr): void {
+		const line = printable(text);
 		if (this.#spinner) {
 			this.#spinner.clear();
 			stream.write(`${line}\n`);

@@ -51,6 +51,9 @@ export interface Fs2tarResult {
 	skipped: number;
 }
 
+/** What no line of the -s file may hold: a newline, or any other control character. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** Parses --mtime: "@<seconds>[.frac]", or a date Date.parse reads. */
 export function parseMtime(value: string): { sec: bigint; nsec: number } {
 	const m = /^@(-?\d+)(?:\.(\d{1,9}))?$/.exec(value);
@@ -135,8 +138,15 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 				},
 				xattrs(path, xattrs) {
 					const label = xattrs.get('security.selinux');
-					if (label && opts.selinuxContexts !== undefined)
-						contexts.push(`/${path.toString()} ${label.toString().replace(/\0+$/, '')}`);
+					if (!label || opts.selinuxContexts === undefined)
+						return;
+					const line = `/${path.toString()} ${label.toString().replace(/\0+$/, '')}`;
+					// One line per entry: a name or label from a crafted image
+					// must not add lines of its own.
+					if (CONTROL.test(line))
+						log(`lkl: warning: left /${path.toString()} out of ${opts.selinuxContexts}: its name or label holds a control character`);
+					else
+						contexts.push(line);
 				},
 			},
 		});

@@ -73,6 +73,27 @@ const CASES = [
 		},
 	},
 	{
+		name: 'xfs-name-control-char.img.xz',
+		kind: 'xfs',
+		what: 'a directory entry whose name has a carriage return in it',
+		check(t, { said }) {
+			// Once the name reached the terminal as it was: the \r sent the
+			// cursor back, and the line showed something else.
+			for (const command of ['fs2tar', 'cpfromfs'])
+				t.equal(said[command], 'lkl: big-dir/entry-with-a-longer-name\\r043.dat: no such file or directory\n', `${command} writes the \\r out`);
+		},
+	},
+	{
+		name: 'ext4-mount-enomem.img.xz',
+		kind: 'ext4',
+		what: 'a superblock whose flex_bg size makes the mount fail with ENOMEM',
+		check(t, { said }) {
+			// Once "ENOMEM: not enough memory, mount '<image>'", in node's words.
+			for (const command of ['fs2tar', 'cpfromfs', 'cptofs'])
+				t.match(said[command], /^lkl: cannot mount \S+\.img: not enough memory \(-m gives the kernel more; -p shows its messages\)\n$/, `${command} says it in words`);
+		},
+	},
+	{
 		name: 'ext4-errors-panic.img.xz',
 		kind: 'ext4',
 		what: 'a superblock that asks for a panic on the first error, and an inode with a bad extent header',
