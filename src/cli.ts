@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { report } from './cli/errors.js';
+import { keepYoungGenerationSmall } from './cli/young-generation.js';
 import { packageVersion } from './lkl/package-root.js';
 
 // Each command's module, loaded only when it may be the one run: loading
@@ -28,6 +29,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 // No top-level await: the single-file executable runs this bundled as
 // CommonJS, which has none.
 async function main(): Promise<void> {
+	keepYoungGenerationSmall();
 	const program = new Command('lkl')
 		.description('Read and write Linux filesystem images without root, through the Linux kernel\n' +
 			'itself running inside this process (ext4, btrfs, xfs, vfat).')

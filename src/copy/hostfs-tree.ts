@@ -15,6 +15,7 @@ import { splitdev } from '../lkl/devices.js';
 import { splitXattrNames } from '../lkl/xattr-ops.js';
 import { errnoError } from '../lkl/errors.js';
 import { HostDest, hostDataMap, hostGetxattr, hostListxattr, hostScan, type HostFile, type HostLost } from '../lkl/hostfs.js';
+import { releaseContents } from '../lkl/scan-contents.js';
 import { kindOfMode, S_IF, withoutAclAliases, type DataMap, type NodeMeta, type ScannedNode, type SinkTree, type SourceTree } from './tree.js';
 import { writeRegions } from './sparse.js';
 import { checkedComponents } from './names.js';
@@ -191,6 +192,9 @@ export class HostSink implements SinkTree {
 		} catch (err) {
 			// The destination itself (it cannot be opened): named at the first file, as a write of it alone would be.
 			throw new CopyError(batch[0]![0], err);
+		} finally {
+			for (const [, contents] of batch)
+				releaseContents(contents);
 		}
 		const { lost, failed } = result;
 		this.#count(lost);

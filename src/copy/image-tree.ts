@@ -5,6 +5,7 @@
  */
 import { constants as fsc } from 'node:fs';
 import { CopyCalls, type ImageFile, type PutMeta } from '../lkl/copy-calls.js';
+import { releaseContents } from '../lkl/scan-contents.js';
 import { CopyError } from './engine.js';
 import type { Mount } from '../lkl/mount.js';
 import { collect, readRegions, readWhole, ReadBuffers } from './read-chunks.js';
@@ -150,6 +151,9 @@ export class ImageSink implements SinkTree {
 			// Not the node the walk is at: the one the batch stopped at.
 			const path = (err as { path?: unknown }).path;
 			throw typeof path === 'string' ? new CopyError(Buffer.from(path.slice(1)), err) : err;
+		} finally {
+			for (const [, contents] of batch)
+				releaseContents(contents);
 		}
 	}
 

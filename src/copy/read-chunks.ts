@@ -4,6 +4,7 @@
  * of a sparse file's data map: for every source that reads by descriptor,
  * the image's ImageFile and the host's node:fs FileHandle.
  */
+import { isScannedContents } from '../lkl/scan-contents.js';
 import type { DataMap } from './tree.js';
 
 const CHUNK = 1 << 20;
@@ -69,7 +70,7 @@ export async function* readRegions(read: PositionalRead, map: DataMap, buffers: 
 /** All of @data in one buffer of its own, for a sink that writes a small file in one call. */
 export async function collect(data: AsyncIterable<Buffer>): Promise<Buffer> {
 	const chunks: Buffer[] = [];
-	for await (const chunk of data)
-		chunks.push(Buffer.from(chunk));	// the source may read into it again
+	for await (const chunk of data)	// a source may read into a chunk again, but not into a scan's
+		chunks.push(isScannedContents(chunk) ? chunk : Buffer.from(chunk));
 	return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }

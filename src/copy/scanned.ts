@@ -3,6 +3,7 @@
  * engine's types: the same for an image and for the host.
  */
 import type { ScanEntry, ScanStatx } from '../lkl/copy-calls.js';
+import { scannedContents } from '../lkl/scan-contents.js';
 import { kindOfMode, withoutAclAliases, type NodeMeta, type ScannedNode } from './tree.js';
 
 // A scan reads files this small along with their metadata, up to BUDGET
@@ -66,7 +67,7 @@ export function scannedNodes(entries: ScanEntry[], device: (st: ScanStatx) => st
 		if (target)
 			node.target = target;
 		if (data)
-			node.contents = data;
+			node.contents = scannedContents(data);
 		return node;
 	});
 }

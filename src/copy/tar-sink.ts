@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { HeaderEncoder, padding, END_OF_ARCHIVE, TarType, type TarEntry } from '../tar/header.js';
 import { encodeSparseMap } from '../tar/sparse.js';
+import { releaseContents } from '../lkl/scan-contents.js';
 import type { DataMap, NodeMeta, SinkTree } from './tree.js';
 
 const TYPES: Record<NodeMeta['kind'], TarType | undefined> = {
@@ -159,6 +160,7 @@ export class TarSink implements SinkTree {
 			const part = BigInt(chunk.length) > room ? chunk.subarray(0, Number(room)) : chunk;
 			await this.#out.put(part);
 			written += BigInt(part.length);
+			releaseContents(chunk);	// copied into the archive's batch
 		}
 		// ...and one that shrank is padded with zeros, as GNU tar does.
 		while (written < size) {

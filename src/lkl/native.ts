@@ -174,6 +174,8 @@ export type NativeSync = {
 export interface NativeAddon extends NativeAsync, NativeSync {
 	/** Boots the kernel (synchronous: it takes tens of milliseconds). */
 	boot(memoryMiB: number, bootArgs: string, printk: boolean): void;
+	/** Frees a scan's contents Buffer now (it then has length 0); false if it is not one. */
+	releaseContents(contents: Buffer): boolean;
 }
 
 
