@@ -55,24 +55,19 @@ async function inUse(opts: ImageOptions, err: unknown): Promise<CliError> {
 /*
  * The kernel's memory for a copy.  The host faults in whatever part of it
  * the kernel ever touches, so it is most of the process's size.  A copy
- * out of an image drops what it has read as it goes: 64 MiB is as fast as
- * 128 for a Debian root (A/B: fs2tar 0.98) and 48 was 7% slower (its
- * metadata read again).  A copy into an image keeps what it wrote until
- * the kernel writes it back: 48 MiB makes it write back sooner, at the
- * same speed as 64 and 128 (A/B: cptofs 0.98 and 0.95), and 18 MiB
- * smaller than 64.
+ * out of an image drops what it has read as it goes; a copy into one
+ * keeps what it wrote until the kernel writes it back, and 48 MiB makes
+ * it write back sooner, at the same speed as 64 and 128 (A/B: cptofs 0.98
+ * and 0.95).  A copy out took 64 MiB while 48 was 7% slower (its metadata
+ * read again); since its scans run ahead of the walk, 48 is as fast
+ * (fs2tar of the Debian root, 11 pairs in turn: CPU 0.99×; of the 10×
+ * tree, 5 pairs: 0.97×) and 18 MiB smaller on the 10× tree (135 MiB).
  */
-const COPY_OUT_MEMORY_MIB = 64;
-const COPY_IN_MEMORY_MIB = 48;
-
-/** The kernel's memory for a copy out of (@readOnly) or into an image, unless -m says. */
-export function copyMemory(readOnly: boolean): number {
-	return readOnly ? COPY_OUT_MEMORY_MIB : COPY_IN_MEMORY_MIB;
-}
+const COPY_MEMORY_MIB = 48;
 
 /** Boots, adds and mounts; on failure, halts again and throws a CliError. */
 export async function openImage(opts: ImageOptions): Promise<OpenImage> {
-	const kernel = Kernel.boot({ memoryMiB: opts.memoryMiB ?? copyMemory(opts.readOnly), printk: opts.printk });
+	const kernel = Kernel.boot({ memoryMiB: opts.memoryMiB ?? COPY_MEMORY_MIB, printk: opts.printk });
 	let mount: Mount;
 	try {
 		let disk;
@@ -136,7 +131,7 @@ export function addImageOptions(cmd: Command, verb: string, readOnly: boolean): 
 		.addOption(new Option('-P, --partition <n>', `${verb} partition n of a partitioned disk`).argParser(parsePositive('--partition')))
 		.option('-p, --enable-printk', 'show the kernel\'s console messages')
 		.option('--wait-lock', `if another program is using the image, wait for it${readOnly ? ' to stop writing' : ''} rather than fail`)
-		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(copyMemory(readOnly)));
+		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(COPY_MEMORY_MIB));
 }
 
 /** Those options as openImage() takes them. */
