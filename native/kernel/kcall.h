@@ -265,9 +265,9 @@ static inline long k_utimensat(long dir, const char *name,
 }
 
 /*
- * The xattr calls take paths only (the f* ones refuse O_PATH descriptors):
- * a k_fd_path(), or one of a name below it.  The l* ones do not follow a
- * final symlink.
+ * The xattr calls take paths (the f* ones refuse O_PATH descriptors): a
+ * k_fd_path(), or one of a name below it; k_fsetxattr() is for a file
+ * opened for real.  The l* ones do not follow a final symlink.
  */
 static inline long k_getxattr(const char *path, const char *name,
 			      void *value, size_t size)
@@ -291,6 +291,12 @@ static inline long k_lsetxattr(const char *path, const char *name,
 			       const void *value, size_t size, int flags)
 {
 	return lkl_sys5(LKL___NR_lsetxattr, path, name, value, size, flags);
+}
+
+static inline long k_fsetxattr(long fd, const char *name, const void *value,
+			       size_t size, int flags)
+{
+	return lkl_sys5(LKL___NR_fsetxattr, fd, name, value, size, flags);
 }
 
 static inline long k_listxattr(const char *path, char *list, size_t size)
