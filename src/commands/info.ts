@@ -44,10 +44,10 @@ export async function info(image: string, opts: InfoCommandOptions = {}): Promis
 	}
 	// A disk with no table whose one volume cannot be read holds nothing to show.
 	const whole = result.volumes[0];
-	if (!result.table && whole?.error)
-		throw new CliError(`cannot read ${image}: ${whole.error}`);
 	if (!result.table && !whole?.filesystem)
 		throw new CliError(`cannot read ${image}: no partition table, and no filesystem the kernel recognises`);
+	if (!result.table && whole?.error)
+		throw new CliError(`cannot read ${image}: ${whole.error}`);
 	process.stdout.write(opts.json ? infoJson(result) : infoText(result));
 	return result;
 }

@@ -140,8 +140,9 @@ export async function readGpt(src: ByteSource, mbr: MbrSector | undefined): Prom
 	const sectors = Math.floor(src.size / SECTOR_SIZE);
 	const problems: string[] = [];
 	const used = mbr ? mbr.entries.filter(usedEntry) : [];
-	const hybrid = used.some((e) => e.type === GPT_PROTECTIVE) && used.some((e) => e.type !== GPT_PROTECTIVE);
-	if (!mbr)
+	const protective = used.some((e) => e.type === GPT_PROTECTIVE);
+	const hybrid = protective && used.some((e) => e.type !== GPT_PROTECTIVE);
+	if (!protective)
 		problems.push('sector 0 holds no protective MBR: Linux and other tools ignore this GPT');
 	else if (hybrid)
 		problems.push('the MBR is a hybrid one: it lists partitions of its own beside the GPT (Linux reads the GPT)');
@@ -186,6 +187,7 @@ export async function readGpt(src: ByteSource, mbr: MbrSector | undefined): Prom
 			firstUsableLba: gpt.header.firstUsableLba,
 			lastUsableLba: gpt.header.lastUsableLba,
 			entries: gpt.header.entryCount,
+			protectiveMbr: protective,
 			hybridMbr: hybrid,
 		},
 	};

@@ -22,7 +22,11 @@ import { readPartitionTable, type Partition, type PartitionTable } from './parti
 import { probe, type Probed } from './probe.js';
 
 export interface InfoOptions {
-	/** A running kernel to use, and leave running; else one is booted, and halted at the end. */
+	/**
+	 * A running kernel to use, and leave running; else one is booted, and
+	 * halted at the end.  A kernel booted without "gpt" on its command line
+	 * sees no partitions on a GPT read from its backup header.
+	 */
 	kernel?: Kernel;
 	/** Memory of the kernel booted, in MiB (default 64). */
 	memoryMiB?: number;
@@ -135,8 +139,11 @@ async function volume(kernel: Kernel, disk: Disk, src: ByteSource, part: Partiti
 		info.filesystem = { type: probed.type, label: probed.label ?? null, uuid: probed.uuid ?? null };
 	if (probed && !probed.mountable)
 		return info;
-	if (!probed && part && (part.holds === 'boot-code' || part.holds === 'reserved'))
-		return info;	// holds no filesystem by design (BIOS boot code, Microsoft reserved)
+	// Nothing recognised where the type says no filesystem belongs (swap
+	// or LVM not yet set up, BIOS boot code, Microsoft reserved): nothing
+	// to mount, and nothing wrong.
+	if (!probed && part?.holds && part.holds !== 'filesystem')
+		return info;
 
 	let mount;
 	try {
@@ -167,12 +174,38 @@ async function volume(kernel: Kernel, disk: Disk, src: ByteSource, part: Partiti
 }
 
 /**
+ * Whether the kernel must be told to read @image's GPT ("gpt" on its
+ * command line): without it, Linux ignores a GPT whose primary header is
+ * damaged (it never looks for the backup) or that has no protective MBR.
+ * Read before the kernel boots, so without the disk's lock: the table is
+ * read again under it, and a table changed in between at worst leaves
+ * the kernel without the partitions, which each volume then says.
+ */
+async function needsForcedGpt(image: string): Promise<boolean> {
+	try {
+		const handle = await open(image, 'r');
+		try {
+			const table = await readPartitionTable(fileSource(handle, (await handle.stat()).size));
+			return Boolean(table?.gpt && (table.gpt.header === 'backup' || !table.gpt.protectiveMbr));
+		} finally {
+			await handle.close();
+		}
+	} catch {
+		return false;	// said, if it matters, when the disk is added or the table read again
+	}
+}
+
+/**
  * Everything `lkl info` shows about @image.  Throws node:fs-shaped errors
  * for an image that cannot be opened (EBUSY while another program writes
  * it), PartitionTableError for a table that cannot be read at all.
  */
 export async function imageInfo(image: string, options: InfoOptions = {}): Promise<ImageInfo> {
-	const kernel = options.kernel ?? Kernel.boot({ memoryMiB: options.memoryMiB ?? 64, printk: options.printk });
+	const kernel = options.kernel ?? Kernel.boot({
+		memoryMiB: options.memoryMiB ?? 64,
+		printk: options.printk,
+		bootArgs: await needsForcedGpt(image) ? 'gpt' : '',
+	});
 	try {
 		const disk = await kernel.addDisk(image, { readOnly: true, waitForLock: options.waitLock, signal: options.signal });
 		try {

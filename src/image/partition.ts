@@ -62,6 +62,8 @@ export interface GptDetails {
 	readonly lastUsableLba: number;
 	/** The number of entries in the array (used or not). */
 	readonly entries: number;
+	/** Sector 0 has an MBR with an 0xEE entry, as the specification asks. */
+	readonly protectiveMbr: boolean;
 	/** The MBR holds partitions beside its protective 0xEE entry. */
 	readonly hybridMbr: boolean;
 }
