@@ -16,7 +16,7 @@ import { describe } from '../cli/errors.js';
 import { Kernel } from '../lkl/kernel.js';
 import type { Disk } from '../lkl/disk.js';
 import { fileSource, type ByteSource } from './byte-source.js';
-import { kernelFsIds } from './fs-ids.js';
+import { kernelFsIds } from '../lkl/fs-ids.js';
 import { readOsRelease, type OsRelease } from './os-release.js';
 import { readPartitionTable, type Partition, type PartitionTable } from './partition-table.js';
 import { probe, type Probed } from './probe.js';

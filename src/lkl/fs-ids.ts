@@ -1,20 +1,21 @@
 /**
  * A mounted filesystem's label and UUID as the kernel gives them, through
- * the FS_IOC_GETFSLABEL and FS_IOC_GETFSUUID ioctls.
+ * the FS_IOC_GETFSLABEL and FS_IOC_GETFSUUID ioctls (native/addon/fs_ids.cc),
+ * for `lkl info` (src/image/info.ts).
  *
  * The kernel is asked first: it has checked the superblock it read, and
- * it answers for filesystems whose layout lkl does not know.  In Linux
- * 6.12 it answers both for ext4 and xfs, the label alone for btrfs (which
- * does not publish its UUID for that call), and the UUID alone for vfat
- * (its 4-byte volume serial; the label is in the root directory, which
- * the call does not read); what it leaves out is read from the
- * superblock's bytes (probe.ts).  An addon built before it had this call
- * answers nothing, and the superblock is read for all.
+ * it answers for filesystems whose layout lkl does not know.  Linux 6.12
+ * answers both for ext4 and xfs, the label alone for btrfs (which does
+ * not publish its UUID for that call), and the UUID alone for vfat (its
+ * 4-byte volume serial; vfat has no label call).  What it leaves out is
+ * read from the superblock's bytes (src/image/probe.ts).  An addon built
+ * before it had this call answers nothing, and the superblock is read for
+ * all.
  */
-import type { Mount } from '../lkl/mount.js';
-import { accessOf } from '../lkl/mount-access.js';
-import { native } from '../lkl/native.js';
-import { runAsync, sys } from '../lkl/steps.js';
+import type { Mount } from './mount.js';
+import { accessOf } from './mount-access.js';
+import { native } from './native.js';
+import { runAsync, sys } from './steps.js';
 
 export interface FsIds {
 	readonly label?: string;
