@@ -116,7 +116,11 @@ function mountError(err: unknown, probed: Probed | undefined, partition: number)
 		return probed ? `this kernel cannot mount ${probed.type}` : 'no filesystem the kernel recognises';
 	if (code === 'ENOENT' && partition)
 		return `the kernel sees no partition ${partition} (it reads the table otherwise)`;
-	return `cannot mount${probed ? ` ${probed.type}` : ''}: ${describe(err)}`;
+	// What a mount's errors mean here, where describe() has only their general words.
+	const why = code === 'EBADMSG' ? 'a checksum does not match: the filesystem is damaged'
+		: code === 'EINVAL' ? 'its superblock is not valid'
+			: describe(err);
+	return `cannot mount${probed ? ` ${probed.type}` : ''}: ${why}`;
 }
 
 /** What one volume holds: probed, then mounted when it is a filesystem. */
@@ -154,9 +158,10 @@ async function volume(kernel: Kernel, disk: Disk, src: ByteSource, part: Partiti
 	}
 	try {
 		const ids = await kernelFsIds(mount);
-		// The kernel's type ("ext4" for ext2 and ext3 too, as it mounts them).
+		// The kernel's name for it, but ext2 and ext3 (which its ext4 mounts) as blkid says them.
+		const sameExt = mount.fsType === 'ext4' && /^ext[23]$/.test(probed?.type ?? '');
 		info.filesystem = {
-			type: mount.fsType,
+			type: sameExt ? probed!.type : mount.fsType,
 			label: ids.label ?? probed?.label ?? null,
 			uuid: ids.uuid ?? probed?.uuid ?? null,
 		};

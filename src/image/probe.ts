@@ -46,11 +46,23 @@ function uuid(buf: Buffer, from: number): string | undefined {
 	return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** The ext3 feature bits (sparse_super, large_file, btree_dir; filetype, recover, meta_bg): any other makes it ext4. */
+const EXT3_RO_COMPAT = 0x7;
+const EXT3_INCOMPAT = 0x2 | 0x4 | 0x10;
+const HAS_JOURNAL = 0x4;
+
 function ext(sb: Buffer): Probed | undefined {
-	// The superblock at 1024: magic 0xEF53 at 56, s_uuid at 104, s_volume_name at 120.
+	// The superblock at 1024: magic 0xEF53 at 56, the compat, incompat and
+	// ro_compat features at 92, 96, 100, s_uuid at 104, s_volume_name at 120.
 	if (sb.length < 2048 || sb.readUInt16LE(1024 + 56) !== 0xef53)
 		return undefined;
-	return { type: 'ext4', label: text(sb, 1024 + 120, 16), uuid: uuid(sb, 1024 + 104), mountable: true };
+	const compat = sb.readUInt32LE(1024 + 92);
+	const incompat = sb.readUInt32LE(1024 + 96);
+	const roCompat = sb.readUInt32LE(1024 + 100);
+	// Named as blkid names them, though Linux's ext4 mounts all three.
+	const type = (roCompat & ~EXT3_RO_COMPAT) || (incompat & ~EXT3_INCOMPAT) ? 'ext4'
+		: compat & HAS_JOURNAL ? 'ext3' : 'ext2';
+	return { type, label: text(sb, 1024 + 120, 16), uuid: uuid(sb, 1024 + 104), mountable: true };
 }
 
 function xfs(sb: Buffer): Probed | undefined {

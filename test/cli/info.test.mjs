@@ -218,7 +218,7 @@ t.test('an MBR disk with logical partitions; a damaged one is listed with the re
 	run('mcopy', ['-i', `${img}@@${at(1).start * 512}`, join(rootTree('mbr-boot', 'grub.cfg', 'x'.repeat(100_000)), 'grub.cfg'), '::/'],
 		{ env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
 	// The os-release only where /etc/os-release links to.
-	place(scratch('l5', at(5).size * 512, (p) => run('mkfs.ext4', ['-q', '-L', 'logical', '-d', rootTree('mbr-root', 'usr/lib/os-release', 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=40\n'), p])), img, at(5).start * 512);
+	place(scratch('l5', at(5).size * 512, (p) => run('mkfs.ext3', ['-q', '-L', 'logical', '-d', rootTree('mbr-root', 'usr/lib/os-release', 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=40\n'), p])), img, at(5).start * 512);
 	// Partition 6: an ext4 whose superblock checksum no longer matches.
 	place(scratch('l6', at(6).size * 512, (p) => {
 		run('mkfs.ext4', ['-q', '-L', 'broken', p]);
@@ -231,7 +231,7 @@ t.test('an MBR disk with logical partitions; a damaged one is listed with the re
 	sameTable(t, info, img);
 	t.equal(info.table.id, '0x0badcafe');
 	t.same(info.volumes.map((v) => [v.partition.number, v.partition.logical]), [[1, false], [2, false], [5, true], [6, true], [7, true]]);
-	t.same(info.volumes.map((v) => v.filesystem?.type ?? null), ['vfat', null, 'ext4', 'ext4', null]);
+	t.same(info.volumes.map((v) => v.filesystem?.type ?? null), ['vfat', null, 'ext3', 'ext4', null], 'ext3 named as blkid names it');
 	sameIds(t, info, img);
 	t.equal(info.volumes[1].partition.typeName, 'Extended');
 	t.equal(info.volumes[1].error, null, 'the extended partition is no failure');
