@@ -271,6 +271,17 @@ t.test('a damaged primary GPT: the backup is used, and said to be', async (t) =>
 	const text = lklOk(['info', img]).stdout;
 	t.match(text, /^warning: the primary GPT header is damaged \(its CRC is wrong\): the backup one at the disk's end is used$/m);
 
+	// No protective MBR either: Linux is told to read the GPT all the same.
+	const bare = join(dir, 'no-pmbr.img');
+	fs.copyFileSync(img, bare);
+	const fd1 = fs.openSync(bare, 'r+');
+	fs.writeSync(fd1, Buffer.alloc(512), 0, 512, 0);
+	fs.closeSync(fd1);
+	const noPmbr = infoJson(t, bare);
+	t.match(noPmbr.table.problems.join('\n'), /no protective MBR/);
+	t.equal(noPmbr.volumes[0].filesystem.label, 'kept');
+	t.ok(noPmbr.volumes[0].usage, 'the partition mounts');
+
 	// Both headers gone: one line, nothing on stdout.
 	const both = join(dir, 'both.img');
 	fs.copyFileSync(img, both);

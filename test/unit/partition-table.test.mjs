@@ -129,6 +129,7 @@ t.test('a GPT made by sfdisk: every field as sfdisk --json reports it', async (t
 	t.same(table.problems, [], 'no problems');
 	t.equal(table.gpt.header, 'primary');
 	t.equal(table.gpt.hybridMbr, false);
+	t.equal(table.gpt.protectiveMbr, true);
 	t.equal(table.gpt.entries, 128);
 	t.same(table.partitions.map((p) => p.typeName), ['EFI System', 'Linux root (x86-64)', 'Linux LVM', 'Linux swap']);
 	t.same(table.partitions.map((p) => p.holds), ['filesystem', 'filesystem', 'lvm', 'swap']);
@@ -205,6 +206,16 @@ t.test('a damaged primary GPT: the backup is used, and said to be', async (t) =>
 	table = await readPartitionTable(bufferSource(backup));
 	t.equal(table.gpt.header, 'primary');
 	t.match(table.problems[0], /backup GPT header \(sector \d+\) is damaged: its CRC is wrong/);
+});
+
+t.test('a GPT without its protective MBR: read, and said to be ignored by others', async (t) => {
+	const bytes = fs.readFileSync(sfdiskImage(16, 'label: gpt\ntype=linux, name=x\n'));
+	bytes.fill(0, 0, 512);
+	const table = await readPartitionTable(bufferSource(bytes));
+	t.equal(table.type, 'gpt');
+	t.equal(table.gpt.protectiveMbr, false);
+	t.same(table.partitions.map((p) => p.name), ['x']);
+	t.match(table.problems[0], /no protective MBR: Linux and other tools ignore this GPT/);
 });
 
 t.test('an image grown after partitioning: the backup header is where the primary says', async (t) => {
