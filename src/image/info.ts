@@ -15,7 +15,7 @@ import { open } from 'node:fs/promises';
 import { describe } from '../cli/errors.js';
 import { Kernel } from '../lkl/kernel.js';
 import type { Disk } from '../lkl/disk.js';
-import { fileSource, type ByteSource } from './byte-source.js';
+import { fileSource, sizeOf, type ByteSource } from './byte-source.js';
 import { kernelFsIds } from '../lkl/fs-ids.js';
 import { readOsRelease, type OsRelease } from './os-release.js';
 import { readPartitionTable, type Partition, type PartitionTable } from './partition-table.js';
@@ -109,6 +109,9 @@ function partitionInfo(p: Partition, table: PartitionTable): PartitionInfo {
 	return { ...common, bootable: Boolean(p.bootable), logical: Boolean(p.logical) };
 }
 
+/** The last partition number the kernel gives a disk (DISK_MAX_PARTS - 1). */
+const MAX_PARTITION = 255;
+
 /** Why a mount failed, in words for the volume's line. */
 function mountError(err: unknown, probed: Probed | undefined, partition: number): string {
 	const code = (err as { code?: string }).code;
@@ -138,6 +141,14 @@ async function volume(kernel: Kernel, disk: Disk, src: ByteSource, part: Partiti
 	// An extended partition only holds the logical ones, listed apart.
 	if (part?.holds === 'extended')
 		return info;
+	if (part && (part.start < 0 || part.start >= src.size || part.size === 0)) {
+		info.error = 'it lies outside the disk';
+		return info;
+	}
+	if (part && part.number > MAX_PARTITION) {
+		info.error = `Linux reads no partition past ${MAX_PARTITION}`;
+		return info;
+	}
 	const probed = await probe(src, start, size);
 	if (probed)
 		info.filesystem = { type: probed.type, label: probed.label ?? null, uuid: probed.uuid ?? null };
@@ -190,7 +201,7 @@ async function needsForcedGpt(image: string): Promise<boolean> {
 	try {
 		const handle = await open(image, 'r');
 		try {
-			const table = await readPartitionTable(fileSource(handle, (await handle.stat()).size));
+			const table = await readPartitionTable(fileSource(handle, await sizeOf(handle)));
 			return Boolean(table?.gpt && (table.gpt.header === 'backup' || !table.gpt.protectiveMbr));
 		} finally {
 			await handle.close();
@@ -217,7 +228,7 @@ export async function imageInfo(image: string, options: InfoOptions = {}): Promi
 			// Read by us with the disk's lock held: no writer changes it meanwhile.
 			const handle = await open(image, 'r');
 			try {
-				const src = fileSource(handle, disk.size);
+				const src = fileSource(handle, await sizeOf(handle));
 				const table = await readPartitionTable(src);
 				const volumes: VolumeInfo[] = [];
 				if (!table)
@@ -225,7 +236,7 @@ export async function imageInfo(image: string, options: InfoOptions = {}): Promi
 				else
 					for (const p of table.partitions)
 						volumes.push(await volume(kernel, disk, src, p, table));
-				return { image, size: disk.size, table: table ? tableInfo(table) : null, volumes };
+				return { image, size: src.size, table: table ? tableInfo(table) : null, volumes };
 			} finally {
 				await handle.close();
 			}

@@ -242,11 +242,31 @@ t.test('an MBR disk with logical partitions; a damaged one is listed with the re
 	t.same(info.volumes[0].usage, fatUsage(img, at(1).start * 512, at(1).size * 512), 'FAT32: usage as fsck.fat counts its clusters');
 	t.ok(info.volumes[0].usage.used >= 100_000, 'the file counts');
 
+	// The same disk as a block device (a loop device): the same answers.
+	const loop = run('losetup', ['-f', '--show', '-r', img]).trim();
+	undoAtEnd(t, `the loop device ${loop}`, () => run('losetup', ['-d', loop]));
+	const onDevice = infoJson(t, loop);
+	t.same({ ...onDevice, image: img }, info, `${loop}: as the file`);
+
 	const r = lkl(['info', img]);
 	t.equal(r.status, 0, 'one partition failing is not a failure of the command');
 	t.match(r.stdout, /^6 +.* +Linux +ext4 +broken +[0-9a-f-]{36}\n +cannot mount ext4: [^\n]+$/m);
 	t.match(r.stdout, /^5 .*\n +os: Fedora Linux$/m);
 	t.notMatch(r.stdout, /NAME/, 'no NAME column on an MBR disk');
+});
+
+t.test('a truncated disk: what is past its end is said', async (t) => {
+	const img = join(dir, 'truncated.img');
+	run('truncate', ['-s', '64M', img]);
+	run('sfdisk', ['-q', img], { input: 'label: dos\nsize=32MiB, type=83\ntype=83\n' });
+	run('truncate', ['-s', '20M', img]);
+	const info = infoJson(t, img);
+	t.match(info.table.problems, [/^partition 1 runs past the end of the disk \(by \d+ bytes\): is the image truncated\?$/, /^partition 2 runs past/]);
+	t.equal(info.volumes[1].error, 'it lies outside the disk');
+	const r = lkl(['info', img]);
+	t.equal(r.status, 0);
+	t.match(r.stdout, /^warning: partition 1 runs past the end of the disk/m);
+	t.match(r.stdout, /^2 .*\n +it lies outside the disk$/m);
 });
 
 t.test('a damaged primary GPT: the backup is used, and said to be', async (t) => {
