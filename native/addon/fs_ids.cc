@@ -33,7 +33,7 @@ static long ReadIds(int root, FsIds *ids)
 	// ioctl() refuses the root's O_PATH descriptor.
 	long fd = k_openat(root, ".", LKL_O_RDONLY | LKL_O_DIRECTORY |
 			   LKL_O_CLOEXEC, 0);
-	long err;
+	long err, closed;
 
 	if (fd < 0)
 		return fd;
@@ -47,8 +47,8 @@ static long ReadIds(int root, FsIds *ids)
 	if (err && unanswered(err))
 		err = 0;
 out:
-	k_close(fd);
-	return err;
+	closed = k_close(fd);
+	return err ? err : closed;
 }
 
 static Napi::Value FsIdsOp(const Napi::CallbackInfo &info, bool async)

@@ -183,8 +183,16 @@ async function volume(kernel: Kernel, disk: Disk, src: ByteSource, part: Partiti
 			available: st.bavail * st.bsize,
 		};
 		info.os = await readOsRelease(mount) ?? null;
+	} catch (err) {
+		// Mounted, then failed on a damaged part (statfs's EIO, say): the
+		// volume says so, the rest of the disk is still read.
+		info.error = `cannot read ${mount.fsType}: ${describe(err)}`;
 	} finally {
-		await mount.unmount();
+		try {
+			await mount.unmount();
+		} catch (err) {
+			info.error ??= `cannot unmount ${mount.fsType}: ${describe(err)}`;
+		}
 	}
 	return info;
 }
