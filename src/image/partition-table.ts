@@ -24,11 +24,11 @@ export async function readPartitionTable(src: ByteSource): Promise<PartitionTabl
 	const used = mbr?.entries.filter(usedEntry) ?? [];
 	if (used.some((e) => e.type === GPT_PROTECTIVE))
 		return readGpt(src, mbr);
-	if (!mbr) {
-		// A GPT without its protective MBR is still worth naming; nothing
-		// else is read (Linux ignores it too).
-		const sector1 = await src.read(SECTOR_SIZE, 8);
-		return sector1.toString('latin1') === 'EFI PART' ? readGpt(src, undefined).catch(() => undefined) : undefined;
-	}
-	return used.length ? readMbr(src, mbr) : undefined;
+	if (mbr && used.length)
+		return readMbr(src, mbr);
+	// No MBR partition, but maybe a GPT that lost its protective MBR: worth
+	// naming, with a warning (other tools ignore it); if it is damaged too,
+	// there is no table to speak of.
+	const sector1 = await src.read(SECTOR_SIZE, 8);
+	return sector1.toString('latin1') === 'EFI PART' ? readGpt(src, mbr).catch(() => undefined) : undefined;
 }

@@ -216,6 +216,12 @@ t.test('a GPT without its protective MBR: read, and said to be ignored by others
 	t.equal(table.gpt.protectiveMbr, false);
 	t.same(table.partitions.map((p) => p.name), ['x']);
 	t.match(table.problems[0], /no protective MBR: Linux and other tools ignore this GPT/);
+
+	bytes[510] = 0x55;
+	bytes[511] = 0xaa;	// an MBR with no partition at all
+	const signed = await readPartitionTable(bufferSource(bytes));
+	t.equal(signed.gpt.protectiveMbr, false);
+	t.same(signed.partitions.map((p) => p.name), ['x']);
 });
 
 t.test('an image grown after partitioning: the backup header is where the primary says', async (t) => {
