@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
 	cpfromfs: () => import('./commands/cpfromfs.js'),
 	lklfuse: () => import('./commands/lklfuse.js'),
 	unmount: () => import('./commands/unmount.js'),
+	info: () => import('./commands/info.js'),
 };
 
 // A reader that goes away (lkl --help | head) ends us quietly, as SIGPIPE
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
 			'  lkl cpfromfs -i disk.img /etc ./etc    copy files out\n' +
 			'  lkl lklfuse disk.img ~/mnt             mount it with FUSE, as any user\n' +
 			'  lkl unmount ~/mnt                      unmount it once the image is written back\n' +
+			'  lkl info disk.img                      its partitions, filesystems and OS\n' +
 			'  lkl <command> --help                   every option of a command');
 
 	// The first argument names the command, or else (help, a mistake)

@@ -92,6 +92,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports)
 	lkl::InitHost(env, exports);
 	lkl::InitScan(env, exports);
 	lkl::InitPut(env, exports);
+	lkl::InitFsIds(env, exports);
 	return exports;
 }
 

@@ -23,7 +23,8 @@
         "hostfs.cc",
         "scan.cc",
         "put.cc",
-        "kernel_calls.cc"
+        "kernel_calls.cc",
+        "fs_ids.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

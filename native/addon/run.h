@@ -104,6 +104,7 @@ void InitFd(Napi::Env env, Napi::Object exports);
 void InitHost(Napi::Env env, Napi::Object exports);
 void InitScan(Napi::Env env, Napi::Object exports);
 void InitPut(Napi::Env env, Napi::Object exports);
+void InitFsIds(Napi::Env env, Napi::Object exports);
 
 } // namespace lkl
 

@@ -125,6 +125,8 @@ export interface NativeOps {
 	statfs(root: number, path: NativePath): NativeStatfs;
 	/** FITRIM of the whole filesystem: the bytes discarded. */
 	trim(root: number, minLength: number): number;
+	/** The filesystem's label and UUID as the kernel gives them; null where it does not (native/addon/fs_ids.cc). */
+	fsIds(root: number): { label: Buffer | null; uuid: Buffer | null };
 	getxattr(root: number, path: NativePath, name: string,
 		follow: boolean): Buffer;
 	setxattr(root: number, path: NativePath, name: string, value: Buffer,
