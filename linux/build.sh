@@ -118,13 +118,27 @@ cp -a "$here/arch/lkl/." "$src/arch/lkl/"
 (cd "$src/arch/lkl" && find . -type f) | while read -r f; do
 	[ -e "$here/arch/lkl/$f" ] || rm -f "$src/arch/lkl/$f"
 done
+# Each stamp is a copy of the patch as applied, so that a patch changed
+# or removed since is taken out again (with its old text).
+for stamp in "$src"/.patched-*.patch; do
+	[ -e "$stamp" ] || continue
+	[ -e "$here/patches/${stamp##*/.patched-}" ] && continue
+	say "taking out ${stamp##*/.patched-}"
+	patch -d "$src" -p1 -s -R < "$stamp"
+	rm -f "$stamp"
+done
 for p in "$here"/patches/*.patch; do
 	[ -e "$p" ] || continue
 	stamp="$src/.patched-$(basename "$p")"
-	[ -f "$stamp" ] && continue
+	if [ -f "$stamp" ]; then
+		cmp -s "$stamp" "$p" && continue
+		say "taking out the old $(basename "$p")"
+		patch -d "$src" -p1 -s -R < "$stamp"
+		rm -f "$stamp"
+	fi
 	say "applying $(basename "$p")"
 	patch -d "$src" -p1 -s --forward < "$p"
-	touch "$stamp"
+	cp "$p" "$stamp"
 done
 
 cc=${cross}gcc

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -304,21 +305,115 @@ static void *posix_tls_get(struct lkl_tls_key *k)
 
 /* Memory */
 
-static void *posix_mem_alloc(unsigned long size)
+/*
+ * The kernel's RAM is a memfd mapped shared, so that mem_alias() can map
+ * its pages a second time at another address: the kernel's vmap() of
+ * pages scattered over RAM (linux/arch/lkl/kernel/vmap.c), which it
+ * cannot do itself without an MMU.  Without memfd_create() (a seccomp
+ * filter that refuses it) the RAM is plain memory and aliases fail, as
+ * vmap() may.  One kernel runs per process, so one RAM.
+ */
+static struct {
+	void *base;
+	unsigned long size;
+	int fd;
+} ram = { .fd = -1 };
+
+static long page_size(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	void *mem;
 
-	if (page <= 0)
-		page = 4096;
-	if (posix_memalign(&mem, page, size))
+	return page > 0 ? page : 4096;
+}
+
+static void *posix_mem_alloc(unsigned long size)
+{
+	long page = page_size();
+	void *mem;
+	int fd;
+
+	if (ram.base)
 		return NULL;
+	size = (size + page - 1) / page * page;
+	fd = memfd_create("lkl-ram", MFD_CLOEXEC);
+	if (fd < 0) {
+		if (posix_memalign(&mem, page, size))
+			return NULL;
+		ram.base = mem;
+		ram.size = size;
+		return mem;
+	}
+	if (ftruncate(fd, size)) {
+		close(fd);
+		return NULL;
+	}
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		close(fd);
+		return NULL;
+	}
+	/*
+	 * A child forked while the kernel runs (to exec something else)
+	 * must not share its RAM: without this it would, being shared.
+	 * Only a child that touched it could tell, so a failure is let be.
+	 */
+	(void)madvise(mem, size, MADV_DONTFORK);
+	ram.base = mem;
+	ram.size = size;
+	ram.fd = fd;
 	return mem;
 }
 
 static void posix_mem_free(void *mem)
 {
-	free(mem);
+	if (mem != ram.base)
+		return;
+	if (ram.fd < 0) {
+		free(mem);
+	} else {
+		munmap(mem, ram.size);
+		close(ram.fd);
+	}
+	ram.base = NULL;
+	ram.size = 0;
+	ram.fd = -1;
+}
+
+static void *posix_mem_alias(const unsigned long *pages, unsigned int count)
+{
+	unsigned long page = page_size(), len = (unsigned long)count * page;
+	unsigned int i, run;
+	char *addr;
+
+	if (ram.fd < 0 || !count)
+		return NULL;
+	/* Address space first, then each run of consecutive pages into it. */
+	addr = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_NORESERVE, -1, 0);
+	if (addr == MAP_FAILED)
+		return NULL;
+	for (i = 0; i < count; i += run) {
+		if (pages[i] >= ram.size / page)
+			goto fail;
+		for (run = 1; i + run < count &&
+			      pages[i + run] == pages[i] + run; run++)
+			;
+		if (pages[i] + run > ram.size / page)
+			goto fail;
+		if (mmap(addr + (unsigned long)i * page, (unsigned long)run * page,
+			 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ram.fd,
+			 (off_t)(pages[i] * page)) == MAP_FAILED)
+			goto fail;
+	}
+	return addr;
+fail:
+	munmap(addr, len);
+	return NULL;
+}
+
+static void posix_mem_unalias(void *addr, unsigned int count)
+{
+	munmap(addr, (unsigned long)count * page_size());
 }
 
 /* Clocks */
@@ -515,6 +610,8 @@ const struct lkl_host_ops lkl_posix_host_ops = {
 	.tls_set = posix_tls_set,
 	.tls_get = posix_tls_get,
 	.mem_alloc = posix_mem_alloc,
+	.mem_alias = posix_mem_alias,
+	.mem_unalias = posix_mem_unalias,
 	.mem_free = posix_mem_free,
 	.time_ns = posix_time_ns,
 	.realtime_ns = posix_realtime_ns,

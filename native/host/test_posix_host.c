@@ -198,6 +198,32 @@ static void test_mem_time(void)
 	memset(mem, 0x5a, 3 * 1024 * 1024 + 5);
 	ops->mem_free(mem);
 
+	/* vmap()'s aliases: pages 3 and 1, side by side, the same memory. */
+	mem = ops->mem_alloc(8 * page);
+	CHECK(mem);
+	if (mem) {
+		const unsigned long pages[] = { 3, 1 };
+		unsigned char *alias;
+
+		memset(mem + 1 * page, 0x11, page);
+		memset(mem + 3 * page, 0x33, page);
+		alias = ops->mem_alias(pages, 2);
+		CHECK(alias);
+		if (alias) {
+			CHECK(alias[0] == 0x33 && alias[page - 1] == 0x33);
+			CHECK(alias[page] == 0x11 && alias[2 * page - 1] == 0x11);
+			alias[page] = 0x77;
+			CHECK(mem[1 * page] == 0x77);
+			ops->mem_unalias(alias, 2);
+		}
+		{
+			const unsigned long outside[] = { 8 };
+
+			CHECK(!ops->mem_alias(outside, 1));
+		}
+		ops->mem_free(mem);
+	}
+
 	t1 = ops->time_ns();
 	sleep_ms(10);
 	t2 = ops->time_ns();

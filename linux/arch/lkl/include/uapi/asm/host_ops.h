@@ -34,6 +34,10 @@ struct lkl_jmp_buf {
  * @tls_alloc/@tls_free/@tls_set/@tls_get: thread-local storage keys;
  *	the destructor runs when a thread with a non-NULL value exits
  * @mem_alloc/@mem_free: page-aligned memory for the kernel's RAM
+ * @mem_alias: map the @count pages of RAM at page offsets @pages (from
+ *	the RAM's start) side by side at an address of the host's choosing;
+ *	NULL if it cannot.  May be NULL: vmap() then fails
+ * @mem_unalias: undo a @mem_alias of @count pages at @addr
  * @time_ns: host monotonic clock, in nanoseconds
  * @realtime_ns: host wall clock (CLOCK_REALTIME), in nanoseconds
  * @timer_alloc: a one-shot timer calling @fn(@arg) on a host thread
@@ -72,6 +76,8 @@ struct lkl_host_ops {
 
 	void *(*mem_alloc)(unsigned long size);
 	void (*mem_free)(void *mem);
+	void *(*mem_alias)(const unsigned long *pages, unsigned int count);
+	void (*mem_unalias)(void *addr, unsigned int count);
 
 	unsigned long long (*time_ns)(void);
 	unsigned long long (*realtime_ns)(void);
