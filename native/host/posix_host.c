@@ -311,7 +311,10 @@ static void *posix_tls_get(struct lkl_tls_key *k)
  * pages scattered over RAM (linux/arch/lkl/kernel/vmap.c), which it
  * cannot do itself without an MMU.  Without memfd_create() (a seccomp
  * filter that refuses it) the RAM is plain memory and aliases fail, as
- * vmap() may.  One kernel runs per process, so one RAM.
+ * vmap() may.  One kernel runs per process, so one RAM.  Its pages cost
+ * more to fault in than anonymous ones: about 50 ms of CPU over a
+ * process that touches all 48 MiB (fs2tar of the Debian root 1.06x,
+ * of ten of them 1.00x, A/B with plain memory).
  */
 static struct {
 	void *base;
