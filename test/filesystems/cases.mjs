@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The filesystems beyond ext4, btrfs, xfs and vfat, one case each: how
+// Debian's tools make an image of a tree (or an empty one, that cptofs
+// fills), what the filesystem keeps of that tree, which checker the
+// filesystem has, and whether this kernel writes it.  check.mjs runs
+// every command on each; test/filesystems/<name>.test.mjs picks one, so
+// that tap runs them side by side.
+//
+// What a filesystem keeps is checked, for each, against its source in
+// the kernel (see docs/filesystems.md): fields it cannot hold are
+// skipped, times are compared at its resolution.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../helpers/tree.mjs';
+
+/** Fields no filesystem without Unix metadata keeps. */
+const NO_UNIX = ['mode', 'uid', 'gid', 'nlink', 'links', 'xattrs', 'rdev'];
+
+/** mtimes in steps of `ns` nanoseconds (a string, as the views hold them). */
+const stepNs = (ns) => (v) => String((BigInt(v) / ns) * ns);
+
+function truncated(img, mib) {
+	fs.rmSync(img, { force: true });
+	run('truncate', ['-s', `${mib}M`, img]);
+	return img;
+}
+
+/**
+ * Each case:
+ *  type      the kernel's name, which detection must give (-t takes it)
+ *  tree      'full' (test/helpers/tree.mjs's, every kind of entry) or
+ *            'plain' (directories and files, what FAT-like ones hold)
+ *  make      (tree, img): an image of the tree by the filesystem's tool
+ *  empty     (img): an empty image by its mkfs, for cptofs to fill
+ *  readOnly  the kernel only reads it
+ *  lacks     view fields it does not keep
+ *  mtime     (value) => the mtime as the filesystem keeps it
+ *  skip      (path, field, entry) => true for what else it drops
+ *  fsck      [cmd, args]: its checker, read-only, or null and why not
+ *  mkfsArgs  options for make's mkfs, if any
+ */
+export const CASES = {
+	squashfs: {
+		type: 'squashfs', tree: 'full', readOnly: true,
+		// squashfs_base_inode: mtime in whole seconds; xattrs of every
+		// namespace; hard links share one inode
+		make: (tree, img) => run('mksquashfs', [tree, img, '-noappend', '-quiet', '-no-progress']),
+		lacks: [],
+		mtime: stepNs(1_000_000_000n),
+		fsck: ['unsquashfs', ['-stat']],
+	},
+	erofs: {
+		type: 'erofs', tree: 'full', readOnly: true,
+		// uncompressed: this kernel reads no compressed erofs (lkl.config)
+		make: (tree, img) => run('mkfs.erofs', ['--quiet', img, tree]),
+		lacks: [],
+		mtime: (v) => v,
+		fsck: ['fsck.erofs', []],
+	},
+	iso9660: {
+		type: 'iso9660', tree: 'full', readOnly: true,
+		// Rock Ridge: modes, owners, devices, symlinks, times in seconds
+		// (TF's short form); each name of a hard link is an inode of its
+		// own; no xattrs (xorriso's AAIP is not read by the kernel)
+		make: (tree, img) => run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-o', img, tree]),
+		lacks: ['links', 'xattrs'],
+		mtime: stepNs(1_000_000_000n),
+		fsck: null, noFsck: 'ISO 9660 has no checker in Debian',
+	},
+	udf: {
+		type: 'udf', tree: 'full',
+		// owners, modes with setuid/setgid/sticky, devices, FIFOs,
+		// symlinks, hard links; times in microseconds; no xattrs
+		empty: (img) => run('mkudffs', [truncated(img, 64)]),
+		lacks: ['xattrs'],
+		mtime: stepNs(1000n),
+		fsck: null, noFsck: 'Debian 12\'s udftools has no fsck.udf; udfinfo reads the descriptors',
+		check: ['udfinfo', []],
+	},
+	exfat: {
+		type: 'exfat', tree: 'plain',
+		// no owners, modes or links; times in 10 ms steps
+		empty: (img) => run('mkfs.exfat', [truncated(img, 64)]),
+		lacks: NO_UNIX,
+		mtime: stepNs(10_000_000n),
+		fsck: ['fsck.exfat', ['-n']],
+	},
+	ntfs3: {
+		type: 'ntfs3', tree: 'full',
+		// owners, modes and device numbers in WSL's extended attributes
+		// ($LXUID, $LXGID, $LXMOD, $LXDEV), symlinks as reparse points,
+		// hard links, user xattrs as NTFS EAs; times in 100 ns
+		empty: (img) => run('mkntfs', ['--quiet', '--fast', '--force', truncated(img, 64)]),
+		lacks: [],
+		mtime: stepNs(100n),
+		fsck: ['ntfsfix', ['--no-action']],
+	},
+	f2fs: {
+		type: 'f2fs', tree: 'full',
+		empty: (img) => run('mkfs.f2fs', ['-q', '-f', truncated(img, 128)]),
+		lacks: [],
+		mtime: (v) => v,
+		fsck: ['fsck.f2fs', ['--dry-run']],
+	},
+	jfs: {
+		type: 'jfs', tree: 'full',
+		empty: (img) => run('mkfs.jfs', ['-q', truncated(img, 64)]),
+		lacks: [],
+		mtime: (v) => v,
+		fsck: ['fsck.jfs', ['-n', '-f']],
+	},
+	hfsplus: {
+		type: 'hfsplus', tree: 'full', readOnly: 'locked',
+		// The HFS+ side of an ISO image for Macs (Debian 12 has no
+		// mkfs.hfsplus: hfsprogs is gone): locked, so the kernel mounts
+		// it read-only; detection prefers the ISO 9660 side (detect.c)
+		make: (tree, img) => run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-hfsplus', '-o', img, tree]),
+		detectedAs: 'iso9660',
+		lacks: ['xattrs'],
+		mtime: stepNs(1_000_000_000n),
+		fsck: null, noFsck: 'Debian 12 has no fsck.hfsplus (hfsprogs), and hpfsck does not find a volume in an ISO image',
+	},
+};
+
+/** The view rules of a case, for diffTrees (test/helpers/views.mjs). */
+export function rulesOf(c, { root = false } = {}) {
+	return {
+		skip: (path, field, e) => (e.type === 'dir' && ['size', 'nlink'].includes(field)) ||
+			(!root && path === '/') || c.lacks.includes(field) || (c.skip?.(path, field, e) ?? false),
+		normalize: (field, v) => (field === 'mtimeNs' && v !== undefined ? c.mtime(String(v)) : v),
+	};
+}
+
+/** The image of `tree` for case `c`: made by its tool, or empty for cptofs. */
+export function imagePath(dir, name) {
+	return join(dir, `${name}.img`);
+}
