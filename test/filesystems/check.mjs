@@ -100,21 +100,30 @@ export function checkFilesystem(t, name) {
 		same(t, source, treeView(loopMount(t, img, dir)), rules, 'loop mount');
 	});
 
+	// Taken just before the readers run: what the loop mount may do to
+	// the image is not theirs.
 	let before;
-	t.test('fs2tar, extracted by GNU tar, gives the same tree', async (t) => {
+	t.test('the readers begin', async (t) => {
 		before = sha256File(img);
+		t.pass(`the image is ${fs.statSync(img).size} bytes`);
+	});
+
+	const badXattrs = { todo: c.listsBadXattrs };
+	t.test('fs2tar, extracted by GNU tar, gives the same tree', badXattrs, async (t) => {
 		const archive = join(dir, 'out.tar');
 		ok(t, lkl(['fs2tar', ...typeOpt, img, archive]), 'fs2tar');
 		same(t, source, treeView(gnuExtract(archive, join(dir, 'from-tar'))), rules, 'GNU tar extraction');
 	});
 
-	t.test('cpfromfs copies the same tree out', async (t) => {
+	t.test('cpfromfs copies the same tree out', badXattrs, async (t) => {
 		const out = join(dir, 'from-cp');
-		ok(t, lkl(['cpfromfs', ...typeOpt, '-i', img, '/.', out]), 'cpfromfs');
+		const r = lkl(['cpfromfs', ...typeOpt, '-i', img, '/.', out]);
+		t.equal(r.status, 0, 'cpfromfs exits 0');
+		t.equal(r.stderr, '', 'cpfromfs prints nothing on stderr', { todo: c.copyWarns });
 		same(t, source, treeView(out), rules, 'cpfromfs copy');
 	});
 
-	t.test('a read-only lklfuse mount shows the same tree', { skip: why }, async (t) => {
+	t.test('a read-only lklfuse mount shows the same tree', { skip: why, ...badXattrs }, async (t) => {
 		const srv = await startServer(t, img, mnt, ['-o', `ro${c.detectedAs ? `,type=${c.type}` : ''}`]);
 		t.equal(srv.line, 'ready', 'the server is ready', { stderr: srv.stderr() });
 		if (srv.line !== 'ready')
@@ -183,7 +192,9 @@ export function checkFilesystem(t, name) {
 		t.equal(r.code, 0, 'the server exits 0', { stderr: srv.stderr() });
 		fsckClean(t, c, img);
 		const out = join(dir, 'after');
-		ok(t, lkl(['cpfromfs', '-i', img, '/.', out]), 'cpfromfs after the changes');
+		const cp = lkl(['cpfromfs', '-i', img, '/.', out]);
+		t.equal(cp.status, 0, 'cpfromfs after the changes exits 0', { stderr: cp.stderr });
+		t.equal(cp.stderr, '', 'cpfromfs after the changes prints nothing on stderr', { todo: c.copyWarns });
 		changed(t, treeView(out), posix);
 	});
 }
