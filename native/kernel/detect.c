@@ -6,11 +6,11 @@
  * Order matters where one image holds two: the first match wins.
  *  - Magic numbers at 0, 1 KiB and 64 KiB first: their mkfs writes them
  *    over whatever the disk held.
- *  - Boot sectors (exFAT, NTFS, FAT) before what starts at 32 KiB, which
- *    their mkfs leaves as it was: a stick that once held an ISO image
- *    and was then formatted still has the ISO's descriptors there.  An
- *    ISO image's first 32 KiB hold a partition table and boot code, no
- *    filesystem's boot sector.
+ *  - Boot sectors (exFAT, NTFS, FAT) before what starts at 32 KiB: an
+ *    ISO image's first 32 KiB hold a partition table and boot code,
+ *    never a filesystem's boot sector, so one there was written after
+ *    the ISO image (Debian's mkfs tools overwrite 32 KiB as well, but
+ *    a tool need not).
  *  - UDF before ISO 9660: a UDF bridge disc carries both trees, and the
  *    kernel's UDF reads more of it (owners, modes and times of every
  *    file, files past 4 GiB in one extent; it is what the disc is made

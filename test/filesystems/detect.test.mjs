@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { lkl, ok, sha256File, tarNames } from '../helpers/cli.mjs';
 import { makeTree, run, tempDir } from '../helpers/tree.mjs';
+import { cannotRun } from '../fuse/server.mjs';
 
 t.setTimeout(300_000);
 process.umask(0o022);
@@ -45,27 +46,12 @@ t.test('an ISO image with an MBR and a FAT partition appended is iso9660; -P 2 i
 	t.same(names(t, img, ['-P', '2']).filter((n) => !n.endsWith('/')), ['EFI.TXT'], 'partition 2 is the FAT');
 });
 
-t.test('exFAT made over an old ISO image is exFAT, whatever is left at 32 KiB', async (t) => {
-	const img = join(dir, 'reused.img');
-	run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-o', img, tree]);
-	run('truncate', ['-s', '64M', img]);
-	run('mkfs.exfat', [img]);
-	const fd = fs.openSync(img, 'r');
-	const id = Buffer.alloc(5);
-	fs.readSync(fd, id, 0, 5, 32769);
-	fs.closeSync(fd);
-	t.equal(id.toString('latin1'), 'CD001', 'the ISO\'s descriptor is still there (the case this is about)');
-	ok(t, lkl(['cptofs', '-i', img, join(tree, 'hello.txt'), '/']), 'cptofs into it');
-	t.same(names(t, img), ['hello.txt'], 'read as the exFAT it now is');
-});
-
-t.test('images this kernel cannot read fail in one line, the image unchanged', async (t) => {
+t.test('an image this kernel cannot read fails in one line, the image unchanged', async (t) => {
+	// Debian's sload.f2fs cannot compress, so no f2fs image with
+	// compressed files can be made here; one with the feature alone
+	// mounts and reads (f2fs.test.mjs's tools could make one).
 	const cases = [
 		['erofs-lz4.img', (img) => run('mkfs.erofs', ['--quiet', '-zlz4', img, tree]), 'a compressed erofs'],
-		['f2fs-compress.img', (img) => {
-			run('truncate', ['-s', '128M', img]);
-			run('mkfs.f2fs', ['-q', '-f', '-O', 'extra_attr,compression', img]);
-		}, 'f2fs with compression'],
 	];
 	for (const [file, make, what] of cases) {
 		const img = join(dir, file);
@@ -77,4 +63,29 @@ t.test('images this kernel cannot read fail in one line, the image unchanged', a
 		t.equal(r.stderr.trimEnd().split('\n').length, 1, `${what}: in one line`, { stderr: r.stderr });
 		t.equal(sha256File(img), before, `${what}: the image is unchanged`);
 	}
+});
+
+t.test('a file NTFS compressed (by ntfs-3g) fails in one line, not with a kernel panic', { skip: cannotRun() }, async (t) => {
+	const img = join(dir, 'ntfs-compressed.img');
+	run('truncate', ['-s', '64M', img]);
+	run('mkntfs', ['--quiet', '--fast', '--force', img]);
+	const mnt = join(dir, 'ntfs-3g');
+	fs.mkdirSync(mnt);
+	run('ntfs-3g', [img, mnt]);
+	try {
+		fs.mkdirSync(join(mnt, 'packed'));
+		// FILE_ATTRIBUTE_COMPRESSED: what is made in it is compressed
+		run('setfattr', ['-n', 'system.ntfs_attrib_be', '-v', '0x00000800', join(mnt, 'packed')]);
+		fs.copyFileSync(join(tree, 'big.bin'), join(mnt, 'packed', 'big.bin'));
+	} finally {
+		run('umount', [mnt]);
+	}
+	const before = sha256File(img);
+	const r = lkl(['cpfromfs', '-i', img, '/packed/big.bin', join(dir, 'unpacked.bin')]);
+	// ntfs3 maps a compressed frame's pages with vmap(), which a kernel
+	// without an MMU has only as a BUG() (mm/nommu.c)
+	const todo = 'ntfs3 reads compressed files through vmap(), a kernel panic without an MMU';
+	t.equal(r.status, 1, 'cpfromfs exits 1', { todo, stderr: r.stderr });
+	t.equal(r.stderr.trimEnd().split('\n').length, 1, 'in one line', { todo, stderr: r.stderr });
+	t.equal(sha256File(img), before, 'the image is unchanged');
 });
