@@ -88,13 +88,17 @@ export function copyMemory(readOnly: boolean): number {
 /*
  * The filesystem a read-write mount refused with EROFS holds, as a
  * read-only mount recognises it; undefined for other errors, or if that
- * fails too.
+ * fails too.  The disk is added again read-only for it: what the kernel
+ * would write on that mount (a journal's replay) goes to memory, not to
+ * the image that was to be left as it was.
  */
 async function typeOf(kernel: Kernel, disk: Disk, opts: ImageOptions, err: unknown): Promise<string | undefined> {
 	if (opts.fsType || (err as { code?: string }).code !== 'EROFS')
 		return undefined;
 	try {
-		const mount = await kernel.mount(disk, { partition: opts.partition, readOnly: true });
+		await kernel.removeDisk(disk);
+		const readOnly = await kernel.addDisk(opts.image, { readOnly: true });
+		const mount = await kernel.mount(readOnly, { partition: opts.partition });
 		const type = mount.fsType;
 		await mount.unmount();
 		return type;
