@@ -20,6 +20,10 @@ packages=(
 	python3 e2fsprogs btrfs-progs xfsprogs dosfstools mtools ccache fuse3
 	libfuse3-dev fdisk gdisk attr acl xz-utils pkg-config tar gzip zstd
 	stress-ng gdb rsync libcap2-bin
+	# test/filesystems: the tools that make and check the other filesystems
+	# (Debian 12 has no mkfs.hfsplus: xorriso makes the HFS+ side of an ISO)
+	exfatprogs f2fs-tools erofs-utils squashfs-tools xorriso genisoimage
+	udftools ntfs-3g jfsutils
 	# test/containers: podman with runc, --init (catatonit), rootless (uidmap,
 	# slirp4netns); debootstrap for their images (scripts/container-image.sh)
 	podman runc catatonit uidmap slirp4netns debootstrap

@@ -18,6 +18,7 @@
 #include "console.h"
 #include "../disk/file_disk.h"
 #include "../disk/image_lock.h"
+#include "../kernel/detect.h"
 #include "../kernel/kcall.h"
 
 #define NOFILE_LIMIT		(1024 * 1024)
@@ -32,7 +33,7 @@ static const char *mount_error(int err, const struct lklfuse_opts *o)
 	switch (err) {
 	case -ENODEV:
 		return o->type ? "the kernel has no such filesystem type" :
-		       "no ext2/3/4, btrfs, xfs or vfat filesystem found (try -o type=)";
+		       "no filesystem this kernel knows found (try -o type=)";
 	case -ENOENT:
 		return o->part ? "no such partition" : strerror(-err);
 	case -EINVAL:
@@ -98,6 +99,21 @@ static bool is_fat(const char *fstype)
 }
 
 /*
+ * Filesystems whose files have no owner of their own (FAT, exFAT), or
+ * may have none (NTFS: only files that Linux made carry one, in WSL's
+ * extended attributes): the kernel gives those to whoever mounts, as
+ * its uid=/gid= say.  Others keep their owners (ISO 9660 without Rock
+ * Ridge, UDF and HFS+ files without one are readable by all: uid=
+ * there would override every owner, not fill in the missing ones).
+ */
+static bool ownerless(const char *fstype)
+{
+	return is_fat(fstype) || (fstype && (!strcmp(fstype, "exfat") ||
+					     !strcmp(fstype, "ntfs3") ||
+					     !strcmp(fstype, "ntfs")));
+}
+
+/*
  * Whether the mounted filesystem's file handles find an inode that has
  * left memory, so that the inode table may close descriptors and reopen
  * them by handle.  FAT's find only cached inodes, unless mounted
@@ -123,9 +139,10 @@ static bool lasting_handles(const struct lklfuse *lf)
  * The kernel mount's options: opts=, after ours for FAT, so that it
  * still wins.
  *
- * FAT has no owners: the kernel gives every file to uid 0 unless told.
- * Give them to the user who mounts, as desktop automounters do, so that
- * ls shows their files and, with default_permissions, lets them write.
+ * FAT, exFAT and (mostly) NTFS have no owners: the kernel gives every
+ * file to uid 0 unless told.  Give them to the user who mounts, as
+ * desktop automounters do, so that ls shows their files and, with
+ * default_permissions, lets them write.
  *
  * A read-only FAT mount gets nfs=nostale_ro, whose file handles are the
  * entries' places on the disk and so outlive the inodes: the inode table
@@ -142,7 +159,7 @@ static char *mount_data(struct lklfuse *lf, const char *fstype)
 	char owner[48] = "";
 	char *data;
 
-	if (fat && getuid() != 0)
+	if (ownerless(fstype) && getuid() != 0)
 		snprintf(owner, sizeof(owner), "uid=%u,gid=%u,",
 			 (unsigned int)getuid(), (unsigned int)getgid());
 	lf->fat_nostale = fat && lf->opts.ro && !strstr(kopts, "nfs=");
@@ -234,19 +251,32 @@ int lklfuse_kernel_start(struct lklfuse *lf)
 			   sizeof(lf->fstype));
 	free(data);
 	if (r) {
-		char part[32] = "";
+		char part[32] = "", why[96];
+		const char *what = mount_error(r, o);
 
 		if (o->part)
 			snprintf(part, sizeof(part), " partition %d", o->part);
-		if (lklfuse_console_last_line(mark, kmsg, sizeof(kmsg)))
+		if (r == -EROFS) {
+			snprintf(why, sizeof(why), fstype_read_only(type) ?
+				 "%s is read-only in this kernel (-o ro mounts it)" :
+				 "this %s filesystem is read-only in this kernel (-o ro mounts it)",
+				 type ? type : "unknown");
+			what = why;
+		}
+		/*
+		 * A filesystem that is read-only whatever its state says
+		 * nothing about it; the kernel's last line would be about
+		 * something else.
+		 */
+		if (!(r == -EROFS && fstype_read_only(type)) &&
+		    lklfuse_console_last_line(mark, kmsg, sizeof(kmsg)))
 			lklfuse_setup_error(lf, "%s%s: cannot mount%s%s: %s (kernel: %s)",
 				    o->image, part, o->type ? " as " : "",
-				    o->type ? o->type : "", mount_error(r, o),
-				    kmsg);
+				    o->type ? o->type : "", what, kmsg);
 		else
 			lklfuse_setup_error(lf, "%s%s: cannot mount%s%s: %s", o->image,
 				    part, o->type ? " as " : "",
-				    o->type ? o->type : "", mount_error(r, o));
+				    o->type ? o->type : "", what);
 		return -1;
 	}
 	lf->kmounted = true;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "detect.h"
 #include "kcall.h"
 #include "../host/posix_host.h"
 #include "../disk/file_disk.h"
@@ -235,43 +236,44 @@ static int mkdir_p(const char *path)
 }
 
 /*
- * Which filesystem is on @dev, from its superblock's magic numbers, read
+ * Which filesystem is on @dev (detect.c), from its first bytes, read
  * through the kernel's own view of the device (so partitions just work).
  */
 static const char *detect_fstype(const char *dev, long *err)
 {
-	unsigned char sb[4096];
-	long fd, n;
+	const char *fstype = NULL;
+	unsigned char *buf;
+	size_t have = 0;
+	long fd, n = 0;
 
-	fd = k_openat(LKL_AT_FDCWD, dev, LKL_O_RDONLY | LKL_O_CLOEXEC, 0);
-	*err = fd < 0 ? fd : -LKL_ENODEV;
-	if (fd < 0)
+	buf = malloc(DETECT_BYTES);
+	if (!buf) {
+		*err = -ENOMEM;
 		return NULL;
-
-	/* btrfs: "_BHRfS_M" 64 bytes into the superblock at 64 KiB */
-	n = k_pread(fd, sb, 8, 65536 + 64);
-	if (n == 8 && !memcmp(sb, "_BHRfS_M", 8))
-		goto found_btrfs;
-
-	n = k_pread(fd, sb, sizeof(sb), 0);
+	}
+	fd = k_openat(LKL_AT_FDCWD, dev, LKL_O_RDONLY | LKL_O_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = fd;
+		free(buf);
+		return NULL;
+	}
+	/* Short only at the end of a small device. */
+	while (have < DETECT_BYTES) {
+		n = k_pread(fd, buf + have, DETECT_BYTES - have, have);
+		if (n <= 0)
+			break;
+		have += n;
+	}
 	/* Read only: nothing to lose in its close. */
 	k_close(fd);
-	if (n < 2048)
-		return NULL;
-	/* ext2/3/4: 0xEF53 at 1024 + 56 */
-	if (sb[1080] == 0x53 && sb[1081] == 0xef)
-		return "ext4";
-	if (!memcmp(sb, "XFSB", 4))
-		return "xfs";
-	/* FAT: a boot sector ending in 55 AA, with a FAT type label */
-	if (sb[510] == 0x55 && sb[511] == 0xaa &&
-	    (!memcmp(sb + 54, "FAT", 3) || !memcmp(sb + 82, "FAT32", 5)))
-		return "vfat";
-	return NULL;
-
-found_btrfs:
-	k_close(fd);
-	return "btrfs";
+	if (n < 0)
+		*err = n;
+	else
+		fstype = detect_fstype_in(buf, have);
+	if (n >= 0 && !fstype)
+		*err = -LKL_ENODEV;
+	free(buf);
+	return fstype;
 }
 
 /*
@@ -314,6 +316,40 @@ static char *mount_data(const char *dev, const char *fstype, const char *data)
 		     data ? data : "") < 0)
 		return NULL;
 	return out;
+}
+
+/* statfs's f_flags bit for a read-only mount (include/linux/statfs.h). */
+#define K_ST_RDONLY	0x0001
+
+/*
+ * A read-write mount asked for, @err what k_mount() said of it: -EROFS
+ * if the kernel would mount @path's filesystem read-only only.  Some
+ * refuse to be mounted read-write (iso9660, and udf on a read-only
+ * medium, with EACCES); others make the mount read-only without a word
+ * (squashfs and erofs always, hfsplus with a journal or not cleanly
+ * unmounted, ntfs3 on a short device): such a mount is undone, so that
+ * the caller learns at once that nothing can be written rather than at
+ * its first write.
+ */
+static long refuse_read_only(const char *path, long err)
+{
+	struct lkl_statfs64 st;
+	long fd, r;
+
+	if (err == -LKL_EACCES)
+		return -LKL_EROFS;
+	if (err)
+		return err;
+	fd = k_openat(LKL_AT_FDCWD, path,
+		      LKL_O_PATH | LKL_O_DIRECTORY | LKL_O_CLOEXEC, 0);
+	r = fd < 0 ? fd : k_fstatfs(fd, &st);
+	if (fd >= 0)
+		k_close(fd);
+	if (!r && !(st.f_flags & K_ST_RDONLY))
+		return 0;
+	/* Read-only, or unknown: nothing was written, nothing to lose. */
+	k_umount2(path, 0);
+	return r ? r : -LKL_EROFS;
 }
 
 /* The kernel's device node of @disk, or of its partition @partition. */
@@ -378,6 +414,9 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 		if (!fstype)
 			return err;
 	}
+	/* The kernel's NTFS is ntfs3; "ntfs" is what mount -t users type. */
+	if (!strcmp(fstype, "ntfs"))
+		fstype = "ntfs3";
 	opts = mount_data(dev, fstype, data);
 	if (!opts)
 		return -ENOMEM;
@@ -388,6 +427,8 @@ int lkl_host_mount(struct lkl_host_disk *disk, int partition,
 	pthread_mutex_lock(&mounts.lock);
 	err = k_mount(dev, path, fstype, flags, opts);
 	free(opts);
+	if (!(flags & LKL_MS_RDONLY))
+		err = refuse_read_only(path, err);
 	if (!err && mounts.count <
 		    (int)(sizeof(mounts.paths) / sizeof(mounts.paths[0])))
 		strcpy(mounts.paths[mounts.count++], path);

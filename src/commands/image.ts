@@ -3,7 +3,7 @@
  * disk and mount it, turning each failure into one clear line.
  */
 import { Option, type Command } from 'commander';
-import { Kernel, type Mount } from '../index.js';
+import { Kernel, type Disk, type Mount } from '../index.js';
 import { CliError, describe } from '../cli/errors.js';
 import { lockHolder } from '../lkl/image-locks.js';
 
@@ -28,13 +28,28 @@ export interface OpenImage {
 	close(): Promise<void>;
 }
 
+// What the kernel only ever reads (native/kernel/detect.c has the same list).
+const READ_ONLY_TYPES = new Set(['erofs', 'squashfs', 'iso9660']);
+
+// Why a read-write mount was refused (EROFS): the filesystem is one the
+// kernel only reads, or this one's state keeps the kernel from writing it
+// (HFS+ with a journal, UDF on a read-only medium...), which its messages
+// say.
+function readOnlyWhy(fsType: string | undefined): string {
+	if (fsType && READ_ONLY_TYPES.has(fsType))
+		return `${fsType} is read-only in this kernel (fs2tar and cpfromfs read it)`;
+	return `this ${fsType ?? ''}${fsType ? ' ' : ''}filesystem is read-only in this kernel (-p shows the kernel's reason)`;
+}
+
 // lklfuse-server words its own mount failures (native/fuse/lifecycle.c),
 // for its options; this is the copy commands' wording, for theirs (-t, -P).
-function mountFailure(opts: ImageOptions, err: unknown): CliError {
+function mountFailure(opts: ImageOptions, err: unknown, fsType?: string): CliError {
 	const code = (err as { code?: string }).code;
 	const what = opts.partition ? `${opts.image} partition ${opts.partition}` : opts.image;
 	if (code === 'ENODEV' && !opts.fsType)
-		return new CliError(`cannot mount ${what}: no ext4/btrfs/xfs/vfat filesystem found (try -t)`, 1, { cause: err });
+		return new CliError(`cannot mount ${what}: no filesystem this kernel knows found (try -t)`, 1, { cause: err });
+	if (code === 'EROFS')
+		return new CliError(`cannot write ${what}: ${readOnlyWhy(fsType ?? opts.fsType)}`, 1, { cause: err });
 	if (code === 'ENODEV')
 		return new CliError(`cannot mount ${what}: this kernel has no ${opts.fsType} filesystem`, 1, { cause: err });
 	if (code === 'ENOENT' && opts.partition)
@@ -65,6 +80,28 @@ async function inUse(opts: ImageOptions, err: unknown): Promise<CliError> {
  */
 const COPY_MEMORY_MIB = 48;
 
+/*
+ * The filesystem a read-write mount refused with EROFS holds, as a
+ * read-only mount recognises it; undefined for other errors, or if that
+ * fails too.  The disk is added again read-only for it: what the kernel
+ * would write on that mount (a journal's replay) goes to memory, not to
+ * the image that was to be left as it was.
+ */
+async function typeOf(kernel: Kernel, disk: Disk, opts: ImageOptions, err: unknown): Promise<string | undefined> {
+	if (opts.fsType || (err as { code?: string }).code !== 'EROFS')
+		return undefined;
+	try {
+		await kernel.removeDisk(disk);
+		const readOnly = await kernel.addDisk(opts.image, { readOnly: true });
+		const mount = await kernel.mount(readOnly, { partition: opts.partition });
+		const type = mount.fsType;
+		await mount.unmount();
+		return type;
+	} catch {
+		return undefined;
+	}
+}
+
 /** Boots, adds and mounts; on failure, halts again and throws a CliError. */
 export async function openImage(opts: ImageOptions): Promise<OpenImage> {
 	const kernel = Kernel.boot({ memoryMiB: opts.memoryMiB ?? COPY_MEMORY_MIB, printk: opts.printk });
@@ -90,7 +127,7 @@ export async function openImage(opts: ImageOptions): Promise<OpenImage> {
 				readOnly: opts.readOnly,
 			});
 		} catch (err) {
-			throw mountFailure(opts, err);
+			throw mountFailure(opts, err, await typeOf(kernel, disk, opts, err));
 		}
 	} catch (err) {
 		await kernel.halt();
@@ -127,7 +164,7 @@ export function parsePositive(name: string): (value: string) => number {
 /** The options of the classic LKL tools every image command takes. */
 export function addImageOptions(cmd: Command, verb: string, readOnly: boolean): Command {
 	return cmd
-		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat... (default: detected)'))
+		.addOption(new Option('-t, --filesystem-type <type>', 'ext4, btrfs, xfs, vfat, exfat, ntfs3, f2fs, jfs, hfsplus, udf, iso9660, squashfs, erofs (default: detected)'))
 		.addOption(new Option('-P, --partition <n>', `${verb} partition n of a partitioned disk`).argParser(parsePositive('--partition')))
 		.option('-p, --enable-printk', 'show the kernel\'s console messages')
 		.option('--wait-lock', `if another program is using the image, wait for it${readOnly ? ' to stop writing' : ''} rather than fail`)
