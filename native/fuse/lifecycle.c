@@ -33,7 +33,7 @@ static const char *mount_error(int err, const struct lklfuse_opts *o)
 	switch (err) {
 	case -ENODEV:
 		return o->type ? "the kernel has no such filesystem type" :
-		       "no filesystem this kernel knows found (try -o type=)";
+		       "not a filesystem this kernel knows (try -o type=)";
 	case -ENOENT:
 		return o->part ? "no such partition" : strerror(-err);
 	case -EINVAL:
@@ -152,6 +152,21 @@ static bool lasting_handles(const struct lklfuse *lf)
  *
  * NULL if out of memory.
  */
+/*
+ * -o norecovery in the words of @fstype's own mount options: "" where it
+ * has no journal to leave alone.
+ */
+static const char *norecovery_option(const char *fstype)
+{
+	if (!fstype)
+		return "";
+	if (!strncmp(fstype, "ext", 3) || !strcmp(fstype, "xfs"))
+		return "norecovery,";
+	if (!strcmp(fstype, "btrfs"))
+		return "rescue=nologreplay,";
+	return "";
+}
+
 static char *mount_data(struct lklfuse *lf, const char *fstype)
 {
 	const char *kopts = lf->opts.kopts ? lf->opts.kopts : "";
@@ -164,9 +179,11 @@ static char *mount_data(struct lklfuse *lf, const char *fstype)
 			 (unsigned int)getuid(), (unsigned int)getgid());
 	lf->fat_nostale = fat && lf->opts.ro && !strstr(kopts, "nfs=");
 	/* -o discard: freed blocks become holes in the image as they go. */
-	if (asprintf(&data, "%s%s%s%s", owner,
+	if (asprintf(&data, "%s%s%s%s%s", owner,
 		     lf->fat_nostale ? "nfs=nostale_ro," : "",
-		     lf->opts.discard ? "discard," : "", kopts) < 0)
+		     lf->opts.discard ? "discard," : "",
+		     lf->opts.norecovery ? norecovery_option(fstype) : "",
+		     kopts) < 0)
 		return NULL;
 	/* No trailing comma when opts= is empty. */
 	if (*data && data[strlen(data) - 1] == ',')

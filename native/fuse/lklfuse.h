@@ -98,6 +98,7 @@ struct lklfuse_opts {
 	int ro;
 	int wait_lock;			/* wait for another opener to close */
 	int discard;			/* mount with "discard" */
+	int norecovery;			/* without replaying the journal */
 	unsigned long mb;
 	int foreground;
 	int single;

@@ -17,6 +17,9 @@
  *   discard     the kernel mount's "discard": blocks the filesystem frees
  *               become holes in the image file as they are freed (fstrim
  *               on the mount does it for all the free space at once)
+ *   norecovery  mount without replaying the journal or log (ext4, xfs:
+ *               "norecovery"; btrfs: "rescue=nologreplay"), as their
+ *               own mounts take it; the filesystems want ro with it
  *   mb=N        kernel memory in MiB (default 128)
  *   opts=OPTS   the kernel mount's options (escape "," as "\,")
  *   log=FILE    append the kernel console to FILE
@@ -64,6 +67,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("umask=%s", umask, 0),
 	OPT("wait_lock", wait_lock, 1),
 	OPT("discard", discard, 1),
+	OPT("norecovery", norecovery, 1),
 	OPT("-f", foreground, 1),
 	OPT("-s", single, 1),
 	FUSE_OPT_KEY("ro", KEY_RO),
@@ -140,6 +144,7 @@ void lklfuse_usage(FILE *f)
 		"  -o ro          read-only\n"
 		"  -o wait_lock   wait while another program uses the image\n"
 		"  -o discard     freed blocks become holes in the image\n"
+		"  -o norecovery  do not replay the journal (with ro)\n"
 		"  -o mb=N        kernel memory in MiB (default %d)\n"
 		"  -o opts=OPTS   kernel mount options (\\, for a comma)\n"
 		"  -o log=FILE    append the kernel console to FILE\n"

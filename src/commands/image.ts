@@ -47,7 +47,7 @@ function mountFailure(opts: ImageOptions, err: unknown, fsType?: string): CliErr
 	const code = (err as { code?: string }).code;
 	const what = opts.partition ? `${opts.image} partition ${opts.partition}` : opts.image;
 	if (code === 'ENODEV' && !opts.fsType)
-		return new CliError(`cannot mount ${what}: no filesystem this kernel knows found (try -t)`, 1, { cause: err });
+		return new CliError(`cannot mount ${what}: not a filesystem this kernel knows (try -t)`, 1, { cause: err });
 	if (code === 'EROFS')
 		return new CliError(`cannot write ${what}: ${readOnlyWhy(fsType ?? opts.fsType)}`, 1, { cause: err });
 	if (code === 'ENODEV')

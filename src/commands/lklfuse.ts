@@ -238,7 +238,8 @@ export function register(program: Command): void {
 			'filesystem code, journal included.  Unmount with fusermount3 -u <mountpoint>.\n\n' +
 			'Options (-o, comma-separated): type=<fs> (default: detected), part=<n>, ro,\n' +
 			'wait_lock (wait while another program uses the image), discard (freed blocks\n' +
-			'become holes in the image), mb=<MiB of kernel memory>, opts=<kernel mount\n' +
+			'become holes in the image), norecovery (with ro: the journal is not\n' +
+			'replayed), mb=<MiB of kernel memory>, opts=<kernel mount\n' +
 			'options, \\ escapes , and =>, log=<file for kernel messages>, uid=<n>, gid=<n>,\n' +
 			'umask=<octal> (what every file shows, the image unchanged), and FUSE\'s own:\n' +
 			'allow_other (implies default_permissions), default_permissions, max_read=...\n' +

@@ -121,6 +121,14 @@ export interface ImageSinkOptions {
 	selinux?: string;
 }
 
+/*
+ * Filesystems that keep no owners and only a read-only bit of the mode:
+ * their kernels refuse a chown to anyone but the mount's owner and most
+ * chmods (EPERM), so a copy of a user's files failed at the first one.
+ * Their owners and modes are left as the mount gives them.
+ */
+const OWNERLESS = new Set(['vfat', 'msdos', 'exfat']);
+
 /**
  * A mounted image as the destination of a copy.  Small files are written
  * in batches: every other step writes the batch first, so a directory's
@@ -134,10 +142,12 @@ export class ImageSink implements SinkTree {
 	readonly #finished = new Set<string>();
 	/** Small files not yet written: [kernel path, contents, metadata]. */
 	readonly #batch = new SmallFiles<[Buffer, Buffer, PutMeta]>();
+	readonly #ownerless: boolean;
 
 	constructor(mount: Mount, options: ImageSinkOptions = {}) {
 		this.#calls = new CopyCalls(mount);
 		this.#options = options;
+		this.#ownerless = OWNERLESS.has(mount.fsType);
 	}
 
 	/** Writes the small files waiting; a failure names the file. */
@@ -240,10 +250,11 @@ export class ImageSink implements SinkTree {
 		const all = new Map(xattrs);
 		if (this.#options.selinux !== undefined)
 			all.set('security.selinux', Buffer.from(`${this.#options.selinux}\0`));
+		// (unsigned) -1 and mode -1 leave owner and mode as they are.
 		return {
-			uid: this.#options.uid ?? meta.uid,
-			gid: this.#options.gid ?? meta.gid,
-			mode: meta.kind === 'symlink' ? -1 : meta.mode,
+			uid: this.#ownerless ? 0xffffffff : this.#options.uid ?? meta.uid,
+			gid: this.#ownerless ? 0xffffffff : this.#options.gid ?? meta.gid,
+			mode: meta.kind === 'symlink' || this.#ownerless ? -1 : meta.mode,
 			atime: [Number(meta.atime.sec), meta.atime.nsec],
 			mtime: [Number(meta.mtime.sec), meta.mtime.nsec],
 			xattrs: [...all],

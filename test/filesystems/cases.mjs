@@ -54,8 +54,16 @@ export const CASES = {
 	},
 	erofs: {
 		type: 'erofs', tree: 'full', readOnly: true,
-		// uncompressed: this kernel reads no compressed erofs (lkl.config)
 		make: (tree, img) => run('mkfs.erofs', ['--quiet', img, tree]),
+		lacks: [],
+		mtime: (v) => v,
+		fsck: ['fsck.erofs', []],
+	},
+	// compressed as distributions ship it (lz4hc: Debian 12's mkfs.erofs
+	// has lz4 and lz4hc), read through vmap() (arch/lkl/kernel/vmap.c)
+	erofsLz4hc: {
+		type: 'erofs', tree: 'full', readOnly: true,
+		make: (tree, img) => run('mkfs.erofs', ['--quiet', '-zlz4hc', img, tree]),
 		lacks: [],
 		mtime: (v) => v,
 		fsck: ['fsck.erofs', []],
@@ -94,13 +102,12 @@ export const CASES = {
 		type: 'ntfs3', tree: 'full',
 		// owners, modes and device numbers in WSL's extended attributes
 		// ($LXUID, $LXGID, $LXMOD, $LXDEV), symlinks as reparse points,
-		// hard links, user xattrs as NTFS EAs; times in 100 ns
-		// 6.12's ntfs3 looks $LXDEV up by a name one byte too long
-		// (fs/ntfs3/xattr.c, ntfs_get_wsl_perm()): device numbers read
-		// back as 0,0.  It lists the WSL attributes among the xattrs, by
-		// names without a namespace, which no Linux filesystem takes.
+		// hard links, user xattrs as NTFS EAs; times in 100 ns.  (6.12's
+		// ntfs3 read device numbers back as 0,0: linux/patches/0003.)  It
+		// lists the WSL attributes among the xattrs, by names without a
+		// namespace, which no Linux filesystem takes.
 		empty: (img) => run('mkntfs', ['--quiet', '--fast', '--force', truncated(img, 64)]),
-		lacks: ['rdev'],
+		lacks: [],
 		xattrs: (names) => names.filter((n) => !n.startsWith('$LX')),
 		copyWarns: 'the copies pass on ntfs3\'s $LX* attributes, which the host refuses',
 		mtime: stepNs(100n),
@@ -130,10 +137,10 @@ export const CASES = {
 		// libisofs makes no hard links, and writes device numbers as
 		// macOS reads them, which Linux's hfsplus does not
 		lacks: ['xattrs', 'nlink', 'links', 'rdev'],
-		// 6.12's hfsplus lists the Finder info, which libisofs gives
-		// every file, one byte short (fs/hfsplus/xattr.c, copy_name()):
-		// "osx.com.apple.FinderInf", which then cannot be read
-		listsBadXattrs: 'the kernel lists osx.com.apple.FinderInfo one byte short, and the copy fails on reading it',
+		// (6.12's hfsplus listed the Finder info, which libisofs gives
+		// every file, one byte short: linux/patches/0002.)  Its name,
+		// osx.com.apple.FinderInfo, is in a namespace only hfsplus takes.
+		copyWarns: 'the copies pass on hfsplus\'s osx.* attributes (the Finder info), which the host refuses',
 		mtime: stepNs(1_000_000_000n),
 		// no fsck.hfsplus either; nothing writes it here
 		fsck: null,

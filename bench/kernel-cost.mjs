@@ -6,7 +6,7 @@
 // peak RSS of `lkl fs2tar` of a small ext4 image.  Not a test (times are
 // never asserted): run by hand,
 //
-//   node test/filesystems/kernel-cost.mjs [-n RUNS] REPO...
+//   node bench/kernel-cost.mjs [-n RUNS] REPO...
 //
 // with one or more built clones (a clone of main for "before"); the runs
 // of the clones take turns, so that what else the machine does falls on
