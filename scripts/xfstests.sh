@@ -17,8 +17,8 @@
 # Usage: scripts/xfstests.sh [--fs ext4,xfs,btrfs] [--tests "generic/001 ..."]
 #                            [--tarball FILE] [--work DIR] [--no-exclude]
 #                            [--parallel]
-#   --fs LIST       filesystems to run on, in order (default ext4,btrfs; xfs
-#                   works too, but see docs/xfstests.md on its panic)
+#   --fs LIST       filesystems to run on, in order (default ext4,btrfs;
+#                   xfs works too)
 #   --tests LIST    these tests instead of -g generic/quick (space-separated,
 #                   xfstests' names or patterns)
 #   --tarball FILE  the xfstests source tarball (default
