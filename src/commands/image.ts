@@ -60,7 +60,7 @@ function mountFailure(opts: ImageOptions, err: unknown, fsType?: string): CliErr
 }
 
 // The image is locked by another opener: say who, where it can be seen.
-async function inUse(opts: ImageOptions, err: unknown): Promise<CliError> {
+export async function inUse(opts: Pick<ImageOptions, 'image' | 'readOnly'>, err: unknown): Promise<CliError> {
 	const holder = await lockHolder(opts.image);
 	const who = holder ? `process ${holder.pid} (${holder.command || '?'}), which ${holder.writing ? 'can write' : 'reads'} it` :
 		`another program${opts.readOnly ? ' that can write it' : ''}`;

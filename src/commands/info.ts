@@ -5,11 +5,10 @@
  */
 import { Command, Option } from 'commander';
 import { CliError, describe } from '../cli/errors.js';
-import { lockHolder } from '../lkl/image-locks.js';
 import { imageInfo, type ImageInfo } from '../image/info.js';
 import { infoText } from '../image/info-text.js';
 import { PartitionTableError } from '../image/partition-table.js';
-import { parsePositive } from './image.js';
+import { inUse, parsePositive } from './image.js';
 
 export interface InfoCommandOptions {
 	json?: boolean;
@@ -26,11 +25,8 @@ export function infoJson(info: ImageInfo): string {
 async function failure(image: string, err: unknown): Promise<CliError> {
 	if (err instanceof PartitionTableError)
 		return new CliError(`cannot read the partition table of ${image}: ${err.message}`, 1, { cause: err });
-	if ((err as { code?: string }).code === 'EBUSY') {
-		const holder = await lockHolder(image);
-		const who = holder ? `process ${holder.pid} (${holder.command || '?'}), which can write it` : 'another program that can write it';
-		return new CliError(`cannot open ${image}: in use by ${who} (--wait-lock waits for it)`, 1, { cause: err });
-	}
+	if ((err as { code?: string }).code === 'EBUSY')
+		return inUse({ image, readOnly: true }, err);
 	return new CliError(`cannot open ${image}: ${describe(err)}`, 1, { cause: err });
 }
 
