@@ -3,7 +3,7 @@
 //
 // Fuzzes lkl with hostile filesystem images: damages the metadata of small
 // ext4, btrfs, xfs and vfat images made by their own mkfs, then runs
-// fs2tar, cpfromfs, a read-only lklfuse walk and a cptofs into a copy on
+// fs2tar, lkl info, cpfromfs, a read-only lklfuse walk and a cptofs into a copy on
 // each, and checks what docs/fuzzing.md lists.  A case is (filesystem,
 // seed) over a base image kept in the output directory; every failing case
 // is saved there with its damaged image.

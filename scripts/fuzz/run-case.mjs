@@ -394,7 +394,7 @@ export function layOut(dir, kind) {
 }
 
 /**
- * Runs the four commands on `dir`/image.img (laid out by layOut) with
+ * Runs the five commands on `dir`/image.img (laid out by layOut) with
  * `lkl` (an argv prefix) and a time limit of `limitMs` per command.
  * Resolves to { failures: [{ command, kind, detail }], outcomes: {
  * command: 'ok' | 'failed' | 'bad' }, said: { command: its stderr } }
@@ -447,6 +447,11 @@ export async function runCase(dir, lkl, limitMs) {
 	unchanged('fs2tar');
 	contained('fs2tar');
 	fs.rmSync(join(dir, 'out.tar'), { force: true });
+
+	const info = await exec([...lkl, 'info', image], opts);
+	note('info', info);
+	unchanged('info');
+	contained('info');
 
 	const cp = await exec([...lkl, 'cpfromfs', '-i', image, '/.', join(dir, 'jail/dest')], opts);
 	note('cpfromfs', cp);
