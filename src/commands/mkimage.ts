@@ -181,10 +181,9 @@ async function fill(opts: MkimageOptions, path: string, made: MadePartition[], p
 				failed = true;
 				if (opts.signal?.aborted)
 					throw opts.signal.reason;
-				const code = (err as { cause?: { code?: string } }).cause?.code;
 				throw new CliError(`${what}: ${err instanceof CliError ? err.message : describe(err)}`, 1, {
 					cause: err,
-					advice: code === 'ENOSPC' ? `give ${whatOf(opts.spec, m)} more room, or its size as auto` : undefined,
+					advice: codeOf(err) === 'ENOSPC' ? `give ${whatOf(opts.spec, m)} more room, or its size as auto` : undefined,
 				});
 			} finally {
 				await mount.unmount().catch((err: unknown) => {
@@ -196,6 +195,15 @@ async function fill(opts: MkimageOptions, path: string, made: MadePartition[], p
 	} finally {
 		await kernel.halt();
 	}
+}
+
+/** The errno code of an error or of the first of its causes that has one. */
+function codeOf(err: unknown): string | undefined {
+	for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+		if (typeof e.code === 'string')
+			return e.code;
+	}
+	return undefined;
 }
 
 type Events = ReturnType<Progress['counting']>;

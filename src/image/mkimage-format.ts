@@ -1,10 +1,13 @@
 /**
  * Formatting one filesystem of an image being made, with the
- * filesystem's own mkfs.  mkfs.ext4 (-E offset=) and mkfs.fat (--offset)
- * write at a partition's offset in the image itself; mkfs.xfs and
- * mkfs.btrfs have no such option, so they format a sparse scratch file of
- * the partition's size next to the image, whose data regions are then
- * copied into place (holes stay holes: the image is sparse as made).
+ * filesystem's own mkfs.  mkfs.ext4 writes at the partition's offset in
+ * the image itself (-E offset=).  mkfs.xfs and mkfs.btrfs have no such
+ * option, and mkfs.fat's --offset is no use: it picks the FAT type from
+ * the whole file's size, not the block count it is given (FAT32 for a
+ * 64 MiB partition of a 700 MiB image, which it then refuses as too
+ * small).  Those format a sparse scratch file of the partition's size
+ * next to the image, whose data regions are then copied into place
+ * (holes stay holes: the image is as sparse as the scratch file was).
  */
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -62,23 +65,24 @@ function ext4Args(t: FormatTarget): string[] {
 		else
 			own.push(t.mkfsOptions[i]!);
 	}
-	// Inodes of 256 bytes keep nanosecond times; the root is root's, not
+	// Inodes of 256 bytes keep nanosecond times; 4 KiB blocks hold the
+	// xattrs that do not fit in the inode (with the 1 KiB blocks mke2fs
+	// gives a small filesystem, a 1500-byte xattr fails with ENOSPC);
+	// the root is root's, not
 	// the caller's; the image is a new sparse file, with nothing to discard.
 	extended.push(`offset=${t.offset}`, 'nodiscard', 'root_owner=0:0');
-	return ['-q', '-F', '-t', 'ext4', '-I', '256', ...own,
+	return ['-q', '-F', '-t', 'ext4', '-I', '256', '-b', '4096', ...own,
 		...(t.inodes ? ['-N', String(t.inodes)] : []),
 		...(t.label ? ['-L', t.label] : []),
 		'-E', extended.join(','), t.image, `${Math.floor(t.size / 1024)}k`];
 }
 
 function vfatArgs(t: FormatTarget): string[] {
-	const sectors = t.offset / 512;
 	return [...t.mkfsOptions,
 		...(t.label ? ['-n', t.label] : []),
 		...(t.clusters4k ? ['-S', '512', '-s', '8'] : []),
 		// The hidden sectors field says where the partition starts, for boot code.
-		...(t.wholeFile ? [] : [`--offset=${sectors}`, '-h', String(sectors)]),
-		t.image, String(Math.floor(t.size / 1024))];
+		'-h', String(t.offset / 512)];
 }
 
 /** Copies the data regions of @scratch into @image at @offset. */
@@ -113,9 +117,7 @@ export async function formatFilesystem(t: FormatTarget, scratch: string): Promis
 	const program = needTool(TOOLS[t.fs], `a ${t.fs} filesystem`);
 	if (t.fs === 'ext4')
 		return run(program, ext4Args(t));
-	if (t.fs === 'vfat')
-		return run(program, vfatArgs(t));
-	const args = ['-q', '-f', ...(t.label ? ['-L', t.label] : []), ...t.mkfsOptions];
+	const args = t.fs === 'vfat' ? vfatArgs(t) : ['-q', '-f', ...(t.label ? ['-L', t.label] : []), ...t.mkfsOptions];
 	if (t.wholeFile)
 		return run(program, [...args, t.image]);
 	const file = await fsp.open(scratch, 'wx', 0o600);

@@ -243,7 +243,7 @@ t.test('a bad spec: one line, exit 1, no image and nothing else left', async (t)
 		[['--spec', json('key.json', { partitions: [{ type: 'esp', fs: 'vfat', sise: '10M' }] })], /key\.json: partitions\[0\]\.sise: not a key of a partition/],
 		[['--spec', json('fs.json', { partitions: [{ type: 'esp', size: '10M' }] })], /fs\.json: partitions\[0\]\.fs: give the filesystem/],
 		[['--spec', json('label.json', { partitions: [{ type: 'esp', fs: 'vfat', size: '10M', label: 'much too long' }] })], /label\.json: partitions\[0\]: a vfat label is 1 to 11 bytes/],
-		[['--part', `linux:ext4:1M:${archive}`], /no space left on the filesystem/],
+		[['--part', `linux:ext4:1M:${archive}`], /no space left on device/],
 	];
 	for (const [args, message] of cases) {
 		const r = lkl(['mkimage', img, ...args]);
