@@ -123,6 +123,9 @@ t.test('GPT: an ESP from a directory, an ext4 root from a GNU tar archive, an xf
 	fsckClean(t, 'xfs', img, data);
 
 	same(t, bootView, mtoolsView(img, esp), rulesFor('vfat'), 'the ESP read by mtools');
+	t.test('the host kernel sees the boot tree in the ESP', { skip: !hostCanMount('vfat') && 'no vfat in the host kernel' }, async (t) => {
+		same(t, bootView, hostView(t, img, esp), rulesFor('vfat'), 'vfat ESP');
+	});
 	t.test('the host kernel sees the archive\'s tree in the root, owners as archived', { skip: !hostCanMount('ext4') && 'no ext4 in the host kernel' }, async (t) => {
 		same(t, source, hostView(t, img, root), rulesFor('ext4', { root: true, extra: gnuFifos }), 'ext4 root');
 	});
