@@ -88,6 +88,8 @@ async function plan(spec: ImageAsked): Promise<Planned[]> {
 	}
 	for (const p of planned) {
 		const auto = p.part.size === 'auto' || (p.part.size === 'rest' && spec.size === 'auto');
+		if (p.part.fs === 'none' && auto)
+			throw new SpecError('an unformatted partition has no content to size it by: give it a size, or the image one');
 		if (p.part.fs === 'none' || !auto) {
 			p.size = typeof p.part.size === 'number' ? p.part.size : undefined;
 			continue;
