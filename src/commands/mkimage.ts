@@ -86,18 +86,18 @@ async function plan(spec: ImageAsked): Promise<Planned[]> {
 			kinds.push(await sourceKind(source));
 		planned.push({ part, kinds });
 	}
-	for (const p of planned) {
+	for (const [i, p] of planned.entries()) {
 		const auto = p.part.size === 'auto' || (p.part.size === 'rest' && spec.size === 'auto');
 		if (p.part.fs === 'none' && auto)
-			throw new SpecError('an unformatted partition has no content to size it by: give it a size, or the image one');
+			throw new SpecError(`partition ${i + 1}: an unformatted partition has no content to size it by: give it a size, or the image one`);
 		if (p.part.fs === 'none' || !auto) {
 			p.size = typeof p.part.size === 'number' ? p.part.size : undefined;
 			continue;
 		}
 		const content = emptyContent();
-		for (const [i, source] of p.part.from.entries()) {
+		for (const [k, source] of p.part.from.entries()) {
 			try {
-				await measureSource(source, p.kinds[i]!, content);
+				await measureSource(source, p.kinds[k]!, content);
 			} catch (err) {
 				throw new SpecError(`${source}: ${describe(err)}`);
 			}
