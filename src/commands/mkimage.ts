@@ -283,7 +283,7 @@ export async function mkimage(opts: MkimageOptions): Promise<MadeImage> {
 			try {
 				await formatFilesystem({
 					image: tmp, offset: m.start, size: m.size, wholeFile: spec.table === 'none', fs: m.part.fs,
-					label: m.part.label, mkfsOptions: m.part.mkfsOptions, what: whatOf(spec, m),
+					label: m.part.label, mkfsOptions: m.part.mkfsOptions,
 					inodes: m.content && m.part.fs === 'ext4' ? ext4Inodes(m.content, m.size) : undefined,
 					clusters4k: Boolean(m.content) && m.part.fs === 'vfat',
 				}, `${tmp}.part${m.number}`);

@@ -30,8 +30,6 @@ export interface FormatTarget {
 	/** vfat: 4 KiB clusters, which the size made to measure was counted in. */
 	readonly clusters4k?: boolean;
 	readonly mkfsOptions: readonly string[];
-	/** For messages: "partition 2" or the image. */
-	readonly what: string;
 }
 
 /** Runs @program; on failure, an Error with the last lines it wrote. */
