@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
 	lklfuse: () => import('./commands/lklfuse.js'),
 	unmount: () => import('./commands/unmount.js'),
 	info: () => import('./commands/info.js'),
+	mkimage: () => import('./commands/mkimage.js'),
 };
 
 // A reader that goes away (lkl --help | head) ends us quietly, as SIGPIPE
