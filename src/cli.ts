@@ -34,7 +34,7 @@ async function main(): Promise<void> {
 	keepYoungGenerationSmall();
 	const program = new Command('lkl')
 		.description('Read and write Linux filesystem images without root, through the Linux kernel\n' +
-			'itself running inside this process (ext4, btrfs, xfs, vfat).')
+			'itself running inside this process (ext4, btrfs, xfs, vfat and more).')
 		.version(packageVersion())
 		.exitOverride()
 		.configureOutput({ outputError: (str, write) => write(str.startsWith('error: ') ? `lkl: ${str.slice(7)}` : str) })
@@ -45,6 +45,8 @@ async function main(): Promise<void> {
 			'  lkl lklfuse disk.img ~/mnt             mount it with FUSE, as any user\n' +
 			'  lkl unmount ~/mnt                      unmount it once the image is written back\n' +
 			'  lkl info disk.img                      its partitions, filesystems and OS\n' +
+			'  lkl mkimage disk.img --part esp:vfat:260M:boot --part root:ext4:auto:rootfs.tar\n' +
+			'                                         a whole GPT disk, as any user\n' +
 			'  lkl <command> --help                   every option of a command');
 
 	// The first argument names the command, or else (help, a mistake)

@@ -27,7 +27,7 @@ import { TOOLS, needTool } from '../image/mkimage-tools.js';
 import { buildGpt, buildMbr, type BuiltTable } from '../image/partition-table.js';
 import { Kernel } from '../index.js';
 import { parseId } from './cptofs.js';
-import { parsePositive } from './image.js';
+import { COPY_MEMORY_MIB, parsePositive } from './image.js';
 
 const MiB = 1 << 20;
 
@@ -61,9 +61,6 @@ export interface MadeImage {
 	readonly size: number;
 	readonly partitions: readonly MadePartition[];
 }
-
-/* The kernel's memory for the copies, as the copy commands give it (image.ts). */
-const COPY_MEMORY_MIB = 48;
 
 const roundMiB = (n: number) => Math.ceil(n / MiB) * MiB;
 
