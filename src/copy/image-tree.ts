@@ -143,10 +143,12 @@ export class ImageSink implements SinkTree {
 	/** Small files not yet written: [kernel path, contents, metadata]. */
 	readonly #batch = new SmallFiles<[Buffer, Buffer, PutMeta]>();
 	readonly #ownerless: boolean;
+	readonly #fsType: string;
 
 	constructor(mount: Mount, options: ImageSinkOptions = {}) {
 		this.#calls = new CopyCalls(mount);
 		this.#options = options;
+		this.#fsType = mount.fsType;
 		this.#ownerless = OWNERLESS.has(mount.fsType);
 	}
 
@@ -233,17 +235,32 @@ export class ImageSink implements SinkTree {
 
 	async symlink(path: Buffer, target: Buffer): Promise<void> {
 		await this.#clear(path);
-		await this.#calls.symlink(target, abs(path));
+		await this.#cannotHold('symbolic links', () => this.#calls.symlink(target, abs(path)));
 	}
 
 	async link(path: Buffer, existing: Buffer): Promise<void> {
 		await this.#clear(path);
-		await this.#calls.link(abs(existing), abs(path));
+		await this.#cannotHold('hard links', () => this.#calls.link(abs(existing), abs(path)));
 	}
 
 	async special(path: Buffer, meta: NodeMeta): Promise<void> {
 		await this.#clear(path);
-		await this.#calls.mknod(abs(path), S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor);
+		const what = meta.kind === 'fifo' ? 'FIFOs' : meta.kind === 'socket' ? 'sockets' : 'device nodes';
+		await this.#cannotHold(what, () => this.#calls.mknod(abs(path), S_IF[meta.kind] | 0o600, meta.rdevMajor, meta.rdevMinor));
+	}
+
+	/*
+	 * FAT and exFAT answer EPERM for what they cannot hold at all, which
+	 * said as "operation not permitted" reads as a matter of rights.
+	 */
+	async #cannotHold(what: string, make: () => Promise<void>): Promise<void> {
+		try {
+			await make();
+		} catch (err) {
+			if (this.#ownerless && hasCode(err, 'EPERM'))
+				throw Object.assign(new Error(`${this.#fsType} cannot hold ${what}`), { code: 'EPERM', cause: err });
+			throw err;
+		}
 	}
 
 	#putMeta(meta: NodeMeta, xattrs: Map<string, Buffer>): PutMeta {

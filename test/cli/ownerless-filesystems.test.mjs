@@ -54,3 +54,19 @@ for (const [kind, { mkfs, fsck }] of Object.entries(KINDS)) {
 		}
 	});
 }
+
+t.test('what they cannot hold at all is said so, in one line', async (t) => {
+	const src = join(dir, 'with-link');
+	fs.mkdirSync(src);
+	fs.symlinkSync('grub.cfg', join(src, 'link'));
+	for (const [kind, { mkfs, fsck }] of Object.entries(KINDS)) {
+		const img = join(dir, `${kind}-link.img`);
+		run('truncate', ['-s', '64M', img]);
+		run(mkfs[0], [...mkfs[1], img]);
+		const r = lkl(['cptofs', '-i', img, `${src}/.`, '/']);
+		t.equal(r.status, 1, `${kind}: cptofs exits 1`);
+		t.equal(r.stderr, `lkl: link: ${kind} cannot hold symbolic links\n`, `${kind}: says why`);
+		run(fsck[0], [...fsck[1], img]);
+		t.pass(`${kind}: ${fsck[0]} finds the image clean`);
+	}
+});
