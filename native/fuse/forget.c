@@ -59,21 +59,12 @@ static void *forget_thread(void *arg)
 
 int lklfuse_forget_start(struct lklfuse *lf)
 {
-	sigset_t all, old;
 	int err;
 
 	if (lf->inodes.handles)
 		return 0;
-	/* Signals are the request loop's monitor's to see. */
-	if (sigfillset(&all))
-		return -errno;
-	err = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (err)
-		return -err;
-	err = pthread_create(&lf->forget_thread, NULL, forget_thread, lf);
-	/* Setting back a mask just read cannot fail. */
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (!lklfuse_start_threads(&lf->forget_thread, 1, forget_thread, lf,
+				   &err))
 		return -err;
 	lf->forget_started = true;
 	return 0;

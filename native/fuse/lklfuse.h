@@ -254,6 +254,13 @@ void lklfuse_forget_stop(struct lklfuse *lf);
  */
 int lklfuse_loop(struct fuse_session *se, unsigned int nthreads,
 		 void (*drain)(void *), void *drain_arg);
+/*
+ * Start up to @n threads running @fn(@arg), every signal blocked in them
+ * (signals are the loop's monitor's to read): how many started; *@err is
+ * 0, or the positive errno that stopped the rest.
+ */
+unsigned int lklfuse_start_threads(pthread_t *threads, unsigned int n,
+				   void *(*fn)(void *), void *arg, int *err);
 
 /* io.c */
 /* /dev/fuse through io.c's hooks, once mounted: 0 or -errno. */

@@ -245,7 +245,6 @@ static void *drainer(void *arg)
  */
 static int signalled_locked(struct lklfuse_loop *lp)
 {
-	sigset_t all, old;
 	int err;
 
 	if (lp->draining || lp->exiting)
@@ -254,15 +253,7 @@ static int signalled_locked(struct lklfuse_loop *lp)
 		stop_locked(lp, 0);
 		return 0;
 	}
-	/* The drainer takes no signal: they are the monitor's to read. */
-	if (sigfillset(&all))
-		return -errno;
-	err = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (err)
-		return -err;
-	err = pthread_create(&lp->drainer, NULL, drainer, lp);
-	must(pthread_sigmask(SIG_SETMASK, &old, NULL), "pthread_sigmask");
-	if (err)
+	if (!lklfuse_start_threads(&lp->drainer, 1, drainer, lp, &err))
 		return -err;
 	lp->draining = true;
 	return 0;
@@ -365,26 +356,36 @@ static void monitor(struct lklfuse_loop *lp)
 	unlock(lp);
 }
 
+unsigned int lklfuse_start_threads(pthread_t *threads, unsigned int n,
+				   void *(*fn)(void *), void *arg, int *err)
+{
+	sigset_t all, old;
+	unsigned int i;
+
+	if (sigfillset(&all)) {
+		*err = errno;
+		return 0;
+	}
+	*err = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (*err)
+		return 0;
+	for (i = 0; i < n; i++) {
+		*err = pthread_create(&threads[i], NULL, fn, arg);
+		if (*err)
+			break;
+	}
+	must(pthread_sigmask(SIG_SETMASK, &old, NULL), "pthread_sigmask");
+	return i;
+}
+
 /* Make the pool; the number of threads made, or -errno if none. */
 static int start_pool(struct lklfuse_loop *lp, pthread_t *threads,
 		      unsigned int nthreads)
 {
-	sigset_t all, old;
 	unsigned int i;
 	int err;
 
-	/* The pool takes no signal: they are the monitor's to see. */
-	if (sigfillset(&all))
-		return -errno;
-	err = pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (err)
-		return -err;
-	for (i = 0; i < nthreads; i++) {
-		err = pthread_create(&threads[i], NULL, worker, lp);
-		if (err)
-			break;
-	}
-	must(pthread_sigmask(SIG_SETMASK, &old, NULL), "pthread_sigmask");
+	i = lklfuse_start_threads(threads, nthreads, worker, lp, &err);
 	if (!i)
 		return -err;
 	if (err)
