@@ -65,14 +65,8 @@ public:
 	// On the main thread.
 	Napi::Promise Submit(Napi::Env env, Work work, Done done)
 	{
-		auto *call = new Call{ std::move(work), std::move(done),
-				       Napi::Promise::Deferred::New(env) };
+		Call *call = Pending(env, std::move(work), std::move(done));
 		Napi::Promise promise = call->deferred.Promise();
-
-		// The pending calls keep the event loop alive, as libuv's
-		// requests do.
-		if (pending_++ == 0)
-			completions_.Ref(env);
 		std::lock_guard<std::mutex> hold(lock_);
 		for (size_t i = 0; i < MAX_THREADS; i++) {
 			Worker &w = workers_[i];
@@ -101,12 +95,9 @@ public:
 	// must end).
 	Napi::Promise SubmitApart(Napi::Env env, Work work, Done done)
 	{
-		auto *call = new Call{ std::move(work), std::move(done),
-				       Napi::Promise::Deferred::New(env) };
+		Call *call = Pending(env, std::move(work), std::move(done));
 		Napi::Promise promise = call->deferred.Promise();
 
-		if (pending_++ == 0)
-			completions_.Ref(env);
 		if (!Spawn([this, call] {
 			    call->result = call->work();
 			    Finish(call);
@@ -125,6 +116,16 @@ public:
 	}
 
 private:
+	// On the main thread: a new call, counted as pending until Settled();
+	// the pending calls keep the event loop alive, as libuv's requests do.
+	Call *Pending(Napi::Env env, Work work, Done done)
+	{
+		if (pending_++ == 0)
+			completions_.Ref(env);
+		return new Call{ std::move(work), std::move(done),
+				 Napi::Promise::Deferred::New(env) };
+	}
+
 	bool Start(size_t i)
 	{
 		workers_[i].started = Spawn([this, i] { Loop(i); });
