@@ -52,12 +52,8 @@ const FILE_CAP = '0x0100000200200000000000000000000000000000'
 
 // Each step as python3 runs it in the mount (below); its answer is
 // "ok", a value, an error code, or a tool's status and output.
-const STEPS = String.raw`
-import errno, fcntl, json, os, struct, subprocess, sys
-
-os.umask(0o022)
-
-def value(v):
+// A value as both scripts print it: text where it is printable, else hex.
+const VALUE = String.raw`def value(v):
     try:
         s = v.decode()
         if s.isprintable():
@@ -65,7 +61,14 @@ def value(v):
     except UnicodeDecodeError:
         pass
     return '0x' + v.hex()
+`;
 
+const STEPS = String.raw`
+import errno, fcntl, json, os, struct, subprocess, sys
+
+os.umask(0o022)
+
+${VALUE}
 def data(s):
     return bytes.fromhex(s[2:]) if s.startswith('0x') else s.encode()
 
@@ -162,15 +165,7 @@ import errno, fcntl, json, os, stat, struct, sys
 GETFLAGS, FSGETXATTR = 0x80086601, 0x801c581f
 top, kind = sys.argv[1:3]
 
-def value(v):
-    try:
-        s = v.decode()
-        if s.isprintable():
-            return s
-    except UnicodeDecodeError:
-        pass
-    return '0x' + v.hex()
-
+${VALUE}
 def attempt(f):
     try:
         return f()
