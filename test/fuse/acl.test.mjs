@@ -12,8 +12,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { cannotRun, ensureUser, run, runAs, tryRun, whileServing } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { cannotRun, ensureUser, ext4Scratch, run, runAs, tryRun, whileServing } from './server.mjs'
 
 t.setTimeout(3 * 60 * 1000)
 
@@ -68,13 +67,7 @@ if (why) {
   t.skip(why)
 } else {
   const user = ensureUser(t, 'lkl-acl')
-  const dir = tempDir(t, 'lklfuse-acl-', '/tmp')
-  fs.chmodSync(dir, 0o755)
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'acl.img')
-  fs.mkdirSync(mnt, { mode: 0o755 })
-  run('truncate', ['-s', '32M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
+  const { mnt, img } = ext4Scratch(t, 'acl', { shared: true })
 
   t.test('the host kernel\'s own mount, for reference', async t => {
     run('mount', ['-o', 'loop', img, mnt])

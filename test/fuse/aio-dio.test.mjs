@@ -7,10 +7,8 @@
 // synchronous to it, so the server must not ask for FUSE's asynchronous
 // direct I/O.  aio-dio-read.c does the writing and checking.
 import t from 'tap'
-import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, cannotRun, run, tryRun, whileServing } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { ROOT, cannotRun, ext4Scratch, run, tryRun, whileServing } from './server.mjs'
 
 t.setTimeout(3 * 60 * 1000)
 
@@ -18,14 +16,9 @@ const why = cannotRun()
 if (why) {
   t.skip(why)
 } else {
-  const dir = tempDir(t, 'lklfuse-aio-', '/tmp')
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'aio.img')
+  const { dir, mnt, img } = ext4Scratch(t, 'aio')
   const prog = join(dir, 'aio-dio-read')
-  fs.mkdirSync(mnt)
   run('gcc', ['-O2', '-Wall', '-pthread', '-o', prog, join(ROOT, 'test', 'fuse', 'aio-dio-read.c')])
-  run('truncate', ['-s', '32M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
 
   t.test('a buffered read after an asynchronous direct write', async t => {
     const served = await whileServing(t, img, mnt, () => {

@@ -9,8 +9,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { cannotRun, run, tryRun, whileServing } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { cannotRun, ext4Scratch, run, tryRun, whileServing } from './server.mjs'
 
 t.setTimeout(3 * 60 * 1000)
 
@@ -18,12 +17,7 @@ const why = cannotRun()
 if (why) {
   t.skip(why)
 } else {
-  const dir = tempDir(t, 'lklfuse-flags-', '/tmp')
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'flags.img')
-  fs.mkdirSync(mnt)
-  run('truncate', ['-s', '32M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
+  const { mnt, img } = ext4Scratch(t, 'flags')
 
   t.test('chattr +i and +a, then times and writes', async t => {
     const served = await whileServing(t, img, mnt, () => {

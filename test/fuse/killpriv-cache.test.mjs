@@ -8,8 +8,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { cannotRun, ensureUser, run, runAs, tryRun, whileServing } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { cannotRun, ensureUser, ext4Scratch, run, runAs, tryRun, whileServing } from './server.mjs'
 
 t.setTimeout(3 * 60 * 1000)
 
@@ -18,13 +17,7 @@ if (why) {
   t.skip(why)
 } else {
   const user = ensureUser(t, 'lkl-kpc')
-  const dir = tempDir(t, 'lklfuse-kpc-', '/tmp')
-  fs.chmodSync(dir, 0o755)
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'kpc.img')
-  fs.mkdirSync(mnt, { mode: 0o755 })
-  run('truncate', ['-s', '32M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
+  const { mnt, img } = ext4Scratch(t, 'kpc', { shared: true })
 
   t.test('set-ID bits cleared by a user\'s write show at once', async t => {
     const served = await whileServing(t, img, mnt, () => {

@@ -10,20 +10,13 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { cannotRun, ensureUser, run, runAs, tryRun, whileServing } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { cannotRun, ensureUser, ext4Scratch, runAs, tryRun, whileServing } from './server.mjs'
 
 t.setTimeout(5 * 60 * 1000)
 
 async function main() {
   const user = ensureUser(t, 'lkl-kp')
-  const dir = tempDir(t, 'lklfuse-killpriv-', '/tmp')
-  fs.chmodSync(dir, 0o755)
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'kp.img')
-  fs.mkdirSync(mnt, { mode: 0o755 })
-  run('truncate', ['-s', '32M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
+  const { mnt, img } = ext4Scratch(t, 'killpriv', { shared: true })
 
   await t.test('set-ID bits after writes by a caller without CAP_FSETID', async t => {
     const served = await whileServing(t, img, mnt, () => {

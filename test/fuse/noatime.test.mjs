@@ -9,8 +9,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { cannotRun, run, tryRun, whileServing } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { cannotRun, ext4Scratch, run, tryRun, whileServing } from './server.mjs'
 
 t.setTimeout(3 * 60 * 1000)
 
@@ -20,13 +19,8 @@ const why = cannotRun()
 if (why) {
   t.skip(why)
 } else {
-  const dir = tempDir(t, 'lklfuse-atime-', '/tmp')
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'atime.img')
+  const { mnt, img } = ext4Scratch(t, 'atime')
   const f = join(mnt, 'f')
-  fs.mkdirSync(mnt)
-  run('truncate', ['-s', '32M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
 
   for (const [opts, kept] of [['noatime', true], ['', false]]) {
     t.test(opts ? `-o ${opts}` : 'without noatime', async t => {

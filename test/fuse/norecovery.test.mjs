@@ -9,8 +9,7 @@ import t from 'tap'
 import * as fs from 'node:fs'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { cannotRun, run, whileServing } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { cannotRun, ext4Scratch, run, whileServing } from './server.mjs'
 
 t.setTimeout(3 * 60 * 1000)
 
@@ -20,12 +19,7 @@ const why = cannotRun()
 if (why) {
   t.skip(why)
 } else {
-  const dir = tempDir(t, 'lklfuse-norecovery-', '/tmp')
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'dirty.img')
-  fs.mkdirSync(mnt)
-  run('truncate', ['-s', '64M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
+  const { dir, mnt, img } = ext4Scratch(t, 'norecovery', { mib: 64 })
   const script = join(dir, 'dirty.mjs')
   fs.writeFileSync(script, `
     import { Kernel } from ${JSON.stringify(new URL('../../dist/src/index.js', import.meta.url).href)};

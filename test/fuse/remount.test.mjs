@@ -10,8 +10,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { LKL, cannotRun, mountLine, run, tryRun } from './server.mjs'
-import { tempDir } from '../helpers/machine.mjs'
+import { LKL, cannotRun, ext4Scratch, mountLine, run, tryRun } from './server.mjs'
 
 t.setTimeout(3 * 60 * 1000)
 
@@ -26,12 +25,7 @@ const why = cannotRun()
 if (why) {
   t.skip(why)
 } else {
-  const dir = tempDir(t, 'lklfuse-remount-', '/tmp')
-  const mnt = join(dir, 'mnt')
-  const img = join(dir, 'remount.img')
-  fs.mkdirSync(mnt)
-  run('truncate', ['-s', '32M', img])
-  run('mkfs.ext4', ['-q', '-F', img])
+  const { mnt, img } = ext4Scratch(t, 'remount')
 
   t.test('remount read-only and back', async t => {
     const up = clean(LKLFUSE, [img, mnt, '-o', 'rw,allow_other,dev,suid'])

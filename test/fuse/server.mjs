@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { testUser } from '../helpers/machine.mjs'
+import { tempDir, testUser } from '../helpers/machine.mjs'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const SERVER = join(ROOT, 'build', 'native', 'lklfuse-server')
@@ -327,4 +327,22 @@ export function holders(mnt) {
     } catch {}
   }
   return found
+}
+
+/**
+ * A scratch directory under /tmp (removed with `t`) holding a mount point
+ * and `<name>.img`, a fresh ext4 image of `mib` MiB: { dir, mnt, img }.
+ * `shared` opens the directory and the mount point to every user, for a
+ * test that runs something as another one.
+ */
+export function ext4Scratch(t, name, { mib = 32, shared = false } = {}) {
+  const dir = tempDir(t, `lklfuse-${name}-`, '/tmp')
+  if (shared)
+    fs.chmodSync(dir, 0o755)
+  const mnt = join(dir, 'mnt')
+  const img = join(dir, `${name}.img`)
+  fs.mkdirSync(mnt, { mode: shared ? 0o755 : 0o777 })
+  run('truncate', ['-s', `${mib}M`, img])
+  run('mkfs.ext4', ['-q', '-F', img])
+  return { dir, mnt, img }
 }
