@@ -49,24 +49,18 @@ packages=(
 	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc
 	rsync pkg-config e2fsprogs btrfs-progs xfsprogs dosfstools mtools
 )
-missing=()
-for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$status" = "install ok installed" ] || missing+=("$p")
-done
+. scripts/debian-packages.sh
+debian_missing "${packages[@]}"
 if ((${#missing[@]})); then
 	if ((EUID != 0)); then
 		say "missing Debian packages; as root run: dpkg --add-architecture arm64; apt-get update; apt-get install ${missing[*]}"
 		exit 1
 	fi
 	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		dpkg --add-architecture arm64 || exit 1
 	fi
-	apt-get update -q </dev/null >&2 || exit 1
-	apt-get install -y -q --no-install-recommends "${missing[@]}" \
-		</dev/null >&2 || exit 1
+	debian_install "${missing[@]}" || exit 1
 fi
 
 # The arm64 dynamic loader and libraries: multiarch ones (libc6:arm64

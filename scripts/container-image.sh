@@ -48,6 +48,7 @@ fuse_packages=(fuse3)
 host_packages=(debootstrap podman runc uidmap slirp4netns catatonit zstd)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/debian-packages.sh"
 self="$here/$(basename "${BASH_SOURCE[0]}")"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/lkl/containers"
 fresh_base="${XDG_CACHE_HOME:-$HOME/.cache}/lkl/fresh/$suite-$variant-$(dpkg --print-architecture).tar.gz"
@@ -88,16 +89,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 install_host_packages() {
-	local missing=() p status
-	for p in "${host_packages[@]}"; do
-		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-		[[ $status == "install ok installed" ]] || missing+=("$p")
-	done
+	local missing
+	debian_missing "${host_packages[@]}"
 	((${#missing[@]})) || return 0
 	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q </dev/null >&2
-	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >&2
+	debian_install "${missing[@]}"
 }
 
 # The pristine minbase root: fresh-check's if it made one, else ours.

@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "setup: $*" >&2; }
+. scripts/debian-packages.sh
 
 # Kernel build (linux-source-6.12 and its tools), the addon (gcc, g++,
 # python3, pkg-config), the tools the tests use to make and check
@@ -29,11 +30,7 @@ packages=(
 	podman runc catatonit uidmap slirp4netns debootstrap
 )
 
-missing=()
-for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ $status == "install ok installed" ]] || missing+=("$p")
-done
+debian_missing "${packages[@]}"
 
 if ((${#missing[@]})); then
 	if ((EUID != 0)); then
@@ -41,9 +38,7 @@ if ((${#missing[@]})); then
 		exit 1
 	fi
 	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q </dev/null >&2
-	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >&2
+	debian_install "${missing[@]}"
 else
 	say "Debian packages present"
 fi

@@ -52,6 +52,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 say() { echo "xfstests: $*" >&2; }
 die() { say "$*"; exit 2; }
+. "$repo/scripts/debian-packages.sh"
 
 filesystems=ext4,btrfs
 tests=
@@ -86,16 +87,10 @@ packages=(
 	uuid-dev uuid-runtime xfsprogs xfslibs-dev xfsdump btrfs-progs
 	sqlite3 xz-utils fuse3 util-linux procps
 )
-missing=()
-for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ $status == "install ok installed" ]] || missing+=("$p")
-done
+debian_missing "${packages[@]}"
 if ((${#missing[@]})); then
 	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q </dev/null >&2
-	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >&2
+	debian_install "${missing[@]}"
 fi
 
 # --- xfstests, built once per tarball content, outside the clone.

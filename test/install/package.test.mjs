@@ -36,7 +36,7 @@ t.test('the tarball holds what a user needs, and no tests', async (t) => {
 	t.comment(`${packed.filename}: ${(packed.size / 2 ** 20).toFixed(1)} MiB packed, ${(packed.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked, ${packed.entryCount} files`);
 	for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli.js', 'bin/lkl', 'bin/lklfuse',
 		'prebuilds/linux-x64/lkl.glibc.node', 'prebuilds/linux-x64/lklfuse-server', 'prebuilds/linux-x64/build-info.json',
-		'README.md', 'COPYING', 'SOURCE.md', 'docs/commands.md',
+		'README.md', 'COPYING', 'SOURCE.md', 'docs/commands.md', 'scripts/setup.sh', 'scripts/debian-packages.sh',
 		'linux/build.sh', 'linux/lkl.config', 'linux/arch/lkl/Kconfig', 'native/Makefile', 'native/fuse/lklfuse.c',
 		'native/addon/binding.gyp', 'native/host/posix_host.c', 'node_modules/commander/package.json'])
 		t.ok(files.has(f), `ships ${f}`);
