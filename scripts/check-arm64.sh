@@ -46,7 +46,7 @@ result() {
 packages=(
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-user-static libfuse3-dev:arm64
-	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc
+	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc patch
 	rsync pkg-config e2fsprogs btrfs-progs xfsprogs dosfstools mtools
 )
 . scripts/debian-packages.sh

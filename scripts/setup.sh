@@ -12,12 +12,12 @@ cd "$(dirname "$0")/.."
 say() { echo "setup: $*" >&2; }
 . scripts/debian-packages.sh
 
-# Kernel build (linux-source-6.12 and its tools), the addon (gcc, g++,
+# Kernel build (linux-source-6.12 and its tools; patch for linux/patches), the addon (gcc, g++,
 # python3, pkg-config), the tools the tests use to make and check
 # filesystem images, and gdb, with which a test that finds the FUSE server
 # stuck reports where each of its threads waits in our kernel.
 packages=(
-	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc g++
+	linux-source-6.12 bc flex bison libelf-dev libssl-dev make gcc g++ patch
 	python3 e2fsprogs btrfs-progs xfsprogs dosfstools mtools ccache fuse3
 	libfuse3-dev fdisk gdisk attr acl xz-utils pkg-config tar gzip zstd
 	stress-ng gdb rsync libcap2-bin
