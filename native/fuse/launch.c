@@ -147,7 +147,7 @@ static char **server_argv(int argc, char *argv[], const char *image,
 			options = false;
 			continue;
 		}
-		if (options && argv[i][0] == '-' && argv[i][1]) {
+		if (options && argv[i][0] == '-') {
 			out[n++] = argv[i];
 			if (!strcmp(argv[i], "-o") && i + 1 < argc)
 				out[n++] = argv[++i];

@@ -99,7 +99,7 @@ static void advise(const struct lklfuse *lf)
 {
 	const struct lklfuse_failure *known;
 
-	if (lf->launching || !lf->failure[0])
+	if (!lf->advise || !lf->failure[0])
 		return;
 	known = lklfuse_known_failure(lf->failure, NULL);
 	if (known)
@@ -253,6 +253,7 @@ int main(int argc, char *argv[])
 		}
 		/* The server from here on, in the foreground. */
 		lf->launching = false;
+		lf->advise = true;
 	}
 	lf->host_permissions = cl.default_permissions || cl.allow_other;
 	/*

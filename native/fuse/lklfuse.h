@@ -135,6 +135,7 @@ struct lklfuse {
 	 * add what to do about it (lklfuse.c).
 	 */
 	bool launching;
+	bool advise;			/* -f with no launcher: advice too */
 	char failure[512];
 	/* io.c: the host's INIT, which offered kill-priv v2 */
 	uint64_t init_unique;
