@@ -176,8 +176,8 @@ static char *image_arg(const char *image)
 
 /*
  * Descriptors 0 to 3 made copies of @from's: by way of copies above them
- * all, so that none is overwritten before it has been copied (a caller
- * that closed its stdout gets a pipe there).  0 or -1.
+ * all, so that none is overwritten before it has been copied (where the
+ * caller had closed its stdin, say, a pipe got that number).  0 or -1.
  */
 static int set_fds(const int from[4])
 {
@@ -207,35 +207,48 @@ static void close_from(int from)
 		close(fd);
 }
 
+/* In the child: tell the launcher why there is no server, and end. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+child_failed(int ready, const char *fmt, ...)
+{
+	char line[PATH_MAX + 128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = snprintf(line, sizeof(line), "error: cannot start the server");
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* If the launcher cannot hear it, it hears the end of the pipe. */
+	if (write(ready, line, n) < 0)
+		_exit(127);
+	_exit(127);
+}
+
 /*
  * In the child: the server, with stdin and stdout on /dev/null, stderr on
  * @err and "ready" on descriptor 3, in a session of its own, so that a
  * terminal's Ctrl-C and hangup reach only us.  Never returns.
  */
-static void exec_server(char **args, int devnull, int err, int ready,
-			const sigset_t *mask)
+static void __attribute__((noreturn))
+exec_server(char **args, int devnull, int err, int ready, const sigset_t *mask)
 {
 	const int fds[4] = { devnull, devnull, err, ready };
 	char self[PATH_MAX];
-	char line[PATH_MAX + 64];
 	ssize_t n;
-	int e;
 
-	if (setsid() < 0 || set_fds(fds)) {
-		e = errno;
-		n = snprintf(line, sizeof(line), "error: cannot start the server: %s\n",
-			     strerror(e));
-		n = write(ready, line, n);
-		_exit(127);
-	}
+	if (setsid() < 0 || set_fds(fds))
+		child_failed(ready, "error: cannot start the server: %s",
+			     strerror(errno));
 	close_from(4);
 	if (setenv("LKLFUSE_READY_FD", "3", 1) ||
-	    sigprocmask(SIG_SETMASK, mask, NULL)) {
-		n = snprintf(line, sizeof(line), "error: cannot start the server: %s\n",
+	    sigprocmask(SIG_SETMASK, mask, NULL))
+		child_failed(3, "error: cannot start the server: %s",
 			     strerror(errno));
-		n = write(3, line, n);
-		_exit(127);
-	}
 	/* The name it runs under is the name ps and pgrep show. */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
@@ -243,11 +256,7 @@ static void exec_server(char **args, int devnull, int err, int ready,
 		execv(self, args);
 	}
 	execvp(args[0], args);
-	e = errno;
-	n = snprintf(line, sizeof(line), "error: cannot run %s: %s\n", args[0],
-		     strerror(e));
-	n = write(3, line, n);
-	_exit(127);
+	child_failed(3, "error: cannot run %s: %s", args[0], strerror(errno));
 }
 
 /* What the launcher hears from its server. */
@@ -294,10 +303,11 @@ static bool hear(int fd, char *buf, size_t *len, size_t size)
 /*
  * Listen to the server @pid until its first line on @ready is whole, or
  * (@until_exit) until its stderr @err ends too, for at most @max_ms then;
- * a stop signal on @sigfd is passed on to it as SIGTERM.
+ * a stop signal on @sigfd is passed on to it as SIGTERM.  0, or -errno
+ * if we can listen no more.
  */
-static void listen_to(struct hearing *h, pid_t pid, int ready, int err,
-		      int sigfd, bool until_exit, int max_ms)
+static int listen_to(struct hearing *h, pid_t pid, int ready, int err,
+		     int sigfd, bool until_exit, int max_ms)
 {
 	struct timespec t0;
 
@@ -312,23 +322,25 @@ static void listen_to(struct hearing *h, pid_t pid, int ready, int err,
 
 		if (h->line_done) {
 			if (!until_exit || h->output_done)
-				return;
+				return 0;
 			timeout = max_ms - ms_since(&t0);
 			if (timeout <= 0)
-				return;
+				return 0;
 		}
 		r = poll(p, 3, timeout);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return;
+			return -errno;
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if (!h->stopped_by)
 					h->stopped_by = si.ssi_signo;
-				kill(pid, SIGTERM);
+				/* ESRCH: it has ended already. */
+				if (kill(pid, SIGTERM) && errno != ESRCH)
+					return -errno;
 			}
 		}
 		if (p[1].revents)
@@ -413,17 +425,22 @@ int lklfuse_launch(struct lklfuse *lf, int argc, char *argv[])
 	sigset_t stop, old;
 	size_t i;
 	pid_t pid;
+	int r;
 
 	sigemptyset(&stop);
 	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		sigaddset(&stop, stops[i]);
 	mnt = realpath(lf->opts.mountpoint, NULL);
+	if (!mnt) {
+		lklfuse_setup_error(lf, "cannot mount on %s: %s",
+				    lf->opts.mountpoint, strerror(errno));
+		goto out;
+	}
 	image = image_arg(lf->opts.image);
 	h = calloc(1, sizeof(*h));
-	if (!mnt || !image || !h ||
-	    !(args = server_argv(argc, argv, image, mnt))) {
-		lklfuse_setup_error(lf, "%s: %s", lf->opts.mountpoint,
-				    strerror(errno));
+	if (!image || !h || !(args = server_argv(argc, argv, image, mnt))) {
+		lklfuse_setup_error(lf, "cannot start the server: %s",
+				    strerror(ENOMEM));
 		goto out;
 	}
 	/*
@@ -460,7 +477,16 @@ int lklfuse_launch(struct lklfuse *lf, int argc, char *argv[])
 	close(err[1]);
 	ready[1] = err[1] = -1;
 
-	listen_to(h, pid, ready[0], err[0], sigfd, false, 0);
+	r = listen_to(h, pid, ready[0], err[0], sigfd, false, 0);
+	if (r) {
+		/* Better no mount than one nobody knows of. */
+		if (kill(pid, SIGTERM) && errno != ESRCH)
+			lklfuse_say("cannot stop the server (process %d): %s",
+				    (int)pid, strerror(errno));
+		lklfuse_setup_error(lf, "lost contact with the server: %s",
+				    strerror(-r));
+		goto out;
+	}
 	if (!h->stopped_by && !strcmp(h->line, "ready")) {
 		/* It serves: its stderr goes nowhere from now on. */
 		status = 0;
@@ -469,9 +495,13 @@ int lklfuse_launch(struct lklfuse *lf, int argc, char *argv[])
 	/*
 	 * It ends: wait for its stderr's end (its exit, unless a program it
 	 * started holds that), so that the image is free when we return.
+	 * What it printed meanwhile is the more to explain its failure by.
 	 */
-	listen_to(h, pid, ready[0], err[0], sigfd, true, EXIT_WAIT_MS);
-	waitpid(pid, NULL, h->output_done ? 0 : WNOHANG);
+	if (!listen_to(h, pid, ready[0], err[0], sigfd, true, EXIT_WAIT_MS) &&
+	    h->output_done) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	status = not_ready(lf, h);
 
 out:

@@ -19,8 +19,6 @@
 
 #include "lklfuse.h"
 
-extern char **environ;
-
 /* The mount flags a remount may change: the host kernel's, not ours. */
 static const char *const remount_flags[] = {
 	"ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec",
