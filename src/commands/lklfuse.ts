@@ -99,8 +99,10 @@ export async function lklfuse(o: LklfuseOptions): Promise<number> {
 	};
 	for (const sig of STOP_SIGNALS)
 		process.on(sig, forward);
+	// 'error': it could not be run; or, later, a signal could not be
+	// passed on, which its end says enough about.
 	const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((resolve) => {
-		child.once('error', resolve);
+		child.on('error', resolve);
 		child.once('close', (code, signal) => resolve({ code, signal }));
 	});
 	for (const sig of STOP_SIGNALS)
