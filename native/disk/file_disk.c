@@ -66,6 +66,12 @@ struct file_disk {
 	pthread_t workers[DISK_WORKERS];
 
 	struct cow_map cow;
+
+	/*
+	 * Reads [0] and writes [1] the file's filesystem refuses RWF_NOWAIT
+	 * for; only try_now() uses them, on the kernel's CPU, one at a time.
+	 */
+	bool nowait_refused[2];
 };
 
 /* pthread calls that cannot fail on valid objects. */
@@ -601,10 +607,18 @@ static int file_rw_now(struct file_disk *d, struct lkl_blk_req *req)
 		iov[cnt].iov_len = req->segs[i].len;
 		cnt++;
 	}
+	if (d->nowait_refused[write])
+		return -EAGAIN;
 	if (write)
 		n = pwritev2(d->fd, iov, cnt, req->offset, RWF_NOWAIT);
 	else
 		n = preadv2(d->fd, iov, cnt, req->offset, RWF_NOWAIT);
+	/*
+	 * A filesystem without RWF_NOWAIT for this (ext4's buffered writes,
+	 * tmpfs's reads in older kernels) will not take it next time either.
+	 */
+	if (n < 0 && errno == EOPNOTSUPP)
+		d->nowait_refused[write] = true;
 	return n >= 0 && (unsigned long long)n == req->len ? 0 : -EAGAIN;
 }
 
