@@ -66,6 +66,12 @@ struct file_disk {
 	pthread_t workers[DISK_WORKERS];
 
 	struct cow_map cow;
+
+	/*
+	 * Reads [0] and writes [1] the file's filesystem refuses RWF_NOWAIT
+	 * for; only try_now() uses them, on the kernel's CPU, one at a time.
+	 */
+	bool nowait_refused[2];
 };
 
 /* pthread calls that cannot fail on valid objects. */
@@ -571,6 +577,87 @@ static void *disk_worker(void *p)
 	return NULL;
 }
 
+/*
+ * The largest request done at once on the kernel's CPU.  A small one
+ * (metadata: btrfs's 16 KiB nodes, ext4's 4 KiB blocks) costs less than
+ * the hand-off to a worker and back; a large one's copy is better made
+ * by a worker, beside the kernel's work, than on its CPU.
+ */
+#define NOW_MAX_BYTES		(64U << 10)
+
+/*
+ * A read or write, without FUA, when the host's page cache serves it
+ * with no wait for its disk (RWF_NOWAIT): -EAGAIN when it cannot, or
+ * served only part, which a worker then does whole again.
+ */
+static int file_rw_now(struct file_disk *d, struct lkl_blk_req *req)
+{
+	struct iovec iov[IOV_STACK];
+	bool write = req->op == LKL_BLK_WRITE;
+	unsigned int i;
+	int cnt = 0;
+	ssize_t n;
+
+	if (req->nsegs > IOV_STACK)
+		return -EAGAIN;
+	for (i = 0; i < req->nsegs; i++) {
+		if (!req->segs[i].len)
+			continue;
+		iov[cnt].iov_base = req->segs[i].base;
+		iov[cnt].iov_len = req->segs[i].len;
+		cnt++;
+	}
+	if (d->nowait_refused[write])
+		return -EAGAIN;
+	if (write)
+		n = pwritev2(d->fd, iov, cnt, req->offset, RWF_NOWAIT);
+	else
+		n = preadv2(d->fd, iov, cnt, req->offset, RWF_NOWAIT);
+	/*
+	 * A filesystem without RWF_NOWAIT for this (ext4's buffered writes,
+	 * tmpfs's reads in older kernels) will not take it next time either.
+	 */
+	if (n < 0 && errno == EOPNOTSUPP)
+		d->nowait_refused[write] = true;
+	return n >= 0 && (unsigned long long)n == req->len ? 0 : -EAGAIN;
+}
+
+/*
+ * A read-only disk's read, at once: only while no write has gone to its
+ * overlay (the overlay's lock may be held across a worker's file read,
+ * so it is only tried).
+ */
+static int cow_read_now(struct file_disk *d, struct lkl_blk_req *req)
+{
+	int err = -EAGAIN;
+
+	if (pthread_mutex_trylock(&d->cow.lock))
+		return -EAGAIN;
+	if (!d->cow.count)
+		err = file_rw_now(d, req);
+	must(pthread_mutex_unlock(&d->cow.lock));
+	return err;
+}
+
+static int file_disk_try_now(void *priv, struct lkl_blk_req *req)
+{
+	struct file_disk *d = priv;
+
+	if ((req->op != LKL_BLK_READ && req->op != LKL_BLK_WRITE) ||
+	    req->fua || req->len > NOW_MAX_BYTES || req_check(d, req))
+		return -EAGAIN;
+	if (d->read_only) {
+		if (req->op != LKL_BLK_READ)
+			return -EAGAIN;
+		if (cow_read_now(d, req))
+			return -EAGAIN;
+	} else if (file_rw_now(d, req)) {
+		return -EAGAIN;
+	}
+	req->error = 0;
+	return 0;
+}
+
 static void file_disk_submit(void *priv, struct lkl_blk_req *req)
 {
 	struct file_disk *d = priv;
@@ -742,6 +829,7 @@ void file_disk_fill(struct file_disk *d, struct lkl_disk *out)
 	out->read_only = d->read_only;
 	out->priv = d;
 	out->submit = file_disk_submit;
+	out->try_now = file_disk_try_now;
 }
 
 void file_disk_close(struct file_disk *d)

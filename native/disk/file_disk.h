@@ -4,7 +4,9 @@
  * struct lkl_disk.
  *
  * Requests run on a small pool of worker threads per disk, so submit()
- * never waits for I/O.  A disk opened read-only never modifies its file:
+ * never waits for I/O; a small read or write that the host's page cache
+ * serves without waiting (RWF_NOWAIT) is done at once by try_now(), on
+ * the kernel's CPU, with no hand-off.  A disk opened read-only never modifies its file:
  * writes the kernel still issues (for example ext4 replaying its journal
  * on a read-only mount) go to an in-memory copy-on-write overlay of 4 KiB
  * blocks that is discarded on close.

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "file_disk.h"
@@ -533,6 +534,99 @@ static void test_cow(const char *dir)
 }
 
 /* $LKL_TEST_BLKDEV names a scratch block device; its data is destroyed. */
+/* Whether @path's filesystem takes RWF_NOWAIT reads (tmpfs did not). */
+static bool reads_nowait(const char *path)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	int fd = open(path, O_RDONLY);
+	bool ok;
+
+	CHECK(fd >= 0);
+	ok = preadv2(fd, &iov, 1, 0, RWF_NOWAIT) == 1;
+	CHECK(!close(fd));
+	return ok;
+}
+
+/*
+ * try_now: what it does at once is right, what it cannot do is left for
+ * submit, and nothing it refuses is half done in a way the worker could
+ * not repair.  A read of a file just written is in the host's page cache,
+ * so it must be done at once where the filesystem takes RWF_NOWAIT; a
+ * buffered write may or may not be, as the host's filesystem allows.
+ */
+static void test_try_now(const char *dir)
+{
+	enum { SIZE = 1 << 20, SMALL = 16 << 10 };
+	unsigned char *model = malloc(SIZE), *buf = malloc(SIZE), *got;
+	struct file_disk *fd_rw, *fd_ro;
+	struct lkl_disk disk;
+	struct treq t;
+	char path[4096];
+	size_t len;
+	int ret, now;
+
+	CHECK(model && buf);
+	snprintf(path, sizeof(path), "%s/lkl-file-disk-now-%d.img", dir, (int)getpid());
+	fill_random(model, SIZE);
+	write_file(path, model, SIZE);
+
+	now = reads_nowait(path) ? 0 : -EAGAIN;
+	CHECK_EQ(file_disk_open(path, 0, &fd_rw), 0);
+	file_disk_fill(fd_rw, &disk);
+	CHECK(disk.try_now);
+
+	prep(&t, LKL_BLK_READ, 0, 8192, buf, SMALL, 3);
+	CHECK_EQ(disk.try_now(disk.priv, &t.req), now);
+	if (!now) {
+		CHECK_EQ(t.req.error, 0);
+		CHECK(!memcmp(buf, model + 8192, SMALL));
+	}
+
+	prep(&t, LKL_BLK_READ, 0, 0, buf, SIZE, 2);
+	CHECK_EQ(disk.try_now(disk.priv, &t.req), -EAGAIN);	/* too large */
+	prep(&t, LKL_BLK_READ, 0, SIZE - 4096, buf, 8192, 1);
+	CHECK_EQ(disk.try_now(disk.priv, &t.req), -EAGAIN);	/* past the end */
+	CHECK_EQ(run(&disk, LKL_BLK_READ, 0, SIZE - 4096, buf, 8192, 1), -EIO);
+
+	fill_random(buf, SMALL);
+	prep(&t, LKL_BLK_WRITE, 1, 4096, buf, SMALL, 2);
+	CHECK_EQ(disk.try_now(disk.priv, &t.req), -EAGAIN);	/* FUA */
+	prep(&t, LKL_BLK_WRITE, 0, 4096, buf, SMALL, 2);
+	ret = disk.try_now(disk.priv, &t.req);
+	CHECK(ret == 0 || ret == -EAGAIN);
+	if (ret)
+		CHECK_EQ(run(&disk, LKL_BLK_WRITE, 0, 4096, buf, SMALL, 2), 0);
+	memcpy(model + 4096, buf, SMALL);
+	file_disk_close(fd_rw);
+	got = slurp(path, &len);
+	CHECK(len == SIZE && !memcmp(got, model, SIZE));
+	free(got);
+
+	CHECK_EQ(file_disk_open(path, FILE_DISK_READ_ONLY, &fd_ro), 0);
+	file_disk_fill(fd_ro, &disk);
+	prep(&t, LKL_BLK_READ, 0, 0, buf, SMALL, 1);
+	CHECK_EQ(disk.try_now(disk.priv, &t.req), now);
+	if (!now)
+		CHECK(!memcmp(buf, model, SMALL));
+	prep(&t, LKL_BLK_WRITE, 0, 0, buf, 4096, 1);
+	CHECK_EQ(disk.try_now(disk.priv, &t.req), -EAGAIN);	/* the overlay's */
+	fill_random(buf, 4096);
+	CHECK_EQ(run(&disk, LKL_BLK_WRITE, 0, 0, buf, 4096, 1), 0);
+	prep(&t, LKL_BLK_READ, 0, 0, buf + 4096, 4096, 1);
+	CHECK_EQ(disk.try_now(disk.priv, &t.req), -EAGAIN);	/* overlaid now */
+	CHECK_EQ(run(&disk, LKL_BLK_READ, 0, 0, buf + 4096, 4096, 1), 0);
+	CHECK(!memcmp(buf, buf + 4096, 4096));
+	file_disk_close(fd_ro);
+	got = slurp(path, &len);	/* the file never written */
+	CHECK(len == SIZE && !memcmp(got, model, SIZE));
+	free(got);
+
+	CHECK(!unlink(path));
+	free(model);
+	free(buf);
+}
+
 static void test_blockdev(const char *dev)
 {
 	unsigned char *model, *buf;
@@ -594,6 +688,7 @@ int main(int argc, char **argv)
 		test_open_errors(dir);
 		test_rw(dir);
 		test_cow(dir);
+		test_try_now(dir);
 		printf("test_file_disk: %s: ok\n", dir);
 	}
 	printf("test_file_disk: all passed, %lu requests\n", completions);

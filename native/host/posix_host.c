@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdalign.h>
@@ -90,12 +91,16 @@ static void posix_panic(void)
 	abort();
 }
 
-/* Counting semaphores */
+/*
+ * Counting semaphores.  Every switch between the kernel's tasks is one up
+ * and one down (arch/lkl/kernel/threads.c), so they are glibc's, which
+ * take the futex only to sleep or to wake a sleeper: a mutex and a
+ * condition variable cost a lock, a signal and a wait, each a futex call
+ * when the two threads meet, as switching threads always do.
+ */
 
 struct lkl_sem {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int count;
+	sem_t sem;
 };
 
 static struct lkl_sem *posix_sem_alloc(int count)
@@ -104,43 +109,30 @@ static struct lkl_sem *posix_sem_alloc(int count)
 
 	if (!sem)
 		return NULL;
-	if (pthread_mutex_init(&sem->lock, NULL))
-		goto free_sem;
-	if (pthread_cond_init(&sem->cond, NULL))
-		goto destroy_lock;
-	sem->count = count;
+	if (sem_init(&sem->sem, 0, count)) {
+		free(sem);
+		return NULL;
+	}
 	return sem;
-
-destroy_lock:
-	host_check(pthread_mutex_destroy(&sem->lock), "pthread_mutex_destroy");
-free_sem:
-	free(sem);
-	return NULL;
 }
 
 static void posix_sem_free(struct lkl_sem *sem)
 {
-	host_check(pthread_cond_destroy(&sem->cond), "pthread_cond_destroy");
-	host_check(pthread_mutex_destroy(&sem->lock), "pthread_mutex_destroy");
+	host_check(sem_destroy(&sem->sem) ? errno : 0, "sem_destroy");
 	free(sem);
 }
 
 static void posix_sem_up(struct lkl_sem *sem)
 {
-	host_check(pthread_mutex_lock(&sem->lock), "pthread_mutex_lock");
-	sem->count++;
-	host_check(pthread_cond_signal(&sem->cond), "pthread_cond_signal");
-	host_check(pthread_mutex_unlock(&sem->lock), "pthread_mutex_unlock");
+	host_check(sem_post(&sem->sem) ? errno : 0, "sem_post");
 }
 
 static void posix_sem_down(struct lkl_sem *sem)
 {
-	host_check(pthread_mutex_lock(&sem->lock), "pthread_mutex_lock");
-	while (sem->count <= 0)
-		host_check(pthread_cond_wait(&sem->cond, &sem->lock),
-			   "pthread_cond_wait");
-	sem->count--;
-	host_check(pthread_mutex_unlock(&sem->lock), "pthread_mutex_unlock");
+	while (sem_wait(&sem->sem)) {
+		if (errno != EINTR)
+			host_check(errno, "sem_wait");
+	}
 }
 
 /* Mutexes */

@@ -3,8 +3,8 @@
  * Block devices backed by the host: /dev/vda, /dev/vdb, ...
  *
  * Each request is described by a struct lkl_blk_req (memory segments and
- * a byte offset) and handed to the host backend, which performs it on its
- * own threads.  Completions come back through lkl_blk_complete(), from any
+ * a byte offset) and handed to the host backend, which performs it at
+ * once if it can do so without waiting (try_now), or on its own threads.  Completions come back through lkl_blk_complete(), from any
  * host thread: they are queued and an interrupt is raised, whose handler
  * ends the requests on the kernel's CPU.
  */
@@ -99,6 +99,16 @@ static blk_status_t lkl_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 
 	blk_mq_start_request(rq);
+	/*
+	 * Done at once when the host can (its page cache warm): no trip to
+	 * a host thread and back through an interrupt, which with small
+	 * metadata reads costs more than the read.
+	 */
+	if (cmd->dev->host.try_now &&
+	    !cmd->dev->host.try_now(cmd->dev->host.priv, req)) {
+		blk_mq_end_request(rq, errno_to_blk_status(req->error));
+		return BLK_STS_OK;
+	}
 	cmd->dev->host.submit(cmd->dev->host.priv, req);
 	return BLK_STS_OK;
 }

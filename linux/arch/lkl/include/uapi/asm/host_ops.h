@@ -136,12 +136,18 @@ struct lkl_blk_req {
  * @priv: the backend's own pointer, passed back to @submit
  * @submit: start a request; the backend calls lkl_blk_complete() once it
  *	is done, from any thread.  Must not wait for the I/O itself.
+ * @try_now: optional, tried before @submit: do @req at once if that needs
+ *	no wait for the host's disk (the host's page cache holds it), and
+ *	return 0 with @req->error set; else return -EAGAIN, untouched but
+ *	maybe for the memory of a read, and @submit follows.  It runs on the
+ *	kernel's CPU: it must never block.
  */
 struct lkl_disk {
 	unsigned long long capacity;
 	int read_only;
 	void *priv;
 	void (*submit)(void *priv, struct lkl_blk_req *req);
+	int (*try_now)(void *priv, struct lkl_blk_req *req);
 };
 
 /*
