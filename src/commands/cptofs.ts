@@ -2,6 +2,8 @@
  * lkl cptofs: copy host files into a filesystem image, preserving
  * everything (cp -a), or unpack a tar stream into it (--tar).  The image
  * is synced and unmounted cleanly, so it is fsck-clean afterwards.
+ * With SOURCE_DATE_EPOCH or --reproducible, copying the same sources into
+ * two copies of one image leaves them the same, byte for byte.
  */
 import { createReadStream } from 'node:fs';
 import { addAbortSignal } from 'node:stream';
@@ -11,6 +13,7 @@ import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
+import { reproducibleFrom, seedOf, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { pathArgument } from '../cli/path-argument.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
@@ -41,6 +44,17 @@ export interface CptofsOptions {
 	trim?: boolean;
 	/** Stops the copy at the next entry or chunk, with the signal's reason; the image is still unmounted cleanly. */
 	signal?: AbortSignal;
+	/** Write the same bytes on every run: every new timestamp this epoch's, the kernel's random numbers seeded. */
+	reproducible?: Reproducible;
+}
+
+/*
+ * A reproducible copy's boot.  The kernel's random numbers (inode
+ * generations) follow from the epoch alone: they need not differ between
+ * filesystems, and the copy makes no UUIDs.
+ */
+export function reproducibleBoot(r: Reproducible | undefined): { epoch: number; randomSeed: Buffer } | undefined {
+	return r && { epoch: r.epoch, randomSeed: seedOf('lkl kernel random seed', String(r.epoch)) };
 }
 
 export interface CopyResult {
@@ -49,7 +63,7 @@ export interface CopyResult {
 }
 
 export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
-	const session = await openImage({ ...opts, readOnly: false });
+	const session = await openImage({ ...opts, readOnly: false, boot: reproducibleBoot(opts.reproducible) });
 	const progress = await Progress.open(`copying into ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const events = progress.counting({ verbose: opts.verbose, log, signal: opts.signal });
@@ -136,6 +150,7 @@ export function register(program: Command): void {
 		.option('--trim', 'after the copy, punch the filesystem\'s free blocks out of the image file (as fstrim)')
 		.option('-q, --quiet', 'no progress line')
 		.option('-v, --verbose', 'list entries as they are copied')
+		.option('--reproducible', 'write the same bytes on every run, new times SOURCE_DATE_EPOCH\'s (default 0)')
 		.addHelpText('after', '\nExamples:\n' +
 			'  lkl cptofs -i disk.img build/out/. /opt/app\n' +
 			'  lkl cptofs -i disk.img -o 0 -g 0 etc/*.conf /etc\n' +
@@ -146,6 +161,7 @@ export function register(program: Command): void {
 				throw new CliError('with --tar, give only the destination inside the image', 2);
 			if (tar === undefined && paths.length < 2)
 				throw new CliError('give one or more sources and a destination inside the image', 2);
+			const reproducible = reproducibleFrom(Boolean(o.reproducible));
 			await cptofs({
 				image: o.input as string,
 				sources: paths.slice(0, -1),
@@ -158,6 +174,7 @@ export function register(program: Command): void {
 				trim: Boolean(o.trim),
 				quiet: Boolean(o.quiet),
 				verbose: Boolean(o.verbose),
+				reproducible,
 				signal: stopOnSignals(`what was copied so far is written back to ${o.input as string}, which is clean`),
 			});
 		});

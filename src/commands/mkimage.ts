@@ -4,7 +4,8 @@
  * filesystem made by its own mkfs, and filled from host directories and
  * tar archives through the kernel with the copy engine.  The image is
  * made as IMAGE.tmp-XXXXXX and renamed once whole, so that a failure
- * leaves nothing behind.
+ * leaves nothing behind.  With SOURCE_DATE_EPOCH or --reproducible, the
+ * same inputs make the same image, byte for byte (mkimage-ids.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -14,16 +15,18 @@ import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
+import { reproducibleFrom, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
 import { humanSize } from '../image/human-size.js';
 import { formatFilesystem } from '../image/mkimage-format.js';
 import { autoSize, emptyContent, ext4Inodes, measureSource, MIN_BYTES, type Content } from '../image/mkimage-size.js';
-import { openArchive, sourceKind, type SourceKind } from '../image/mkimage-source.js';
+import { imageIds, type ImageIds } from '../image/mkimage-ids.js';
+import { digestSource, openArchive, sourceKind, type SourceKind } from '../image/mkimage-source.js';
 import {
 	SpecError, specFromCommandLine, specFromFile, type ImageAsked, type PartAsked,
 } from '../image/mkimage-spec.js';
-import { TOOLS, needTool } from '../image/mkimage-tools.js';
+import { TOOLS, needFaketime, needTool } from '../image/mkimage-tools.js';
 import { buildGpt, buildMbr, type BuiltTable } from '../image/partition-table.js';
 import { Kernel } from '../index.js';
 import { parseId } from './cptofs.js';
@@ -44,6 +47,8 @@ export interface MkimageOptions {
 	quiet?: boolean;
 	verbose?: boolean;
 	signal?: AbortSignal;
+	/** Make the same image from the same inputs, every timestamp this epoch's. */
+	reproducible?: Reproducible;
 }
 
 /** A partition as made. */
@@ -105,8 +110,27 @@ async function plan(spec: ImageAsked): Promise<Planned[]> {
 	return planned;
 }
 
+/** The IDs of a reproducible image, from the digests of its sources. */
+async function idsOf(opts: MkimageOptions, planned: Planned[], epoch: number): Promise<ImageIds> {
+	if (planned.some((p) => p.part.fs !== 'none'))
+		needFaketime('a reproducible image');
+	const digests: Buffer[][] = [];
+	for (const p of planned) {
+		const list: Buffer[] = [];
+		for (const [k, source] of p.part.from.entries()) {
+			try {
+				list.push(await digestSource(source, p.kinds[k]!));
+			} catch (err) {
+				throw new SpecError(`${source}: ${describe(err)}`);
+			}
+		}
+		digests.push(list);
+	}
+	return imageIds(opts.spec, epoch, { uid: opts.uid, gid: opts.gid }, digests);
+}
+
 /** Where each filesystem goes, and the table's bytes; a SpecError if they do not fit. */
-function layout(spec: ImageAsked, planned: Planned[]): { size: number; table?: BuiltTable } {
+function layout(spec: ImageAsked, planned: Planned[], ids?: ImageIds): { size: number; table?: BuiltTable } {
 	if (spec.table === 'none') {
 		const size = planned[0]!.size!;
 		return { size };
@@ -121,13 +145,13 @@ function layout(spec: ImageAsked, planned: Planned[]): { size: number; table?: B
 	} else {
 		size = spec.size;
 	}
-	const partitions = planned.map((p) => ({
-		size: p.size, type: p.part.type, name: p.part.name, guid: randomUUID(), bootable: p.part.bootable,
+	const partitions = planned.map((p, i) => ({
+		size: p.size, type: p.part.type, name: p.part.name, guid: ids?.partitionGuid(i) ?? randomUUID(), bootable: p.part.bootable,
 	}));
 	try {
 		const table = spec.table === 'gpt'
-			? buildGpt({ diskSize: size, diskGuid: randomUUID(), partitions })
-			: buildMbr({ diskSize: size, diskId: randomBytes(4).readUInt32LE(0), partitions });
+			? buildGpt({ diskSize: size, diskGuid: ids?.diskGuid ?? randomUUID(), partitions })
+			: buildMbr({ diskSize: size, diskId: ids?.diskId ?? randomBytes(4).readUInt32LE(0), partitions });
 		return { size, table };
 	} catch (err) {
 		if (err instanceof RangeError)
@@ -157,9 +181,12 @@ function whatOf(spec: ImageAsked, m: MadePartition): string {
 }
 
 /** Fills each filesystem that has sources, through one kernel with the disk added once. */
-async function fill(opts: MkimageOptions, path: string, made: MadePartition[], progress: Progress): Promise<void> {
+async function fill(opts: MkimageOptions, path: string, made: MadePartition[], progress: Progress, ids?: ImageIds): Promise<void> {
 	const events = progress.counting({ verbose: opts.verbose, log: (line) => progress.log(line), signal: opts.signal });
-	const kernel = Kernel.boot({ memoryMiB: opts.memoryMiB ?? COPY_MEMORY_MIB, printk: opts.printk });
+	const kernel = Kernel.boot({
+		memoryMiB: opts.memoryMiB ?? COPY_MEMORY_MIB, printk: opts.printk,
+		...(opts.reproducible && ids ? { epoch: opts.reproducible.epoch, randomSeed: ids.kernelSeed } : {}),
+	});
 	try {
 		const disk = await kernel.addDisk(path);
 		for (const m of made) {
@@ -246,11 +273,14 @@ export async function mkimage(opts: MkimageOptions): Promise<MadeImage> {
 	let made: MadePartition[];
 	let size: number;
 	let table: BuiltTable | undefined;
+	let ids: ImageIds | undefined;
 	try {
 		if (!opts.force && await exists(opts.image))
 			throw new SpecError(`${opts.image}: already exists (--force replaces it)`);
 		const planned = await plan(spec);
-		({ size, table } = layout(spec, planned));
+		if (opts.reproducible)
+			ids = await idsOf(opts, planned, opts.reproducible.epoch);
+		({ size, table } = layout(spec, planned, ids));
 		made = placed(spec, planned, size, table);
 	} catch (err) {
 		if (err instanceof SpecError)
@@ -274,7 +304,7 @@ export async function mkimage(opts: MkimageOptions): Promise<MadeImage> {
 		} finally {
 			await file.close();
 		}
-		for (const m of made) {
+		for (const [i, m] of made.entries()) {
 			if (m.part.fs === 'none')
 				continue;
 			try {
@@ -283,6 +313,7 @@ export async function mkimage(opts: MkimageOptions): Promise<MadeImage> {
 					label: m.part.label, mkfsOptions: m.part.mkfsOptions,
 					inodes: m.content && m.part.fs === 'ext4' ? ext4Inodes(m.content, m.size) : undefined,
 					clusters4k: Boolean(m.content) && m.part.fs === 'vfat',
+					ids: ids?.format(i),
 				}, `${tmp}.part${m.number}`);
 			} catch (err) {
 				throw new CliError(`${opts.image} ${whatOf(spec, m)}: cannot format it: ${describe(err)}`, 1, { cause: err });
@@ -291,7 +322,7 @@ export async function mkimage(opts: MkimageOptions): Promise<MadeImage> {
 				throw opts.signal.reason;
 		}
 		if (made.some((m) => m.part.from.length))
-			await fill(opts, tmp, made, progress);
+			await fill(opts, tmp, made, progress, ids);
 		const done = await fsp.open(tmp, 'r+');
 		try {
 			await done.sync();
@@ -346,13 +377,16 @@ export function register(program: Command): void {
 		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(COPY_MEMORY_MIB))
 		.option('-q, --quiet', 'no progress line, no summary')
 		.option('-v, --verbose', 'list entries as they are copied')
+		.option('--reproducible', 'the same inputs make the same image, byte for byte, its times SOURCE_DATE_EPOCH\'s (default 0)')
 		.addHelpText('after', '\nExamples:\n' +
 			'  lkl mkimage disk.img --part esp:vfat:260M:./boot --part root:ext4:rest:rootfs.tar --size 4G\n' +
+			'  SOURCE_DATE_EPOCH=1700000000 lkl mkimage disk.img --part esp:vfat:auto:./boot --part root:ext4:auto:./root\n' +
 			'  lkl mkimage disk.img -o 0 -g 0 --part esp:vfat:auto:./boot --part root:xfs:auto:rootfs.tar.zst\n' +
 			'  lkl mkimage root.img --table none --part ext4:auto:rootfs.tar.gz\n' +
 			'  lkl mkimage disk.img --spec disk.json')
 		.action(async (image: string, o: Record<string, unknown>) => {
 			const parts = (o.part as string[] | undefined) ?? [];
+			const reproducible = reproducibleFrom(Boolean(o.reproducible));
 			let spec: ImageAsked;
 			try {
 				if (o.spec !== undefined) {
@@ -377,6 +411,7 @@ export function register(program: Command): void {
 				printk: Boolean(o.enablePrintk),
 				quiet: Boolean(o.quiet),
 				verbose: Boolean(o.verbose),
+				reproducible,
 				signal: stopOnSignals(`${image} is not made`),
 			});
 			if (!o.quiet)
