@@ -11,10 +11,8 @@ import { MAX_EPOCH } from '../lkl/kernel.js';
 import { CliError } from './errors.js';
 
 export interface Reproducible {
-	/** Seconds since 1970: the time of every timestamp the run makes. */
+	/** Seconds since 1970: the time of every timestamp the run makes, and the latest it keeps. */
 	readonly epoch: number;
-	/** The epoch came from SOURCE_DATE_EPOCH, not --reproducible alone. */
-	readonly fromEnvironment: boolean;
 }
 
 /**
@@ -29,9 +27,9 @@ export function reproducibleFrom(flag: boolean, env: NodeJS.ProcessEnv = process
 	if (text !== undefined && text !== '') {
 		if (!/^\d+$/.test(text) || Number(text) > MAX_EPOCH)
 			throw new CliError(`SOURCE_DATE_EPOCH: not a number of seconds since 1970 from 0 to ${MAX_EPOCH}: ${JSON.stringify(text)}`, 2);
-		return { epoch: Number(text), fromEnvironment: true };
+		return { epoch: Number(text) };
 	}
-	return flag ? { epoch: 0, fromEnvironment: false } : undefined;
+	return flag ? { epoch: 0 } : undefined;
 }
 
 /**
@@ -57,4 +55,17 @@ export function uuidOf(seed: Uint8Array): string {
 	b[8] = (b[8]! & 0x3f) | 0x80;
 	const hex = b.toString('hex');
 	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Why an @fs filesystem (that mkimage makes, when @made) does not come
+ * out the same on every run, or undefined when it does; the warning's
+ * reason (docs/filesystems.md, "Reproducible images", says more).
+ */
+export function notReproducible(fs: string, made: boolean): string | undefined {
+	if (fs === 'xfs')
+		return 'the records its log keeps after the unmount are in the order the disk\'s parallel writes completed';
+	if (fs === 'btrfs' && made)
+		return 'mkfs.btrfs 6.2 draws its device and chunk tree UUIDs with libuuid, which mixes in its parent\'s process ID';
+	return undefined;
 }

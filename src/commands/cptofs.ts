@@ -8,12 +8,13 @@
 import { createReadStream } from 'node:fs';
 import { addAbortSignal } from 'node:stream';
 import { Command, Option } from 'commander';
+import { ClampedSink } from '../copy/clamped-sink.js';
 import { copyTree, CopyError, measureTrees } from '../copy/engine.js';
 import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
-import { reproducibleFrom, seedOf, type Reproducible } from '../cli/reproducible.js';
+import { notReproducible, reproducibleFrom, seedOf, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { pathArgument } from '../cli/path-argument.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
@@ -67,7 +68,11 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 	const progress = await Progress.open(`copying into ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const events = progress.counting({ verbose: opts.verbose, log, signal: opts.signal });
-	const sink = new ImageSink(session.mount, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
+	const image = new ImageSink(session.mount, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
+	const sink = opts.reproducible ? new ClampedSink(image, BigInt(opts.reproducible.epoch)) : image;
+	const why = opts.reproducible && notReproducible(session.mount.fsType, false);
+	if (why)
+		log(`lkl: warning: ${opts.image} will differ from run to run: ${why}`);
 	let failed = false;
 	try {
 		if (opts.tar !== undefined) {
@@ -150,7 +155,7 @@ export function register(program: Command): void {
 		.option('--trim', 'after the copy, punch the filesystem\'s free blocks out of the image file (as fstrim)')
 		.option('-q, --quiet', 'no progress line')
 		.option('-v, --verbose', 'list entries as they are copied')
-		.option('--reproducible', 'write the same bytes on every run, new times SOURCE_DATE_EPOCH\'s (default 0)')
+		.option('--reproducible', 'write the same bytes on every run: times SOURCE_DATE_EPOCH\'s (default 0) at the latest')
 		.addHelpText('after', '\nExamples:\n' +
 			'  lkl cptofs -i disk.img build/out/. /opt/app\n' +
 			'  lkl cptofs -i disk.img -o 0 -g 0 etc/*.conf /etc\n' +

@@ -14,6 +14,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { minimatch } from 'minimatch';
+import { clampTimes } from '../copy/clamped-sink.js';
 import { copyTree, measureTree } from '../copy/engine.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { TarSink } from '../copy/tar-sink.js';
@@ -44,8 +45,8 @@ export interface Fs2tarOptions {
 	mtime?: { sec: bigint; nsec: number };
 	/**
 	 * What differs between images made apart from the same files is left
-	 * out: each atime and ctime is recorded as the entry's mtime, and an
-	 * mtime later than an epoch from SOURCE_DATE_EPOCH becomes the epoch.
+	 * out: an mtime later than the epoch becomes the epoch, and each atime
+	 * and ctime is recorded as the mtime (clampTimes).
 	 */
 	reproducible?: Reproducible;
 	quiet?: boolean;
@@ -75,25 +76,17 @@ export function parseMtime(value: string): { sec: bigint; nsec: number } {
 }
 
 /*
- * The times an entry is archived with: all as given (undefined), every
- * one --mtime's, or, reproducibly, the mtime (clamped to the epoch from
- * SOURCE_DATE_EPOCH, as tar --clamp-mtime does) for all three: an
- * image's ctimes are the time it was made, and its atimes those of the
- * sources when they were copied, which no rebuild repeats.
+ * The times an entry is archived with: as stored (undefined), every one
+ * --mtime's, or, reproducibly, the mtime clamped to the epoch for all
+ * three: an image's ctimes are when it was made, and its atimes when its
+ * sources were last read, which no rebuild repeats.
  */
 function timesOf(opts: Fs2tarOptions): ((m: NodeMeta) => NodeMeta) | undefined {
 	const fixed = opts.mtime;
 	if (fixed)
 		return (m) => ({ ...m, mtime: fixed, atime: fixed, ctime: fixed });
-	const r = opts.reproducible;
-	if (!r)
-		return undefined;
-	const epoch = r.fromEnvironment ? BigInt(r.epoch) : undefined;
-	return (m) => {
-		const mtime = epoch !== undefined && m.mtime.sec >= epoch && (m.mtime.sec > epoch || m.mtime.nsec > 0)
-			? { sec: epoch, nsec: 0 } : m.mtime;
-		return { ...m, mtime, atime: mtime, ctime: mtime };
-	};
+	const epoch = opts.reproducible && BigInt(opts.reproducible.epoch);
+	return epoch === undefined ? undefined : (m) => clampTimes(m, epoch);
 }
 
 /** The archive file, open (so that a bad path fails here, as one line), or stdout. */
@@ -214,7 +207,7 @@ export function register(program: Command): void {
 		.option('-z, --gzip', 'compress with gzip')
 		.option('--zstd', 'compress with zstd')
 		.option('--mtime <time>', 'give every entry this mtime (@seconds or a date), for reproducible archives')
-		.option('--reproducible', 'record atimes and ctimes as mtimes, and clamp mtimes to SOURCE_DATE_EPOCH if set')
+		.option('--reproducible', 'clamp mtimes to SOURCE_DATE_EPOCH (default 0), atimes and ctimes as mtimes')
 		.option('--numeric-owner', 'numeric owners only (always the case: images carry no user names)')
 		.option('-q, --quiet', 'no progress line')
 		.option('-v, --verbose', 'list entries as they are archived')

@@ -10,12 +10,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { Command, Option } from 'commander';
+import { ClampedSink } from '../copy/clamped-sink.js';
 import { copyTree, CopyError } from '../copy/engine.js';
 import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
+import type { SinkTree } from '../copy/tree.js';
 import { CliError, describe } from '../cli/errors.js';
-import { reproducibleFrom, type Reproducible } from '../cli/reproducible.js';
+import { notReproducible, reproducibleFrom, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
 import { humanSize } from '../image/human-size.js';
@@ -201,8 +203,11 @@ async function fill(opts: MkimageOptions, path: string, made: MadePartition[], p
 			}
 			let failed = false;
 			try {
-				for (const source of m.part.from)
-					await fillFrom(source, await sourceKind(source), new ImageSink(mount, { uid: opts.uid, gid: opts.gid }), events);
+				for (const source of m.part.from) {
+					const sink = new ImageSink(mount, { uid: opts.uid, gid: opts.gid });
+					const clamped = opts.reproducible ? new ClampedSink(sink, BigInt(opts.reproducible.epoch)) : sink;
+					await fillFrom(source, await sourceKind(source), clamped, events);
+				}
 			} catch (err) {
 				failed = true;
 				if (opts.signal?.aborted)
@@ -234,7 +239,7 @@ function codeOf(err: unknown): string | undefined {
 
 type Events = ReturnType<Progress['counting']>;
 
-async function fillFrom(source: string, kind: SourceKind, sink: ImageSink, events: Events): Promise<void> {
+async function fillFrom(source: string, kind: SourceKind, sink: SinkTree, events: Events): Promise<void> {
 	const top = Buffer.alloc(0);
 	if (kind === 'directory') {
 		try {
@@ -377,7 +382,7 @@ export function register(program: Command): void {
 		.addOption(new Option('-m, --mb <n>', 'kernel memory in MiB').argParser(parsePositive('--mb')).default(COPY_MEMORY_MIB))
 		.option('-q, --quiet', 'no progress line, no summary')
 		.option('-v, --verbose', 'list entries as they are copied')
-		.option('--reproducible', 'the same inputs make the same image, byte for byte, its times SOURCE_DATE_EPOCH\'s (default 0)')
+		.option('--reproducible', 'the same inputs make the same image, byte for byte: times SOURCE_DATE_EPOCH\'s (default 0) at the latest')
 		.addHelpText('after', '\nExamples:\n' +
 			'  lkl mkimage disk.img --part esp:vfat:260M:./boot --part root:ext4:rest:rootfs.tar --size 4G\n' +
 			'  SOURCE_DATE_EPOCH=1700000000 lkl mkimage disk.img --part esp:vfat:auto:./boot --part root:ext4:auto:./root\n' +
@@ -400,6 +405,11 @@ export function register(program: Command): void {
 				if (err instanceof SpecError)
 					throw new CliError(err.message, 1, { cause: err });
 				throw err;
+			}
+			for (const fs of new Set(reproducible ? spec.parts.map((p) => p.fs) : [])) {
+				const why = notReproducible(fs, true);
+				if (why)
+					process.stderr.write(`lkl: warning: ${image}: its ${fs} filesystem will differ from run to run: ${why}\n`);
 			}
 			const made = await mkimage({
 				image,
