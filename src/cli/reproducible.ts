@@ -67,5 +67,7 @@ export function notReproducible(fs: string, made: boolean): string | undefined {
 		return 'the records its log keeps after the unmount are in the order the disk\'s parallel writes completed';
 	if (fs === 'btrfs' && made)
 		return 'mkfs.btrfs 6.2 draws its device and chunk tree UUIDs with libuuid, which mixes in its parent\'s process ID';
+	if (fs === 'btrfs')
+		return 'its tree blocks are placed in the order the kernel\'s worker threads get to them';
 	return undefined;
 }
