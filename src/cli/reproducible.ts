@@ -7,6 +7,7 @@
  * from seeds derived from its inputs and the epoch (seedOf).
  */
 import { createHash } from 'node:crypto';
+import { MountFlags } from '../lkl/constants.js';
 import { MAX_EPOCH } from '../lkl/kernel.js';
 import { CliError } from './errors.js';
 
@@ -30,6 +31,25 @@ export function reproducibleFrom(flag: boolean, env: NodeJS.ProcessEnv = process
 		return { epoch: Number(text) };
 	}
 	return flag ? { epoch: 0 } : undefined;
+}
+
+/**
+ * How a reproducible run mounts a filesystem of @fsType (undefined: not
+ * known before the mount), so that nothing it writes depends on when the
+ * kernel's threads run.  Synchronous: each write is on the disk, and each
+ * journal commit done, before the call returns, so that data is placed
+ * and metadata journalled by the copy's own thread, in its order, not by
+ * the flusher or the journal thread whenever they wake.  ext4 also
+ * allocates at each write rather than at writeback (nodelalloc), writes
+ * initialised extents rather than converting them when the disk's write
+ * completes (dioread_lock), and starts no thread zeroing inode tables
+ * (noinit_itable).
+ */
+export function reproducibleMount(fsType: string | undefined): { flags: number; options?: string } {
+	return {
+		flags: MountFlags.SYNCHRONOUS,
+		options: fsType === 'ext4' ? 'nodelalloc,dioread_lock,noinit_itable' : undefined,
+	};
 }
 
 /**
@@ -58,16 +78,13 @@ export function uuidOf(seed: Uint8Array): string {
 }
 
 /**
- * Why an @fs filesystem (that mkimage makes, when @made) does not come
- * out the same on every run, or undefined when it does; the warning's
- * reason (docs/filesystems.md, "Reproducible images", says more).
+ * Why an @fs filesystem mkimage makes does not come out the same on every
+ * run, or undefined when it does; the warning's reason (docs/
+ * filesystems.md, "Reproducible images", says more).  Filled by cptofs,
+ * each one does.
  */
-export function notReproducible(fs: string, made: boolean): string | undefined {
-	if (fs === 'xfs')
-		return 'the records its log keeps after the unmount are in the order the disk\'s parallel writes completed';
-	if (fs === 'btrfs' && made)
-		return 'mkfs.btrfs 6.2 draws its device and chunk tree UUIDs with libuuid, which mixes in its parent\'s process ID';
+export function notReproducible(fs: string): string | undefined {
 	if (fs === 'btrfs')
-		return 'its tree blocks are placed in the order the kernel\'s worker threads get to them';
+		return 'mkfs.btrfs 6.2 draws its device and chunk tree UUIDs with libuuid, which mixes in its parent\'s process ID';
 	return undefined;
 }

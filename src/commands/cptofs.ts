@@ -6,6 +6,7 @@
  * two copies of one image leaves them the same, byte for byte.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import { Command, Option } from 'commander';
 import { ClampedSink } from '../copy/clamped-sink.js';
@@ -14,11 +15,15 @@ import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
-import { notReproducible, reproducibleFrom, seedOf, type Reproducible } from '../cli/reproducible.js';
+import { reproducibleFrom, reproducibleMount, seedOf, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { pathArgument } from '../cli/path-argument.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
 import type { Mount } from '../index.js';
+import { fileSource, sizeOf } from '../image/byte-source.js';
+import { readPartitionTable } from '../image/partition-table.js';
+import { lifetimeWrites, restoreLifetimeWrites } from '../image/ext4-lifetime-writes.js';
+import { probe } from '../image/probe.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 import { hostSide, imageSide, plan } from './cp.js';
 
@@ -58,21 +63,47 @@ export function reproducibleBoot(r: Reproducible | undefined): { epoch: number; 
 	return r && { epoch: r.epoch, randomSeed: seedOf('lkl kernel random seed', String(r.epoch)) };
 }
 
+/*
+ * Where the filesystem to write starts in the image, and what it is (-t,
+ * or else as blkid would name it): a reproducible mount's options depend
+ * on it, and must be given at the mount.  Undefined when nothing is
+ * known: the mount then says what is wrong.
+ */
+async function volumeOf(opts: CptofsOptions): Promise<{ offset: number; type?: string } | undefined> {
+	let file;
+	try {
+		file = await open(opts.image, 'r');
+		const src = fileSource(file, await sizeOf(file));
+		const part = opts.partition ? (await readPartitionTable(src))?.partitions.find((p) => p.number === opts.partition) : undefined;
+		if (opts.partition && !part)
+			return undefined;
+		const offset = part?.start ?? 0;
+		return { offset, type: opts.fsType ?? (await probe(src, offset, part?.size ?? src.size))?.type };
+	} catch {
+		return undefined;
+	} finally {
+		await file?.close();
+	}
+}
+
 export interface CopyResult {
 	entries: number;
 	bytes: number;
 }
 
 export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
-	const session = await openImage({ ...opts, readOnly: false, boot: reproducibleBoot(opts.reproducible) });
+	const volume = opts.reproducible && await volumeOf(opts);
+	const mount = opts.reproducible && reproducibleMount(volume ? volume.type : opts.fsType);
+	const writes = volume && volume.type === 'ext4' ? await lifetimeWrites(opts.image, volume.offset) : undefined;
+	const session = await openImage({
+		...opts, readOnly: false, boot: reproducibleBoot(opts.reproducible),
+		mountFlags: mount ? mount.flags : undefined, mountOptions: mount ? mount.options : undefined,
+	});
 	const progress = await Progress.open(`copying into ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const events = progress.counting({ verbose: opts.verbose, log, signal: opts.signal });
 	const image = new ImageSink(session.mount, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
 	const sink = opts.reproducible ? new ClampedSink(image, BigInt(opts.reproducible.epoch)) : image;
-	const why = opts.reproducible && notReproducible(session.mount.fsType, false);
-	if (why)
-		log(`lkl: warning: ${opts.image} will differ from run to run: ${why}`);
 	let failed = false;
 	try {
 		if (opts.tar !== undefined) {
@@ -116,6 +147,8 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 				throw err;
 		});
 	}
+	if (volume && writes !== undefined)
+		await restoreLifetimeWrites(opts.image, volume.offset, writes);
 	return { entries: progress.entries, bytes: progress.bytes };
 }
 

@@ -21,6 +21,9 @@ export interface ImageOptions {
 	signal?: AbortSignal;
 	/** A reproducible boot: the wall clock frozen, the random numbers seeded. */
 	boot?: Pick<BootOptions, 'epoch' | 'randomSeed'>;
+	/** More mount flags (MountFlags) and the filesystem's own options. */
+	mountFlags?: number;
+	mountOptions?: string;
 }
 
 export interface OpenImage {
@@ -127,6 +130,8 @@ export async function openImage(opts: ImageOptions): Promise<OpenImage> {
 				partition: opts.partition,
 				fsType: opts.fsType,
 				readOnly: opts.readOnly,
+				flags: opts.mountFlags,
+				options: opts.mountOptions,
 			});
 		} catch (err) {
 			throw mountFailure(opts, err, await typeOf(kernel, disk, opts, err));

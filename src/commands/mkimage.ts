@@ -17,12 +17,13 @@ import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import type { SinkTree } from '../copy/tree.js';
 import { CliError, describe } from '../cli/errors.js';
-import { notReproducible, reproducibleFrom, type Reproducible } from '../cli/reproducible.js';
+import { notReproducible, reproducibleFrom, reproducibleMount, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
 import { humanSize } from '../image/human-size.js';
 import { formatFilesystem } from '../image/mkimage-format.js';
 import { autoSize, emptyContent, ext4Inodes, measureSource, MIN_BYTES, type Content } from '../image/mkimage-size.js';
+import { lifetimeWrites, restoreLifetimeWrites } from '../image/ext4-lifetime-writes.js';
 import { imageIds, type ImageIds } from '../image/mkimage-ids.js';
 import { digestSource, openArchive, sourceKind, type SourceKind } from '../image/mkimage-source.js';
 import {
@@ -197,7 +198,10 @@ async function fill(opts: MkimageOptions, path: string, made: MadePartition[], p
 			const what = `${opts.image} ${whatOf(opts.spec, m)}`;
 			let mount;
 			try {
-				mount = await kernel.mount(disk, { partition: m.number || undefined, fsType: m.part.fs });
+				mount = await kernel.mount(disk, {
+					partition: m.number || undefined, fsType: m.part.fs,
+					...(opts.reproducible ? reproducibleMount(m.part.fs) : {}),
+				});
 			} catch (err) {
 				throw new CliError(`${what}: cannot mount the new ${m.part.fs} filesystem: ${describe(err)}`, 1, { cause: err });
 			}
@@ -326,8 +330,15 @@ export async function mkimage(opts: MkimageOptions): Promise<MadeImage> {
 			if (opts.signal?.aborted)
 				throw opts.signal.reason;
 		}
-		if (made.some((m) => m.part.from.length))
+		if (made.some((m) => m.part.from.length)) {
+			const ext4 = opts.reproducible ? made.filter((m) => m.part.fs === 'ext4' && m.part.from.length) : [];
+			const writes = await Promise.all(ext4.map((m) => lifetimeWrites(tmp, m.start)));
 			await fill(opts, tmp, made, progress, ids);
+			for (const [i, m] of ext4.entries()) {
+				if (writes[i] !== undefined)
+					await restoreLifetimeWrites(tmp, m.start, writes[i]!);
+			}
+		}
 		const done = await fsp.open(tmp, 'r+');
 		try {
 			await done.sync();
@@ -407,7 +418,7 @@ export function register(program: Command): void {
 				throw err;
 			}
 			for (const fs of new Set(reproducible ? spec.parts.map((p) => p.fs) : [])) {
-				const why = notReproducible(fs, true);
+				const why = notReproducible(fs);
 				if (why)
 					process.stderr.write(`lkl: warning: ${image}: its ${fs} filesystem will differ from run to run: ${why}\n`);
 			}
