@@ -59,7 +59,7 @@ export interface CptofsOptions {
  * generations) follow from the epoch alone: they need not differ between
  * filesystems, and the copy makes no UUIDs.
  */
-export function reproducibleBoot(r: Reproducible | undefined): { epoch: number; randomSeed: Buffer } | undefined {
+function reproducibleBoot(r: Reproducible | undefined): { epoch: number; randomSeed: Buffer } | undefined {
 	return r && { epoch: r.epoch, randomSeed: seedOf('lkl kernel random seed', String(r.epoch)) };
 }
 
