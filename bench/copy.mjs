@@ -40,9 +40,10 @@
 //          [--fs ext4,xfs,btrfs] [--extra]
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
+import { TABLE_HEAD, cell, lineRunner, runs, tableRow } from './lines.mjs';
 import { makeTree } from './tree.mjs';
 import {
-	GNU_TAR, haveTime, lkl, makeCopies, makeRootfs, median, options, prepare, q, readAll, readRss, readTree,
+	GNU_TAR, haveTime, lkl, makeCopies, makeRootfs, options, prepare, q, readAll, readRss, readTree,
 	sh, timed, umountBelow, withLoop, withRss,
 } from './lib.mjs';
 
@@ -92,57 +93,7 @@ function image(tree, fsType, name, mib = IMAGE_MIB) {
 	return img;
 }
 
-// Timing -----------------------------------------------------------------
-
-/**
- * One line: lkl's command and its references, `reps` rounds, each round
- * every entry once in a rotating order.  An entry: { name, run, setup,
- * cleanup, lkl } (shell commands; `lkl` entries' runs carry withRss).
- * `inputs` reads the line's input into the page cache (warm only).
- */
-function line(label, cache, inputs, entries) {
-	const times = entries.map(() => []);
-	const rss = entries.map(() => []);
-	for (let i = 0; i < reps; i++) {
-		for (let k = 0; k < entries.length; k++) {
-			const j = (i + k) % entries.length, e = entries[j];
-			if (e.setup)
-				sh(e.setup);
-			prepare(cache, { inputs });
-			fs.rmSync(rssFile, { force: true });
-			const s = timed(() => sh(e.run));
-			times[j].push(s);
-			const m = e.lkl ? readRss(rssFile) : NaN;
-			if (e.lkl)
-				rss[j].push(m);
-			if (e.cleanup)
-				sh(e.cleanup);
-			process.stderr.write(`  ${label}: ${e.name} ${s.toFixed(2)} s${e.lkl ? `, ${m.toFixed(0)} MiB` : ''}\n`);
-		}
-	}
-	return entries.map((e, j) => ({ ...e, times: times[j], median: median(times[j]), rss: Math.max(...rss[j]) }));
-}
-
-const rows = [];
-
-/**
- * Times a line and keeps a row per goal: { ref: the reference's name,
- * max: the ratio lkl / reference to stay under, or undefined (no goal) }.
- */
-function compare(key, cache, inputs, entries, goals) {
-	const label = `${key.tree} ${cache} ${key.fs} ${key.task}`;
-	process.stderr.write(`${label}\n`);
-	const res = line(label, cache, inputs, entries);
-	const l = res.find((r) => r.lkl);
-	for (const g of goals) {
-		const r = res.find((x) => x.name === g.ref);
-		const ratio = l.median / r.median;
-		const met = g.max === undefined ? '' : ratio <= g.max ? 'yes' : 'no';
-		rows.push({ ...key, cache, lkl: l, ref: r, ratio, goal: g.max === undefined ? '' : `≤ ${g.max}×`, met });
-		process.stderr.write(`= ${label}: lkl ${l.median.toFixed(2)} s, ${r.name} ${r.median.toFixed(2)} s, ratio ${ratio.toFixed(2)}` +
-			`${met ? ` (goal ≤ ${g.max}: ${met === 'yes' ? 'met' : 'NOT met'})` : ''}\n`);
-	}
-}
+const { compare, rows } = lineRunner({ reps, rssFile });
 
 // The lines --------------------------------------------------------------
 
@@ -279,24 +230,19 @@ try {
 
 // The report -------------------------------------------------------------
 
-const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
-// A cell of a Markdown table: the pipes in tasks' and tools' names escaped.
-const cell = (x) => String(x).replaceAll('|', '\\|');
-const runs = (xs) => xs.map((s) => s.toFixed(2)).join(', ');
 const describe = (n, i) => `${n}: ${i.files} regular files, ${i.entries} entries, ${(i.bytes / 1e6).toFixed(0)} MB`;
 const report = [
 	`Trees: ${Object.entries(trees).map(([n, t]) => describe(n, t.info)).join('; ')}. ` +
 	`Images of ${IMAGE_MIB} MiB${x10 ? ` (${X10_MIB} MiB for the rootfs ×10)` : ''}; median of ${reps} runs; ` +
 	`load average ${loadBefore} before, ${sh('cat /proc/loadavg').split(' ').slice(0, 3).join(' ')} after.`,
 	'',
-	'| tree | cache | fs | task | lkl median (s) | lkl peak RSS (MiB) | reference | reference median (s) | ratio | goal | met? | lkl runs (s) | reference runs (s) |',
-	'| --- | --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- | --- | --- |',
+	...TABLE_HEAD,
 ];
 for (const r of rows) {
 	report.push(r.memory
-		? `| ${r.tree} | ${r.cache} | ${r.fs} | ${cell(r.task)} | ${f2(r.lkl.median)} | ${f0(r.lkl.rss)} | — | | | peak RSS ≤ ${RSS_GOAL_MIB} MiB | ${r.lkl.rss <= RSS_GOAL_MIB ? 'yes' : 'no'} | ${runs(r.lkl.times)} | |`
-		: `| ${r.tree} | ${r.cache} | ${r.fs} | ${cell(r.task)} | ${f2(r.lkl.median)} | ${f0(r.lkl.rss)} | ${cell(r.ref.name)} | ${f2(r.ref.median)} | ${f2(r.ratio)} | ${r.goal} | ${r.met} | ${runs(r.lkl.times)} | ${runs(r.ref.times)} |`);
+		? `| ${r.tree} | ${r.cache} | ${r.fs} | ${cell(r.task)} | ${r.lkl.median.toFixed(2)} | ${f0(r.lkl.rss)} | — | | | peak RSS ≤ ${RSS_GOAL_MIB} MiB | ${r.lkl.rss <= RSS_GOAL_MIB ? 'yes' : 'no'} | ${runs(r.lkl.times)} | |`
+		: tableRow(r));
 }
 const peak = Math.max(...rows.map((r) => r.lkl.rss));
 report.push('', haveTime

@@ -81,7 +81,7 @@ void Export(Napi::Env env, Napi::Object exports, const char *name, Impl impl)
 // ADDON_INTERFACE in src/lkl/binaries.ts: a stale prebuilt addon then
 // fails to load with one clear line, not with a missing call halfway
 // through a copy.
-#define ADDON_INTERFACE 5
+#define ADDON_INTERFACE 6
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports)
 {

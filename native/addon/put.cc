@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // Whole nodes in one trip through the thread pool (native/kernel/put.c):
-//   setMeta(root, path, follow, meta)
-//   putFiles(root, [[path, contents, meta]...])
+//   putNodes(root, [[kind, path, data, meta]...])
 // and on the host, in a destination (native/hostfs/dest.h, put.c), for
 // cpfromfs:
 //   hostPutFiles(dest, [[relativePath, contents, meta]...], lenient)
@@ -29,6 +28,15 @@ extern "C" {
 #include "run.h"
 
 namespace lkl {
+
+// putNodes' kinds of node.
+enum PutKind {
+	PUT_FILE = 0,
+	PUT_SYMLINK = 1,
+	PUT_DIR = 2,
+	PUT_META = 3,
+	PUT_META_FOLLOW = 4,
+};
 
 // The meta object, with its xattrs packed (xattr_pack.h); the
 // strings outlive the call because the shared_ptr holds them.
@@ -100,27 +108,12 @@ static std::shared_ptr<std::string> ArgContents(const Napi::CallbackInfo &info, 
 		ContentsOf(info.Env(), info[i], "argument " + std::to_string(i)));
 }
 
-static Napi::Value SetMeta(const Napi::CallbackInfo &info, bool async)
-{
-	int root = ArgInt(info, 0);
-	std::string path = ArgPath(info, 1);
-	bool follow = ArgBool(info, 2);
-	auto pm = ArgMeta(info, 3);
-
-	return RunKernel(info.Env(), async,
-			 [=] {
-				 return lkl_fs_set_meta(root, path.c_str(), follow, &pm->m);
-			 },
-			 Undefined);
-}
-
-// putFiles(root, [[path, contents, meta]...]): lkl_fs_put_file() for each in turn,
-// in one call, up to the first failure -> { done, errno }: how many were
-// made whole, and the failure's (negative) errno, or 0.  A batch of small
-// files costs one trip to the kernel's thread rather than one each.
+// A batch's items, each copied: the caller may change them while the
+// call runs.
 struct PutItem {
+	int kind = 0;			// putNodes' kinds; hostPutFiles: files
 	std::string path;
-	std::string contents;
+	std::string contents;		// a file's contents, a symlink's target
 	std::shared_ptr<PutMeta> meta;
 };
 
@@ -129,11 +122,31 @@ struct PutOutcome {
 	long err = 0;
 };
 
-// [[path, contents, meta]...], each copied: the caller may change them
-// while the call runs.
-static std::shared_ptr<std::vector<PutItem>> ArgPutItems(const Napi::CallbackInfo &info, size_t i)
+static std::string PathOf(Napi::Env env, Napi::Value v, const std::string &what)
+{
+	std::string path;
+
+	if (v.IsBuffer()) {
+		auto b = v.As<Napi::Buffer<char>>();
+		path.assign(b.Data(), b.Length());
+	} else if (v.IsString()) {
+		path = v.As<Napi::String>().Utf8Value();
+	} else {
+		throw Napi::TypeError::New(env, what + "'s path must be a Buffer or a string");
+	}
+	// A NUL would cut the path short in C: another file.
+	if (path.find('\0') != std::string::npos)
+		throw Napi::TypeError::New(env, what + "'s path holds a NUL byte");
+	return path;
+}
+
+// [[path, contents, meta]...] (hostPutFiles), or with @kinds
+// [[kind, path, data, meta]...] (putNodes).
+static std::shared_ptr<std::vector<PutItem>> ArgPutItems(const Napi::CallbackInfo &info, size_t i,
+							bool kinds = false)
 {
 	Napi::Env env = info.Env();
+	const uint32_t first = kinds ? 1 : 0;
 
 	if (!info[i].IsArray())
 		throw Napi::TypeError::New(env, "argument " + std::to_string(i) + " must be an array");
@@ -144,42 +157,69 @@ static std::shared_ptr<std::vector<PutItem>> ArgPutItems(const Napi::CallbackInf
 		Napi::Value v = list.Get(k);
 		std::string what = "item " + std::to_string(k);
 
-		if (!v.IsArray() || v.As<Napi::Array>().Length() != 3)
-			throw Napi::TypeError::New(env, what + " must be [path, contents, meta]");
+		if (!v.IsArray() || v.As<Napi::Array>().Length() != 3 + first)
+			throw Napi::TypeError::New(env, what + (kinds ? " must be [kind, path, data, meta]" :
+								 " must be [path, contents, meta]"));
 		Napi::Array a = v.As<Napi::Array>();
 		PutItem &item = (*items)[k];
 
-		if (a.Get(0u).IsBuffer()) {
-			auto b = a.Get(0u).As<Napi::Buffer<char>>();
-			item.path.assign(b.Data(), b.Length());
-		} else if (a.Get(0u).IsString()) {
-			item.path = a.Get(0u).As<Napi::String>().Utf8Value();
-		} else {
-			throw Napi::TypeError::New(env, what + "'s path must be a Buffer or a string");
+		if (kinds) {
+			if (!a.Get(0u).IsNumber())
+				throw Napi::TypeError::New(env, what + "'s kind must be a number");
+			item.kind = a.Get(0u).As<Napi::Number>().Int32Value();
+			if (item.kind < PUT_FILE || item.kind > PUT_META_FOLLOW)
+				throw Napi::TypeError::New(env, what + "'s kind is not one putNodes knows");
 		}
-		// A NUL would cut the path short in C: another file.
-		if (item.path.find('\0') != std::string::npos)
-			throw Napi::TypeError::New(env, what + "'s path holds a NUL byte");
-		item.contents = ContentsOf(env, a.Get(1u), what + "'s contents");
-		item.meta = MetaOf(env, a.Get(2u), what + "'s meta");
+		item.path = PathOf(env, a.Get(first), what);
+		item.contents = ContentsOf(env, a.Get(first + 1), what + "'s data");
+		item.meta = MetaOf(env, a.Get(first + 2), what + "'s meta");
+		if (item.kind == PUT_SYMLINK && item.contents.find('\0') != std::string::npos)
+			throw Napi::TypeError::New(env, what + "'s target holds a NUL byte");
 	}
 	return items;
 }
 
-static Napi::Value PutFiles(const Napi::CallbackInfo &info, bool async)
+// One node of putNodes.
+static long PutNode(int root, const PutItem &item)
+{
+	const char *path = item.path.c_str();
+	const struct lkl_put_meta *m = &item.meta->m;
+
+	switch (item.kind) {
+	case PUT_FILE:
+		return lkl_fs_put_file(root, path, item.contents.data(), item.contents.size(), m);
+	case PUT_SYMLINK:
+		return lkl_fs_put_symlink(root, path, item.contents.c_str(), m);
+	case PUT_DIR:
+		return lkl_fs_put_dir(root, path, m->mode);
+	case PUT_META:
+		return lkl_fs_set_meta(root, path, 0, m);
+	case PUT_META_FOLLOW:
+		return lkl_fs_set_meta(root, path, 1, m);
+	default:
+		return -LKL_EINVAL;
+	}
+}
+
+// putNodes(root, [[kind, path, data, meta]...]): each node made in turn,
+// in one call, up to the first failure -> { done, errno }: how many were
+// made whole, and the failure's (negative) errno, or 0.  The kinds
+// (PUT_* in src/lkl/copy-calls.ts too): a file of @data; a symlink to
+// @data; a directory of meta.mode; the meta of a node already there, not
+// following it or following it.  A batch costs one trip to the kernel's
+// thread rather than one or more per node.
+static Napi::Value PutNodes(const Napi::CallbackInfo &info, bool async)
 {
 	Napi::Env env = info.Env();
 	int root = ArgInt(info, 0);
-	auto items = ArgPutItems(info, 1);
+	auto items = ArgPutItems(info, 1, true);
 	auto out = std::make_shared<PutOutcome>();
 
 	return RunKernel(env, async,
 			 [=] {
 				 for (const PutItem &item : *items) {
-					 long ret = lkl_fs_put_file(root, item.path.c_str(),
-								    item.contents.data(),
-								    item.contents.size(),
-								    &item.meta->m);
+					 long ret = PutNode(root, item);
+
 					 if (ret) {
 						 out->err = ret;
 						 break;
@@ -287,8 +327,7 @@ void InitPut(Napi::Env env, Napi::Object exports)
 	Export(env, exports, "hostPutFiles", HostPutFiles);
 	Export(env, exports, "hostDestSetMeta", HostDestSetMeta);
 	Export(env, exports, "hostFdSetMeta", HostFdSetMeta);
-	Export(env, exports, "setMeta", SetMeta);
-	Export(env, exports, "putFiles", PutFiles);
+	Export(env, exports, "putNodes", PutNodes);
 }
 
 } // namespace lkl

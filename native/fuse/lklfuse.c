@@ -9,6 +9,12 @@
  * descriptor N either "ready\n" once the mount serves requests, or
  * "error: MESSAGE\n" before it exits with status 1, and closes it.
  * Errors before the mount is ready also go to stderr, one line each.
+ *
+ * Without it, this is the lklfuse command (bin/lklfuse and lkl lklfuse
+ * run it): it checks the command line and then, unless -f or -d keep it
+ * in the foreground, starts itself again with LKLFUSE_READY_FD in the
+ * background and waits for the mount (launch.c).  In the foreground it
+ * serves itself, and adds to a failure what to do about it, if known.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,6 +44,8 @@
  */
 static char fuse_last_msg[256];
 static char fuse_line[256];
+/* Kept, not printed: the launcher says it in its own words. */
+static bool fuse_log_quiet;
 
 static void fuse_log_to_stderr(enum fuse_log_level level, const char *fmt,
 			       va_list ap)
@@ -48,7 +56,8 @@ static void fuse_log_to_stderr(enum fuse_log_level level, const char *fmt,
 	(void)level;
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
-	fputs(msg, stderr);
+	if (!fuse_log_quiet)
+		fputs(msg, stderr);
 	snprintf(fuse_line + used, sizeof(fuse_line) - used, "%s", msg);
 	len = strlen(fuse_line);
 	if (!len || fuse_line[len - 1] != '\n')
@@ -67,44 +76,34 @@ static void fuse_log_to_stderr(enum fuse_log_level level, const char *fmt,
 /* Report a failure before the mount serves: stderr and the launcher. */
 void lklfuse_setup_error(struct lklfuse *lf, const char *fmt, ...)
 {
-	char msg[512];
+	char *msg = lf->failure;
+	size_t size = sizeof(lf->failure);
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-		snprintf(msg, sizeof(msg), "failed");
+	if (vsnprintf(msg, size, fmt, ap) < 0)
+		snprintf(msg, size, "failed");
 	va_end(ap);
-	fprintf(stderr, LKLFUSE_PROG ": %s\n", msg);
+	if (lf->launching)
+		lklfuse_say("%s", msg);
+	else
+		fprintf(stderr, LKLFUSE_PROG ": %s\n", msg);
 	lklfuse_tell_ready(lf, msg);
 }
 
 /*
- * Whether the options left for libfuse hold @name, alone between commas
- * ("-o a,b" or "-oa,b"): flags of the host's mount that our kernel must
- * know too.
+ * A server in the foreground, started by no launcher, has said why it
+ * could not mount: what to do about it, when that is known.
  */
-static bool has_fuse_opt(const struct fuse_args *args, const char *name)
+static void advise(const struct lklfuse *lf)
 {
-	size_t n = strlen(name);
-	int i;
+	const struct lklfuse_failure *known;
 
-	for (i = 1; i < args->argc; i++) {
-		const char *s = args->argv[i];
-
-		if (strncmp(s, "-o", 2))
-			continue;
-		s = s[2] ? s + 2 : i + 1 < args->argc ? args->argv[++i] : "";
-		while (*s) {
-			size_t len = strcspn(s, ",");
-
-			if (len == n && !strncmp(s, name, n))
-				return true;
-			s += len;
-			if (*s)
-				s++;
-		}
-	}
-	return false;
+	if (!lf->advise || !lf->failure[0])
+		return;
+	known = lklfuse_known_failure(lf->failure, NULL);
+	if (known)
+		lklfuse_say("%s", known->advice);
 }
 
 static void drain(void *arg)
@@ -201,11 +200,14 @@ int main(int argc, char *argv[])
 	struct lklfuse lf_storage, *lf = &lf_storage;
 	struct lklfuse_cmdline cl;
 	char *image_abs = NULL, *mnt_abs = NULL, why[256] = "";
-	bool fuse_mounted = false, signals = false;
+	bool fuse_mounted = false, signals = false, managed;
 	int status = 1, r;
 
 	memset(lf, 0, sizeof(*lf));
 	lf->ready_fd = lklfuse_ready_fd_from_env();
+	/* Started by a program that reads our ready line, or by a user. */
+	managed = lf->ready_fd >= 0;
+	lf->launching = !managed;
 	lf->timeout = ENTRY_TIMEOUT;
 	lf->files.next = lf->files.prev = &lf->files;
 	if (pthread_mutex_init(&lf->files_lock, NULL)) {
@@ -214,10 +216,13 @@ int main(int argc, char *argv[])
 	}
 	fuse_set_log_func(fuse_log_to_stderr);
 
+	fuse_log_quiet = lf->launching;
 	r = lklfuse_parse_args(&args, &cl);
+	fuse_log_quiet = false;
 	lf->opts = cl.opts;
 	if (r) {
-		lklfuse_setup_error(lf, "bad options (see --help)");
+		lklfuse_setup_error(lf, "bad options: %s (see --help)",
+				    fuse_last_msg[0] ? fuse_last_msg : "not accepted");
 		goto out;
 	}
 	if (lf->opts.help) {
@@ -230,14 +235,32 @@ int main(int argc, char *argv[])
 		status = 0;
 		goto out;
 	}
-	if (lklfuse_check_opts(lf, &cl))
+	r = lklfuse_check_opts(lf, &cl);
+	if (r) {
+		status = r;
 		goto out;
+	}
+	if (lklfuse_remounting(&args)) {
+		status = lklfuse_remount(lf, &args);
+		goto out;
+	}
+	if (!managed) {
+		if (lklfuse_check_target(lf))
+			goto out;
+		if (!lf->opts.foreground && !lf->opts.debug) {
+			status = lklfuse_launch(lf, argc, argv);
+			goto out;
+		}
+		/* The server from here on, in the foreground. */
+		lf->launching = false;
+		lf->advise = true;
+	}
 	lf->host_permissions = cl.default_permissions || cl.allow_other;
 	/*
 	 * The host's noatime leaves atime to the server, which updates it
 	 * on every read as its own mount says: the file opens must not.
 	 */
-	lf->noatime = has_fuse_opt(&args, "noatime");
+	lf->noatime = lklfuse_has_fuse_opt(&args, "noatime");
 	if (lklfuse_check_paths(lf) || lklfuse_kernel_start(lf))
 		goto out;
 
@@ -346,6 +369,8 @@ out:
 	}
 	if (lf->ready_fd >= 0)
 		lklfuse_tell_ready(lf, "exited before the mount was ready");
+	if (status)
+		advise(lf);
 	pthread_mutex_destroy(&lf->files_lock);
 	free(image_abs);
 	free(mnt_abs);

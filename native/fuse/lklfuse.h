@@ -19,6 +19,11 @@
 #include "../kernel/kernel.h"
 
 #define LKLFUSE_PROG		"lklfuse-server"
+/*
+ * The name the launcher's messages go under (launch.c): lkl's, whether
+ * `lklfuse` or `lkl lklfuse` started it.
+ */
+#define LKLFUSE_LAUNCHER	"lkl"
 /* The kernel's memory without -o mb=. */
 #define LKLFUSE_DEFAULT_MB	128
 
@@ -123,6 +128,15 @@ struct lklfuse {
 	/* -o noatime: reading leaves access times alone (ops.c). */
 	bool noatime;
 	int ready_fd;			/* -1: none, or already told */
+	/*
+	 * Failures before the mount serves: while the command line is
+	 * checked, said as the launcher's (lkl: ...); then as the server's,
+	 * the last one kept, so that a server in the foreground (-f) can
+	 * add what to do about it (lklfuse.c).
+	 */
+	bool launching;
+	bool advise;			/* -f with no launcher: advice too */
+	char failure[512];
 	/* io.c: the host's INIT, which offered kill-priv v2 */
 	uint64_t init_unique;
 	bool init_seen;
@@ -151,6 +165,37 @@ struct lklfuse {
 void __attribute__((format(printf, 2, 3)))
 lklfuse_setup_error(struct lklfuse *lf, const char *fmt, ...);
 
+/* A failure to mount whose cure is known (start_failure.c). */
+struct lklfuse_failure {
+	const char *cause;
+	const char *advice;
+};
+
+/*
+ * The known failure that the server's error line @said or its output
+ * @printed (either may be NULL) tells of, or NULL.
+ */
+const struct lklfuse_failure *lklfuse_known_failure(const char *said,
+						    const char *printed);
+
+/* launch.c */
+/* One line of the launcher's on stderr, "lkl: ...", printable. */
+void __attribute__((format(printf, 1, 2))) lklfuse_say(const char *fmt, ...);
+/* The image is there and the mount point a directory: 0, or -1 said. */
+int lklfuse_check_target(struct lklfuse *lf);
+/*
+ * Start the server in the background (this program again, given @argv
+ * less -f) and wait until it serves: the status to exit with, 0 once it
+ * serves, having said why not otherwise.
+ */
+int lklfuse_launch(struct lklfuse *lf, int argc, char *argv[]);
+
+/* remount.c */
+/* "remount" is among the -o options of @args. */
+bool lklfuse_remounting(const struct fuse_args *args);
+/* The host's remount of the mount point: the status to exit with. */
+int lklfuse_remount(struct lklfuse *lf, const struct fuse_args *args);
+
 /* options.c */
 /* What the command line says: the options and a little more. */
 struct lklfuse_cmdline {
@@ -163,7 +208,10 @@ struct lklfuse_cmdline {
 /* Ours into @cl, libfuse's left in @args: 0, or -1 (libfuse said why). */
 int lklfuse_parse_args(struct fuse_args *args, struct lklfuse_cmdline *cl);
 void lklfuse_usage(FILE *f);
-/* Check lf->opts and set what every file shows: 0, or -1 reported. */
+/*
+ * Check lf->opts and set what every file shows: 0, or the status to exit
+ * with (2: not an image and a mount point), reported.
+ */
 int lklfuse_check_opts(struct lklfuse *lf, const struct lklfuse_cmdline *cl);
 /* LKLFUSE_READY_FD, if set and a descriptor: kept from any child; or -1. */
 int lklfuse_ready_fd_from_env(void);
@@ -175,6 +223,11 @@ int lklfuse_add_fuse_opts(struct fuse_args *args,
 			  const struct lklfuse_cmdline *cl, const char *fsname,
 			  const char *fstype);
 void lklfuse_free_opts(struct lklfuse_opts *o);
+/*
+ * Whether the options left for libfuse hold @name, alone between commas
+ * ("-o a,b" or "-oa,b").
+ */
+bool lklfuse_has_fuse_opt(const struct fuse_args *args, const char *name);
 
 /* lifecycle.c (each returns 0, or -1 with the error reported) */
 /* Check the image and the mount point, before the boot. */

@@ -4,6 +4,8 @@
  *
  *   lklfuse-server IMAGE MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]
  *
+ * (bin/lklfuse and lkl lklfuse run it with the command line they got.)
+ *
  * Options of our own (the rest go to libfuse: allow_other,
  * default_permissions, max_read=, fsname=, ...; allow_other implies
  * default_permissions):
@@ -25,8 +27,10 @@
  *   log=FILE    append the kernel console to FILE
  *   uid=N, gid=N, umask=M
  *               what every file shows as its owner, group and mode
- *   -f          accepted; the server always runs in the foreground
- *   -d          FUSE debug output
+ *   -f          stay in the foreground, serving, until unmounted (else
+ *               the server goes on in the background once it serves:
+ *               launch.c)
+ *   -d          FUSE debug output (in the foreground)
  *   -s          one thread serves every request (by default one thread
  *               serves them too, but a request that runs long lets
  *               another thread serve the next ones: loop.c)
@@ -137,7 +141,12 @@ int lklfuse_parse_args(struct fuse_args *args, struct lklfuse_cmdline *cl)
 void lklfuse_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " LKLFUSE_PROG " IMAGE MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]\n"
+		"usage: lklfuse IMAGE MOUNTPOINT [-o opt[,opt...]] [-f] [-d] [-s]\n"
+		"\n"
+		"Mounts IMAGE's filesystem on MOUNTPOINT through FUSE and returns once\n"
+		"it serves; the server goes on in the background until unmounted\n"
+		"(fusermount3 -u MOUNTPOINT, or lkl unmount MOUNTPOINT, which returns\n"
+		"once the image is written back).\n"
 		"\n"
 		"  -o type=FS     filesystem type (default: recognised)\n"
 		"  -o part=N      partition N of the image\n"
@@ -151,8 +160,8 @@ void lklfuse_usage(FILE *f)
 		"  -o uid=N       every file shows owner N\n"
 		"  -o gid=N       every file shows group N\n"
 		"  -o umask=M     every file shows mode 0777 & ~M (octal)\n"
-		"  -f             foreground (always)\n"
-		"  -d             FUSE debug output\n"
+		"  -f             stay in the foreground until unmounted\n"
+		"  -d             FUSE debug output (implies -f)\n"
 		"  -s             single-threaded\n"
 		"  other -o options go to FUSE (allow_other, default_permissions, ...)\n",
 		LKLFUSE_DEFAULT_MB);
@@ -213,25 +222,24 @@ int lklfuse_check_opts(struct lklfuse *lf, const struct lklfuse_cmdline *cl)
 	const struct lklfuse_opts *o = &lf->opts;
 
 	if (!o->image || !o->mountpoint || cl->extra_args) {
-		lklfuse_usage(stderr);
 		lklfuse_setup_error(lf,
-				    "expected an image and a mount point, got %s",
+				    "expected an image and a mount point, got %s (see --help)",
 				    !o->image ? "neither" :
 				    !o->mountpoint ? "no mount point" :
 				    "more arguments");
-		return -1;
+		return 2;
 	}
 	if (o->part < 0) {
 		lklfuse_setup_error(lf, "part=%d: not a partition number",
 				    o->part);
-		return -1;
+		return 1;
 	}
 	if (o->mb && (o->mb < 16 || o->mb > 65536)) {
 		lklfuse_setup_error(lf, "mb=%lu: between 16 and 65536, please",
 				    o->mb);
-		return -1;
+		return 1;
 	}
-	return shown_attrs(lf);
+	return shown_attrs(lf) ? 1 : 0;
 }
 
 /* LKLFUSE_READY_FD, if set and a descriptor: kept from any child. */
@@ -294,6 +302,30 @@ int lklfuse_add_fuse_opts(struct fuse_args *args,
 	    fuse_opt_add_arg(args, "-odefault_permissions"))
 		return -1;
 	return 0;
+}
+
+bool lklfuse_has_fuse_opt(const struct fuse_args *args, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 1; i < args->argc; i++) {
+		const char *s = args->argv[i];
+
+		if (strncmp(s, "-o", 2))
+			continue;
+		s = s[2] ? s + 2 : i + 1 < args->argc ? args->argv[++i] : "";
+		while (*s) {
+			size_t len = strcspn(s, ",");
+
+			if (len == n && !strncmp(s, name, n))
+				return true;
+			s += len;
+			if (*s)
+				s++;
+		}
+	}
+	return false;
 }
 
 void lklfuse_free_opts(struct lklfuse_opts *o)

@@ -83,25 +83,37 @@ static long set_meta_fd(long fd, const struct lkl_put_meta *m)
 	return ret;
 }
 
-static long create_excl(int root, const char *path)
+/*
+ * Whether @path, which a create found there (EEXIST), is a directory;
+ * if it is not, it is removed, as cp removes what is in its way, and
+ * the create may be tried again (returns 0).  A directory answers 1.
+ */
+static long clear_non_dir(int root, const char *path)
 {
 	struct lkl_statx st;
-	long fd, ret;
+	long ret;
 
-	fd = lkl_fs_open(root, path, LKL_O_WRONLY | LKL_O_CREAT | LKL_O_EXCL |
-			 LKL_O_NOFOLLOW, 0600);
-	if (fd != -LKL_EEXIST)
-		return fd;
 	ret = lkl_fs_statx(root, path, 0, &st);
 	if (ret)
 		return ret;
 	if ((st.stx_mode & LKL_S_IFMT) == LKL_S_IFDIR)
-		return -LKL_EEXIST;
-	ret = lkl_fs_unlink(root, path);
+		return 1;
+	return lkl_fs_unlink(root, path);
+}
+
+static long create_excl(int root, const char *path)
+{
+	const int flags = LKL_O_WRONLY | LKL_O_CREAT | LKL_O_EXCL |
+			  LKL_O_NOFOLLOW;
+	long fd, ret;
+
+	fd = lkl_fs_open(root, path, flags, 0600);
+	if (fd != -LKL_EEXIST)
+		return fd;
+	ret = clear_non_dir(root, path);
 	if (ret)
-		return ret;
-	return lkl_fs_open(root, path, LKL_O_WRONLY | LKL_O_CREAT | LKL_O_EXCL |
-			   LKL_O_NOFOLLOW, 0600);
+		return ret > 0 ? -LKL_EEXIST : ret;
+	return lkl_fs_open(root, path, flags, 0600);
 }
 
 long lkl_fs_put_file(int root, const char *path, const void *data, size_t len,
@@ -126,4 +138,36 @@ long lkl_fs_put_file(int root, const char *path, const void *data, size_t len,
 		ret = set_meta_fd(fd, m);
 	n = k_close(fd);
 	return ret ? ret : n;
+}
+
+long lkl_fs_put_symlink(int root, const char *path, const char *target,
+			const struct lkl_put_meta *m)
+{
+	struct lkl_put_meta own = *m;
+	long ret;
+
+	ret = lkl_fs_symlink(root, target, path);
+	if (ret == -LKL_EEXIST) {
+		ret = clear_non_dir(root, path);
+		if (ret)
+			return ret > 0 ? -LKL_EEXIST : ret;
+		ret = lkl_fs_symlink(root, target, path);
+	}
+	if (ret)
+		return ret;
+	own.mode = -1;
+	return lkl_fs_set_meta(root, path, 0, &own);
+}
+
+long lkl_fs_put_dir(int root, const char *path, int mode)
+{
+	long ret;
+
+	ret = lkl_fs_mkdir(root, path, mode);
+	if (ret != -LKL_EEXIST)
+		return ret;
+	ret = clear_non_dir(root, path);
+	if (ret)
+		return ret > 0 ? 0 : ret;
+	return lkl_fs_mkdir(root, path, mode);
 }

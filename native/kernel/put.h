@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Whole nodes written in one call, for copies into an image: a small
- * file with its contents and metadata, or the metadata of a node already
- * made.  Each is a row of the calls in fs.h, made from one host thread
+ * file with its contents and metadata, a symbolic link with its metadata,
+ * a directory, or the metadata of a node already made.  Each is a row of the calls in fs.h, made from one host thread
  * so that a copy costs one trip through Node's thread pool per node.
  */
 #ifndef LKL_NATIVE_KERNEL_PUT_H
@@ -38,5 +38,19 @@ long lkl_fs_set_meta(int root, const char *path, int follow,
  */
 long lkl_fs_put_file(int root, const char *path, const void *data, size_t len,
 		     const struct lkl_put_meta *m);
+
+/*
+ * Create the symbolic link @path to @target, replacing a non-directory
+ * of that name, then set its owner, xattrs and times (never following
+ * it; @m's mode is not used: a link has none of its own).
+ */
+long lkl_fs_put_symlink(int root, const char *path, const char *target,
+			const struct lkl_put_meta *m);
+
+/*
+ * Make the directory @path with @mode, replacing a non-directory of that
+ * name; one already there is kept as it is.
+ */
+long lkl_fs_put_dir(int root, const char *path, int mode);
 
 #endif

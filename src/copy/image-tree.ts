@@ -4,7 +4,7 @@
  * mount, and an unmount waits for the calls in flight.
  */
 import { constants as fsc } from 'node:fs';
-import { CopyCalls, type ImageFile, type PutMeta } from '../lkl/copy-calls.js';
+import { CopyCalls, PutKind, type ImageFile, type PutMeta, type PutNode } from '../lkl/copy-calls.js';
 import { releaseContents } from '../lkl/scan-contents.js';
 import { CopyError } from './engine.js';
 import type { Mount } from '../lkl/mount.js';
@@ -129,19 +129,25 @@ export interface ImageSinkOptions {
  */
 const OWNERLESS = new Set(['vfat', 'msdos', 'exfat']);
 
+/** No data: a directory's, or a node's whose metadata alone is set. */
+const NO_DATA = Buffer.alloc(0);
+
 /**
- * A mounted image as the destination of a copy.  Small files are written
- * in batches: every other step writes the batch first, so a directory's
- * files exist before its times are set, and a hard link's target before
- * the link.
+ * A mounted image as the destination of a copy.  Directories, small
+ * files, symbolic links and the metadata of directories are written in
+ * batches, in the order the walk gives them (native/kernel/put.c): a tree
+ * is mostly the cost of the trips to the kernel's thread, a batch one
+ * trip for many nodes.  Every other step writes the batch first, so a
+ * directory exists before a large file goes into it, and a hard link's
+ * target before the link.
  */
 export class ImageSink implements SinkTree {
 	readonly #calls: CopyCalls;
 	readonly #options: ImageSinkOptions;
-	/** Files made whole by a batch: finish() has nothing left to do for them. */
+	/** Nodes made whole by a batch: finish() has nothing left to do for them. */
 	readonly #finished = new Set<string>();
-	/** Small files not yet written: [kernel path, contents, metadata]. */
-	readonly #batch = new SmallFiles<[Buffer, Buffer, PutMeta]>();
+	/** Nodes not yet written, in order. */
+	readonly #batch = new SmallFiles<PutNode>();
 	readonly #ownerless: boolean;
 	readonly #fsType: string;
 
@@ -152,20 +158,32 @@ export class ImageSink implements SinkTree {
 		this.#ownerless = OWNERLESS.has(mount.fsType);
 	}
 
-	/** Writes the small files waiting; a failure names the file. */
+	/** Holds @node for the next batch, which goes once it is full. */
+	async #put(node: PutNode): Promise<void> {
+		if (this.#batch.add(node, node[2].length))
+			await this.flush();
+	}
+
+	/** Writes the nodes waiting; a failure names the node. */
 	async flush(): Promise<void> {
 		const batch = this.#batch.take();
 		if (batch.length === 0)
 			return;
 		try {
-			await this.#calls.putFiles(batch);
+			await this.#calls.putNodes(batch);
 		} catch (err) {
 			// Not the node the walk is at: the one the batch stopped at.
-			const path = (err as { path?: unknown }).path;
-			throw typeof path === 'string' ? new CopyError(Buffer.from(path.slice(1)), err) : err;
+			const at = (err as { putIndex?: unknown }).putIndex;
+			const failed = typeof at === 'number' ? batch[at] : undefined;
+			if (!failed)
+				throw err;
+			const [kind, path] = failed;
+			throw new CopyError(path.subarray(1), kind === PutKind.Symlink ? this.#cannotHoldError('symbolic links', err) : err);
 		} finally {
-			for (const [, contents] of batch)
-				releaseContents(contents);
+			for (const [kind, , contents] of batch) {
+				if (kind === PutKind.File)
+					releaseContents(contents);
+			}
 		}
 	}
 
@@ -185,22 +203,12 @@ export class ImageSink implements SinkTree {
 	async mkdir(path: Buffer, meta: NodeMeta): Promise<void> {
 		if (path.length === 0)
 			return;	// the mount's root
-		await this.flush();
 		// Owner rwx while the copy fills it; finish() sets the exact mode.
 		// A directory that never gets finish() (a parent a tar archive
-		// leaves out) keeps this one, as mkdir -p gives it.
+		// leaves out) keeps this one, as mkdir -p gives it.  One already
+		// there is kept; a non-directory in the way is replaced.
 		const mode = 0o700 | (meta.mode & 0o777);
-		try {
-			await this.#calls.mkdir(abs(path), mode);
-		} catch (err) {
-			if (!hasCode(err, 'EEXIST'))
-				throw err;
-			const st = await this.#calls.lstat(abs(path));
-			if ((st.mode & fsc.S_IFMT) !== fsc.S_IFDIR) {
-				await this.#calls.unlink(abs(path));
-				await this.#calls.mkdir(abs(path), mode);
-			}
-		}
+		await this.#put([PutKind.Dir, abs(path), NO_DATA, { uid: 0xffffffff, gid: 0xffffffff, mode, atime: [0, 0], mtime: [0, 0], xattrs: [] }]);
 	}
 
 	async file(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>, data: AsyncIterable<Buffer>): Promise<void> {
@@ -208,8 +216,7 @@ export class ImageSink implements SinkTree {
 		if (isSmall(meta.size)) {
 			const contents = await collect(data);
 			this.#finished.add(path.toString('latin1'));
-			if (this.#batch.add([abs(path), contents, this.#putMeta(meta, xattrs)], contents.length))
-				await this.flush();
+			await this.#put([PutKind.File, abs(path), contents, this.#putMeta(meta, xattrs)]);
 			return;
 		}
 		await this.#clear(path);
@@ -233,9 +240,9 @@ export class ImageSink implements SinkTree {
 		});
 	}
 
-	async symlink(path: Buffer, target: Buffer): Promise<void> {
-		await this.#clear(path);
-		await this.#cannotHold('symbolic links', () => this.#calls.symlink(target, abs(path)));
+	async symlink(path: Buffer, target: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
+		this.#finished.add(path.toString('latin1'));
+		await this.#put([PutKind.Symlink, abs(path), target, this.#putMeta(meta, xattrs)]);
 	}
 
 	async link(path: Buffer, existing: Buffer): Promise<void> {
@@ -257,10 +264,14 @@ export class ImageSink implements SinkTree {
 		try {
 			await make();
 		} catch (err) {
-			if (this.#ownerless && hasCode(err, 'EPERM'))
-				throw Object.assign(new Error(`${this.#fsType} cannot hold ${what}`), { code: 'EPERM', cause: err });
-			throw err;
+			throw this.#cannotHoldError(what, err);
 		}
+	}
+
+	#cannotHoldError(what: string, err: unknown): unknown {
+		if (this.#ownerless && hasCode(err, 'EPERM'))
+			return Object.assign(new Error(`${this.#fsType} cannot hold ${what}`), { code: 'EPERM', cause: err });
+		return err;
 	}
 
 	#putMeta(meta: NodeMeta, xattrs: Map<string, Buffer>): PutMeta {
@@ -281,9 +292,8 @@ export class ImageSink implements SinkTree {
 	async finish(path: Buffer, meta: NodeMeta, xattrs: Map<string, Buffer>): Promise<void> {
 		if (this.#finished.delete(path.toString('latin1')))
 			return;
-		await this.flush();
 		// The top of the copy may be the mount's root, which has no name to not follow.
-		await this.#calls.setMeta(abs(path), path.length === 0, this.#putMeta(meta, xattrs));
+		await this.#put([path.length === 0 ? PutKind.MetaFollow : PutKind.Meta, abs(path), NO_DATA, this.#putMeta(meta, xattrs)]);
 	}
 
 	async close(): Promise<void> {

@@ -1,11 +1,13 @@
 /**
  * What a volume holds, from its first bytes, as blkid names it: the
- * filesystems the kernel mounts (ext4, xfs, btrfs, vfat) with the label
- * and UUID their superblocks keep, and what lkl cannot mount but a person
- * wants named (swap, LVM, LUKS, other filesystems).  Offsets are the
+ * filesystems the kernel mounts (ext4, xfs, btrfs, vfat here; the others'
+ * labels and UUIDs in probe-ids.ts) with the label and UUID their
+ * superblocks keep, and what lkl cannot mount but a person wants named
+ * (swap, LVM, LUKS, RAID).  Offsets are the
  * on-disk formats' documented ones.
  */
 import type { ByteSource } from './byte-source.js';
+import { otherIds } from './probe-ids.js';
 
 export interface Probed {
 	/** blkid's name for it: "ext4", "xfs", "btrfs", "vfat", "swap", "LVM2_member", "crypto_LUKS"… */
@@ -23,7 +25,15 @@ const OTHERS: readonly { type: string; at: number; magic: Buffer }[] = [
 	{ type: 'squashfs', at: 0, magic: Buffer.from('hsqs', 'latin1') },
 	{ type: 'f2fs', at: 1024, magic: Buffer.from([0x10, 0x20, 0xf5, 0xf2]) },
 	{ type: 'erofs', at: 1024, magic: Buffer.from([0xe2, 0xe1, 0xf5, 0xe0]) },
+	{ type: 'jfs', at: 32768, magic: Buffer.from('JFS1', 'latin1') },
+	// UDF's volume recognition sequence (after ISO 9660's descriptors on a
+	// bridge disc, which blkid calls udf too), then plain ISO 9660.
+	{ type: 'udf', at: 32769, magic: Buffer.from('BEA01', 'latin1') },
+	{ type: 'udf', at: 34817, magic: Buffer.from('BEA01', 'latin1') },
 	{ type: 'iso9660', at: 32769, magic: Buffer.from('CD001', 'latin1') },
+	// After ISO 9660: a Mac hybrid disc is named by its ISO side (as blkid and detect.c do).
+	{ type: 'hfsplus', at: 1024, magic: Buffer.from('H+', 'latin1') },
+	{ type: 'hfsplus', at: 1024, magic: Buffer.from('HX', 'latin1') },
 	{ type: 'linux_raid_member', at: 4096, magic: Buffer.from([0xfc, 0x4e, 0x2b, 0xa9]) },
 ];
 
@@ -181,9 +191,14 @@ function luks(head: Buffer): Probed | undefined {
 export async function probe(src: ByteSource, offset: number, size: number): Promise<Probed | undefined> {
 	if (size < 4096)
 		return undefined;
+	// Through JFS's superblock and UDF's recognition sequence, past 32 KiB.
 	const head = await src.read(offset, Math.min(size, 36864));
-	return ext(head) ?? xfs(head) ?? (size >= 65536 + 4096 ? await btrfs(src, offset) : undefined) ?? await vfat(src, offset, size, head) ??
-		luks(head) ?? lvm(head) ?? await swap(src, offset, size) ??
-		OTHERS.filter((o) => head.length >= o.at + o.magic.length && head.subarray(o.at, o.at + o.magic.length).equals(o.magic))
-			.map((o) => ({ type: o.type, mountable: o.type !== 'linux_raid_member' }))[0];
+	const known = ext(head) ?? xfs(head) ?? (size >= 65536 + 4096 ? await btrfs(src, offset) : undefined) ?? await vfat(src, offset, size, head) ??
+		luks(head) ?? lvm(head) ?? await swap(src, offset, size);
+	if (known)
+		return known;
+	const other = OTHERS.find((o) => head.length >= o.at + o.magic.length && head.subarray(o.at, o.at + o.magic.length).equals(o.magic));
+	if (!other)
+		return undefined;
+	return { type: other.type, ...await otherIds(other.type, src, offset, size, head), mountable: other.type !== 'linux_raid_member' };
 }

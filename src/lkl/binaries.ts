@@ -73,7 +73,7 @@ export function nativeFiles(): NativeFiles {
  * The addon's calls as this code makes them: raised with ADDON_INTERFACE in
  * native/addon/addon.cc whenever they change.
  */
-const ADDON_INTERFACE = 5;
+const ADDON_INTERFACE = 6;
 
 export function loadAddon(): unknown {
 	const { addon } = nativeFiles();

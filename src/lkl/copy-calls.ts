@@ -90,6 +90,26 @@ export class ImageFile {
 	}
 }
 
+/** What putNodes makes of an item (the kinds of native/addon/put.cc). */
+export const enum PutKind {
+	/** A regular file of the data, replacing a non-directory. */
+	File = 0,
+	/** A symbolic link to the data, replacing a non-directory; mode unused. */
+	Symlink = 1,
+	/** A directory of meta.mode, unless one is there; nothing else of meta is used. */
+	Dir = 2,
+	/** The metadata of the node there, not following it. */
+	Meta = 3,
+	/** The same, following it (the mount's root has no name to not follow). */
+	MetaFollow = 4,
+}
+
+/** [kind, the kernel's path, a file's contents or a link's target, metadata]. */
+export type PutNode = [PutKind, Buffer, Buffer, NativePutMeta];
+
+/** The call a failure of each kind is named by, as the single calls name it. */
+const PUT_CALLS = ['open', 'symlink', 'mkdir', 'lchown', 'lchown'];
+
 /**
  * A mount's calls for the copy engine.  Paths are bytes as the kernel
  * takes them inside the mount ("/a/b"); nothing here follows a symlink
@@ -162,31 +182,18 @@ export class CopyCalls {
 	}
 
 	/**
-	 * New regular files with their contents and metadata, in one call:
-	 * its failure names the file it stopped at, the ones before it are
-	 * whole and the ones after it not begun.
+	 * Nodes made in one call, in order: its failure names the node it
+	 * stopped at (with the call that failed; `putIndex` is its index), the
+	 * ones before it are whole and the ones after it not begun.
 	 */
-	async putFiles(items: [Buffer, Buffer, NativePutMeta][]): Promise<void> {
-		const { done, errno } = await gated(this.#gate, 'open', undefined, () => native.putFiles(this.#root, items));
+	async putNodes(items: PutNode[]): Promise<void> {
+		const { done, errno } = await gated(this.#gate, 'open', undefined, () => native.putNodes(this.#root, items));
 		if (errno)
-			throw errnoError(errno, 'open', items[done][0]);
-	}
-
-	/** Owner, xattrs, mode (unless -1) and times of a node, in one call. */
-	setMeta(path: Buffer, follow: boolean, meta: NativePutMeta): Promise<void> {
-		return gated(this.#gate, 'lchown', path, () => native.setMeta(this.#root, path, follow, meta));
-	}
-
-	mkdir(path: Buffer, mode: number): Promise<void> {
-		return gated(this.#gate, 'mkdir', path, () => native.mkdir(this.#root, path, mode));
+			throw Object.assign(errnoError(errno, PUT_CALLS[items[done][0]], items[done][1]), { putIndex: done });
 	}
 
 	unlink(path: Buffer): Promise<void> {
 		return gated(this.#gate, 'unlink', path, () => native.unlink(this.#root, path));
-	}
-
-	symlink(target: Buffer, path: Buffer): Promise<void> {
-		return gated(this.#gate, 'symlink', path, () => native.symlink(this.#root, target, path));
 	}
 
 	link(existing: Buffer, path: Buffer): Promise<void> {

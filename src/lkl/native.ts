@@ -13,7 +13,7 @@ export type NativeTime = readonly [sec: number, nsec: number];
 /** [name, status, xattrs, symlink target, small file contents] */
 export type NativeScanEntry = [Buffer, NativeStatx | null, [string, Buffer][] | null, Buffer | null, Buffer | null];
 
-/** What setMeta and putFile set; mode -1 leaves the mode (symlinks). */
+/** What putNodes and the host's puts set; mode -1 leaves the mode (symlinks). */
 export interface NativePutMeta {
 	uid: number;
 	gid: number;
@@ -95,14 +95,12 @@ export interface NativeOps {
 	readdir(root: number, path: NativePath): NativeDirent[];
 	/** A directory's entries with their details; null parts were not fetched (see native/addon/scan.cc). */
 	scan(root: number, path: NativePath, inlineMax: number, budget: number): NativeScanEntry[];
-	/** Owner, xattrs, mode and times of a node in one call (native/addon/put.cc). */
-	setMeta(root: number, path: NativePath, follow: boolean, meta: NativePutMeta): void;
 	/**
-	 * New regular files with their contents and metadata, one after the
-	 * other in one call, up to the first failure: how many were made whole,
+	 * Nodes made one after the other in one call (kinds: PutKind in
+	 * copy-calls.ts), up to the first failure: how many were made whole,
 	 * and that failure's negative errno (or 0).
 	 */
-	putFiles(root: number, items: [NativePath, Buffer, NativePutMeta][]): { done: number; errno: number };
+	putNodes(root: number, items: [number, NativePath, Buffer, NativePutMeta][]): { done: number; errno: number };
 	readlink(root: number, path: NativePath): Buffer;
 	realpath(root: number, path: NativePath): Buffer;
 	open(root: number, path: NativePath, flags: number, mode: number): number;

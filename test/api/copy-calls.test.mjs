@@ -23,7 +23,7 @@ t.test('errors carry codes, not errno numbers', async (t) => {
 	const disk = await kernel.addDisk(img, { readOnly: true });
 	const mount = await kernel.mount(disk, { readOnly: false });
 	const calls = new CopyCalls(mount);
-	await t.rejects(calls.mkdir(b('/dir'), 0o755), { code: 'EEXIST', syscall: 'mkdir', path: '/dir' });
+	await t.rejects(calls.unlink(b('/dir')), { code: 'EISDIR', syscall: 'unlink', path: '/dir' });
 	await t.rejects(calls.lstat(b('/nope')), { code: 'ENOENT', syscall: 'lstat', message: /^ENOENT: no such file or directory, lstat '\/nope'$/ });
 	await t.rejects(calls.create(b('/hello.txt')), { code: 'EEXIST', syscall: 'open' });
 	const file = await calls.openRead(b('/hello.txt'));
@@ -49,19 +49,45 @@ t.test('errors carry codes, not errno numbers', async (t) => {
 	await kernel.removeDisk(disk);
 });
 
-t.test('putFiles: a failure names the file it stopped at; those before it are whole, those after it not begun', async (t) => {
+t.test('putNodes: each kind made in order; a failure names the node and the call it stopped at', async (t) => {
 	const disk = await kernel.addDisk(img);
 	const mount = await kernel.mount(disk);
 	const calls = new CopyCalls(mount);
-	const meta = { uid: 1, gid: 2, mode: 0o600, atime: [5, 0], mtime: [6, 0], xattrs: [] };
-	await t.rejects(calls.putFiles([
-		[b('/batch-1'), b('one'), meta],
-		[b('/no-such-dir/batch-2'), b('two'), meta],
-		[b('/batch-3'), b('three'), meta],
-	]), { code: 'ENOENT', syscall: 'open', path: '/no-such-dir/batch-2' });
-	t.same(await mount.readFile('batch-1'), b('one'), 'the file before it is whole');
+	const meta = { uid: 1, gid: 2, mode: 0o640, atime: [5, 0], mtime: [6, 0], xattrs: [['user.k', b('v')]] };
+	const none = Buffer.alloc(0);
+	// Kinds (PutKind): 0 file, 1 symlink, 2 directory, 3 metadata, 4 metadata following.
+	await mount.writeFile('in-the-way', 'x');
+	await mount.symlink('hello.txt', 'link-in-the-way');
+	await calls.putNodes([
+		[2, b('/made'), none, { ...meta, mode: 0o750 }],
+		[0, b('/made/f'), b('one'), meta],
+		// (user.* xattrs are for files and directories alone: Linux refuses them on a link)
+		[1, b('/made/l'), b('../hello.txt'), { ...meta, xattrs: [['trusted.k', b('v')]] }],
+		[2, b('/dir'), none, { ...meta, mode: 0o700 }],
+		[2, b('/in-the-way'), none, { ...meta, mode: 0o700 }],
+		[0, b('/link-in-the-way'), b('two'), meta],
+		[3, b('/made'), none, { ...meta, mode: 0o755 }],
+	]);
+	t.same(await mount.readFile('made/f'), b('one'), 'a file');
+	t.equal((await mount.lstat('made/l')).isSymbolicLink(), true, 'a symlink');
+	t.equal(await mount.readlink('made/l'), '../hello.txt');
+	const l = await mount.lstat('made/l', { bigint: true });
+	t.same([l.uid, l.gid, l.mtimeNs], [1n, 2n, 6_000_000_000n], 'the symlink\'s own owner and times');
+	t.same(await mount.lgetxattr('made/l', 'trusted.k'), b('v'), 'its own xattrs');
+	t.ok((await mount.stat('dir')).isDirectory(), 'a directory already there is kept');
+	t.ok((await mount.stat('in-the-way')).isDirectory(), 'a file in the way of a directory is replaced');
+	t.same(await mount.readFile('link-in-the-way'), b('two'), 'a symlink in the way of a file is replaced, not followed');
+	t.same(await mount.readFile('hello.txt'), b('Hello, world!\n'), 'its target untouched');
+	t.equal((await mount.stat('made')).mode & 0o7777, 0o755, 'the metadata set last');
+	await t.rejects(calls.putNodes([
+		[0, b('/batch-1'), b('one'), meta],
+		[1, b('/no-such-dir/batch-2'), b('x'), meta],
+		[0, b('/batch-3'), b('three'), meta],
+	]), { code: 'ENOENT', syscall: 'symlink', path: '/no-such-dir/batch-2', putIndex: 1 });
+	t.same(await mount.readFile('batch-1'), b('one'), 'the node before it is whole');
 	t.equal((await mount.stat('batch-1')).uid, 1);
-	await t.rejects(mount.stat('batch-3'), { code: 'ENOENT' }, 'the file after it was not begun');
+	await t.rejects(mount.stat('batch-3'), { code: 'ENOENT' }, 'the node after it was not begun');
+	await t.rejects(calls.putNodes([[9, b('/x'), none, meta]]), TypeError, 'an unknown kind is refused before anything is made');
 	await mount.unmount();
 	await kernel.removeDisk(disk);
 });

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // lkl info on real images: a bare ext4, a GPT disk partitioned by sfdisk
-// (ESP, ext4 root, xfs, btrfs, swap, an empty LVM partition), an MBR disk
+// (ESP, ext4 root, xfs, btrfs, swap, an empty LVM partition), the other
+// filesystems the kernel reads (labels and UUIDs), an MBR disk
 // with logical partitions, a damaged primary GPT, a dirty journal, and
 // images it cannot read.  What it says is checked against sfdisk --json
 // (the table), blkid -p (type, label, UUID) and df on a host loop mount
@@ -49,12 +50,19 @@ function sfdiskJson(img) {
 	return JSON.parse(run('sfdisk', ['--json', img])).partitiontable;
 }
 
-/** What blkid -p finds at @offset of @img (all of it when no offset): { TYPE, LABEL, UUID } or null. */
+/** blkid's udev encoding undone: \xNN for each byte a udev rule could not take (UTF-8's too). */
+const udevDecoded = (s) => s.replace(/(?:\\x[0-9a-fA-F]{2})+/g, (bytes) =>
+	Buffer.from(bytes.split('\\x').slice(1).map((h) => parseInt(h, 16))).toString('utf8'));
+
+/** What blkid -p finds at @offset of @img (all of it when no offset): { type, label, uuid } or null. */
 function blkid(img, offset, size) {
-	const args = ['-p', '-o', 'export', ...(offset === undefined ? [] : ['-O', String(offset), '-S', String(size)]), img];
+	// -o udev: the one output form whose values can be decoded exactly
+	// (export's escapes spaces for a shell, and non-ASCII bytes as M-x).
+	const args = ['-p', '-o', 'udev', ...(offset === undefined ? [] : ['-O', String(offset), '-S', String(size)]), img];
 	const r = run('sh', ['-c', 'blkid "$@"; true', 'blkid', ...args]);
 	const vars = Object.fromEntries(r.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-	return vars.TYPE ? { type: vars.TYPE, label: vars.LABEL ?? null, uuid: vars.UUID ?? null } : null;
+	const decoded = (name) => (vars[name] === undefined ? null : udevDecoded(vars[name]));
+	return vars.ID_FS_TYPE ? { type: vars.ID_FS_TYPE, label: decoded('ID_FS_LABEL_ENC'), uuid: decoded('ID_FS_UUID_ENC') } : null;
 }
 
 /** df's size, used and available bytes for @img (from @offset) mounted read-only by the host. */
@@ -203,6 +211,32 @@ t.test('a GPT disk made by sfdisk: ESP, root, xfs, btrfs, swap and an empty LVM 
 	t.match(text, /^2 +65 MiB +100 MiB +Linux root \(x86-64\) +root +ext4 +root +[0-9a-f-]{36} +[0-9.]+ [KM]iB +[0-9.]+ MiB +\d+%\n +os: Debian GNU\/Linux 12 \(bookworm\)$/m);
 	t.match(text, /^5 +585 MiB +16 MiB +Linux swap +swap +swap +[0-9a-f-]{36}$/m, 'swap: no usage');
 	t.match(text, /^6 +601 MiB +198 MiB +Linux LVM$/m, 'an empty LVM partition: its type alone');
+});
+
+t.test('the other filesystems: label and UUID as blkid -p finds them, read from their own structures', async (t) => {
+	const src = rootTree('others');
+	// Each made with a label where its tool takes one; the kernel's name
+	// for the type where blkid's differs (ntfs3).
+	const made = {
+		exfat: { type: 'exfat', img: scratch('exfat.img', 64 * MiB, (img) => run('mkfs.exfat', ['-L', 'EX LABEL', img])) },
+		ntfs: { type: 'ntfs3', img: scratch('ntfs.img', 64 * MiB, (img) => run('mkntfs', ['--quiet', '--fast', '--force', '-L', 'Données', img])) },
+		jfs: { type: 'jfs', img: scratch('jfs.img', 64 * MiB, (img) => run('mkfs.jfs', ['-q', '-L', 'JFSLABEL', img])) },
+		udf: { type: 'udf', img: scratch('udf.img', 64 * MiB, (img) => run('mkudffs', ['--label=UDF Label', img])) },
+		iso9660: { type: 'iso9660', img: join(dir, 'joliet.iso') },
+		erofs: { type: 'erofs', img: join(dir, 'erofs.img') },
+		f2fs: { type: 'f2fs', img: scratch('f2fs.img', 128 * MiB, (img) => run('mkfs.f2fs', ['-q', '-l', 'F2LABEL', img])) },
+		squashfs: { type: 'squashfs', img: join(dir, 'sq.img') },
+	};
+	// Joliet's label is Unicode and longer than ISO 9660's own.
+	run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-V', 'Étiquette longue', '-o', made.iso9660.img, src]);
+	run('mkfs.erofs', ['--quiet', '-U', 'c0ffee00-1111-2222-3333-444455556666', made.erofs.img, src]);
+	run('mksquashfs', [src, made.squashfs.img, '-noappend', '-quiet', '-no-progress']);
+	for (const [name, m] of Object.entries(made)) {
+		const theirs = blkid(m.img);
+		const fs_ = infoJson(t, m.img).volumes[0].filesystem;
+		t.same(fs_, { type: m.type, label: theirs.label, uuid: theirs.uuid }, `${name}: ${JSON.stringify(theirs)}`);
+		fs.rmSync(m.img);
+	}
 });
 
 t.test('an MBR disk with logical partitions; a damaged one is listed with the reason', async (t) => {

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The launcher, `lkl lklfuse` (src/commands/lklfuse.ts), as a user meets
-// it: in the background it returns 0 only once the mount serves; an error
-// before then is exit status 1 and one line naming the file and the
-// cause; in the foreground (-f) SIGTERM and SIGINT, even a Ctrl-C
-// pressed again and again, end it cleanly, the image written back; and
-// the `lklfuse` command of package.json takes the classic command line.
-// After every write, e2fsck must find the image clean.
+// The launcher, lklfuse-server itself (native/fuse/launch.c), as a user
+// meets it through `lkl lklfuse` (src/commands/lklfuse.ts) and the
+// classic `lklfuse` (bin/lklfuse, no Node): in the background it returns
+// 0 only once the mount serves; an error before then is exit status 1
+// and one line naming the file and the cause, the same from both
+// commands; a stop signal before then stops the mount for good; in the
+// foreground (-f) SIGTERM and SIGINT, even a Ctrl-C pressed again and
+// again, end it cleanly, the image written back; the classic command
+// line takes its options anywhere and a relative mount point, and its
+// remount (mount.fuse3's) changes the mount's flags.  After every write,
+// e2fsck must find the image clean.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -33,6 +37,33 @@ function e2fsck(t, image) {
   const r = tryRun('e2fsck', ['-fn', image])
   t.equal(r.status, 0, 'e2fsck -fn finds the image clean', { output: r.output })
 }
+
+// The classic command as npm installs it: a link in a bin directory on
+// PATH (made in main()), run by a shell or mount.fuse3, without Node.
+let classicBin
+
+/** `lklfuse ARGS`, found on PATH, to its end: { status, stdout, stderr }. */
+function classic(args, options = {}) {
+  const env = { ...process.env, PATH: `${classicBin}:${process.env.PATH}` }
+  const r = spawnSync('env', [...CLEAN, 'lklfuse', ...args], { encoding: 'utf8', env, ...options })
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+}
+
+/** `lklfuse ARGS` or `lkl lklfuse ARGS` as a child: { child, exited, output() }. */
+function started(how, args) {
+  const env = { ...process.env, PATH: `${classicBin}:${process.env.PATH}` }
+  const argv = how === 'lklfuse' ? ['lklfuse', ...args] : [NODE, LKL, 'lklfuse', ...args]
+  const child = spawn('env', [...CLEAN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env })
+  let output = ''
+  child.stdout.on('data', d => (output += d))
+  child.stderr.on('data', d => (output += d))
+  const exited = new Promise(resolve =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
+  return { child, exited, output: () => output }
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 /** Waits until @mnt is mounted and answers; false after @timeoutMs. */
 async function serving(mnt, timeoutMs = 60000) {
@@ -100,6 +131,9 @@ async function main() {
   fs.writeFileSync(join(tree, 'dir', 'a.txt'), 'a is for apple\n')
   run('truncate', ['-s', '64M', image])
   run('mkfs.ext4', ['-q', '-F', '-d', tree, image])
+  classicBin = join(dir, 'bin')
+  fs.mkdirSync(classicBin)
+  fs.symlinkSync(join(ROOT, 'bin', 'lklfuse'), join(classicBin, 'lklfuse'))
 
   await t.test('lkl lklfuse IMAGE MNT returns 0 once the mount serves, and leaves it serving', async t => {
     t.teardown(() => cleanUp(mnt, image))
@@ -166,6 +200,107 @@ async function main() {
       t.ok(await released(image, 10000), 'no server left')
     }
     t.equal(sha256(image), before, 'the image is unchanged')
+  })
+
+  await t.test('lklfuse and lkl lklfuse: the same status and the same words', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const before = sha256(image)
+    const cases = [
+      [join(dir, 'missing.img'), mnt],
+      [image, join(dir, 'no-such-dir')],
+      [image, image],
+      [image, mnt, '-o', 'type=nosuchfs'],
+      [image, mnt, '-o', 'uid=abc'],
+      [image, mnt, '-o', 'part=abc'],
+      ['-f', image, mnt, '-o', 'type=xfs'],
+    ]
+    for (const args of cases) {
+      const a = classic(args)
+      const b = lkl(['lklfuse', ...args])
+      t.equal(a.status, 1, `lklfuse ${args.join(' ')}: exit status 1`)
+      t.same(b, a, 'lkl lklfuse: the same status and output')
+      t.equal(a.stderr.split('\n').filter(l => l !== '').length, 1, 'one line', { stderr: a.stderr })
+      t.equal(mountLine(mnt), undefined, 'nothing mounted')
+      t.ok(await released(image, 10000), 'no server left')
+    }
+    t.equal(sha256(image), before, 'the image is unchanged')
+  })
+
+  await t.test('a stop signal while the mount waits for the image: stopped, and no mount appears later', async t => {
+    const waiting = join(dir, 'waiting')
+    fs.mkdirSync(waiting, { recursive: true })
+    t.teardown(async () => {
+      await cleanUp(waiting, image)
+      await cleanUp(mnt, image)
+    })
+    const numbers = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }
+    for (const [how, sig] of [['lklfuse', 'SIGTERM'], ['lklfuse', 'SIGHUP'], ['lkl lklfuse', 'SIGINT']]) {
+      // The image in use, read-write: -o wait_lock waits for its end.
+      const held = lkl(['lklfuse', image, mnt])
+      t.equal(held.status, 0, 'the image is mounted read-write', { stderr: held.stderr })
+      if (held.status !== 0)
+        return
+      const w = started(how, ['-o', 'wait_lock', image, waiting])
+      await sleep(1500)
+      t.equal(w.child.exitCode, null, `${how} -o wait_lock waits`)
+      w.child.kill(sig)
+      const r = await end(w.exited)
+      t.same(r, { code: 128 + numbers[sig], signal: null }, `${sig}: exit status 128 + ${numbers[sig]}`)
+      t.equal(w.output(), `lkl: stopped by ${sig} before ${waiting} was mounted\n`, 'one line saying so')
+      // Were its server still there, the image would be its now.
+      t.equal(tryRun('fusermount3', ['-u', mnt]).status, 0, 'the image is let go of')
+      t.ok(await released(image), 'its server exits')
+      await sleep(500)
+      t.equal(mountLine(waiting), undefined, 'and no mount appears')
+      t.same(openers(image), [], 'nothing holds the image')
+      e2fsck(t, image)
+    }
+  })
+
+  await t.test('the classic command line: options first, a relative mount point', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const r = classic(['-o', 'ro', 'test.img', 'mnt'], { cwd: dir })
+    t.equal(r.status, 0, 'lklfuse -o ro test.img mnt: exit status 0', { stderr: r.stderr })
+    t.equal(r.stdout + r.stderr, '', 'nothing said')
+    t.match(mountLine(mnt), new RegExp(`^${image} ${mnt} fuse\\.ext4 ro,`), 'mounted read-only')
+    if (!mountLine(mnt))
+      return
+    t.equal(fs.readFileSync(join(mnt, 'hello.txt'), 'utf8'), 'Hello, world!\n', 'serving')
+    // What ps shows, and lkl unmount looks for: the image, the absolute
+    // mount point, under the server's name.
+    const [server] = openers(image)
+    const argv = fs.readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0')
+    t.same(argv.slice(1, 3), ['test.img', mnt], 'the server runs on the image and the absolute mount point')
+    t.equal(fs.readFileSync(`/proc/${server}/comm`, 'utf8'), 'lklfuse-server\n', 'as lklfuse-server')
+    const u = lkl(['unmount', 'mnt'], { cwd: dir })
+    t.equal(u.status, 0, 'lkl unmount mnt', { stderr: u.stderr })
+    t.same(openers(image), [], 'the server is gone when it returns')
+  })
+
+  await t.test('remount, as mount.fuse3 runs lklfuse for mount -o remount: the flags change, no second server', async t => {
+    t.teardown(() => cleanUp(mnt, image))
+    const up = classic([image, mnt])
+    t.equal(up.status, 0, 'mounted read-write', { stderr: up.stderr })
+    if (up.status !== 0)
+      return
+    const [server] = openers(image)
+    const ro = classic([image, mnt, '-o', 'ro,remount'])
+    t.equal(ro.status, 0, 'lklfuse IMAGE MNT -o ro,remount: exit status 0', { stderr: ro.stderr })
+    t.equal(ro.stdout + ro.stderr, '', 'nothing said')
+    t.match(mountLine(mnt), / ro,/, 'the mount is read-only')
+    t.throws(() => fs.writeFileSync(join(mnt, 'refused'), 'no\n'), { code: 'EROFS' }, 'a write is refused')
+    const rw = classic([image, mnt, '-o', 'rw,remount'])
+    t.equal(rw.status, 0, 'and -o rw,remount', { stderr: rw.stderr })
+    t.match(mountLine(mnt), / rw,/, 'read-write again')
+    fs.writeFileSync(join(mnt, 'remounted'), 'yes\n')
+    t.same(openers(image), [server], 'the one server serves it all along')
+    const other = join(dir, 'tree')
+    const bad = classic([image, other, '-o', 'ro,remount'])
+    t.equal(bad.status, 1, 'remount of a directory that is no mount: exit status 1')
+    t.match(bad.stderr, new RegExp(`^lkl: cannot remount ${other}: [^\\n]+\\n$`), 'one line says why')
+    t.equal(lkl(['unmount', mnt]).status, 0, 'unmounted')
+    e2fsck(t, image)
+    t.match(run('debugfs', ['-R', 'ls /', image]), /remounted/, 'what was written after the remount is there')
   })
 
   for (const sig of ['SIGTERM', 'SIGINT']) {
@@ -298,13 +433,8 @@ async function main() {
     const target = join(ROOT, pkg.bin?.lklfuse ?? 'bin/lklfuse')
     t.doesNotThrow(() => fs.accessSync(target, fs.constants.X_OK), 'executable')
     // As npm installs it: a symlink in a bin directory on PATH.
-    const bin = join(dir, 'bin')
-    fs.mkdirSync(bin, { recursive: true })
-    fs.rmSync(join(bin, 'lklfuse'), { force: true })
-    fs.symlinkSync(target, join(bin, 'lklfuse'))
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` }
-    const r = spawnSync('env', [...CLEAN, 'lklfuse', image, mnt, '-o', 'type=ext4'],
-      { encoding: 'utf8', env })
+    t.equal(fs.realpathSync(join(classicBin, 'lklfuse')), fs.realpathSync(target), 'linked from a bin directory')
+    const r = classic([image, mnt, '-o', 'type=ext4'])
     t.equal(r.status, 0, 'exit status 0', { stderr: r.stderr })
     t.equal(`${r.stdout}${r.stderr}`, '', 'nothing said')
     t.match(mountLine(mnt), new RegExp(`^${image} ${mnt} fuse\\.ext4 rw,`), 'mounted as ext4')
@@ -316,8 +446,7 @@ async function main() {
     t.equal(tryRun('fusermount3', ['-u', mnt]).status, 0, 'fusermount3 -u')
     t.ok(await released(image), 'the server exits')
     e2fsck(t, image)
-    const bad = spawnSync('env', [...CLEAN, 'lklfuse', image, mnt, '-o', 'type=btrfs'],
-      { encoding: 'utf8', env })
+    const bad = classic([image, mnt, '-o', 'type=btrfs'])
     t.equal(bad.status, 1, 'a wrong -o type=: exit status 1')
     t.match(bad.stderr, new RegExp(`^lkl: ${image}: cannot mount as btrfs: [^\\n]*\\n$`),
       'one line naming the file and the cause')

@@ -18,7 +18,8 @@ const LKLFUSE = join(LKL, '..', 'lklfuse')
 
 /** A command as a user runs it: without the NODE_OPTIONS tap adds. */
 function clean(cmd, args) {
-  return tryRun('env', ['-u', 'NODE_OPTIONS', process.execPath, cmd, ...args])
+  // bin/lklfuse is a shell script; lkl runs under node
+  return tryRun('env', ['-u', 'NODE_OPTIONS', ...(cmd === LKLFUSE ? [] : [process.execPath]), cmd, ...args])
 }
 
 const why = cannotRun()
