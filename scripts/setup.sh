@@ -21,6 +21,9 @@ packages=(
 	python3 e2fsprogs btrfs-progs xfsprogs dosfstools mtools ccache fuse3
 	libfuse3-dev fdisk gdisk attr acl xz-utils pkg-config tar gzip zstd
 	stress-ng gdb rsync libcap2-bin
+	# mkimage --reproducible: libfaketime runs the mkfs programs with a
+	# stopped clock and a seeded getrandom()
+	libfaketime
 	# test/filesystems: the tools that make and check the other filesystems
 	# (Debian 12 has no mkfs.hfsplus: xorriso makes the HFS+ side of an ISO)
 	exfatprogs f2fs-tools erofs-utils squashfs-tools xorriso genisoimage

@@ -2,19 +2,28 @@
  * lkl cptofs: copy host files into a filesystem image, preserving
  * everything (cp -a), or unpack a tar stream into it (--tar).  The image
  * is synced and unmounted cleanly, so it is fsck-clean afterwards.
+ * With SOURCE_DATE_EPOCH or --reproducible, copying the same sources into
+ * two copies of one image leaves them the same, byte for byte.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import { Command, Option } from 'commander';
+import { ClampedSink } from '../copy/clamped-sink.js';
 import { copyTree, CopyError, measureTrees } from '../copy/engine.js';
 import { HostSource } from '../copy/hostfs-tree.js';
 import { ImageSink } from '../copy/image-tree.js';
 import { extractTar } from '../copy/tar-source.js';
 import { CliError, describe } from '../cli/errors.js';
+import { reproducibleFrom, reproducibleMount, seedOf, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { pathArgument } from '../cli/path-argument.js';
 import { stopOnSignals } from '../cli/stop-signals.js';
 import type { Mount } from '../index.js';
+import { fileSource, sizeOf } from '../image/byte-source.js';
+import { readPartitionTable } from '../image/partition-table.js';
+import { lifetimeWrites, restoreLifetimeWrites } from '../image/ext4-lifetime-writes.js';
+import { probe } from '../image/probe.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
 import { hostSide, imageSide, plan } from './cp.js';
 
@@ -41,6 +50,40 @@ export interface CptofsOptions {
 	trim?: boolean;
 	/** Stops the copy at the next entry or chunk, with the signal's reason; the image is still unmounted cleanly. */
 	signal?: AbortSignal;
+	/** Write the same bytes on every run: every new timestamp this epoch's, the kernel's random numbers seeded. */
+	reproducible?: Reproducible;
+}
+
+/*
+ * A reproducible copy's boot.  The kernel's random numbers (inode
+ * generations) follow from the epoch alone: they need not differ between
+ * filesystems, and the copy makes no UUIDs.
+ */
+function reproducibleBoot(r: Reproducible | undefined): { epoch: number; randomSeed: Buffer } | undefined {
+	return r && { epoch: r.epoch, randomSeed: seedOf('lkl kernel random seed', String(r.epoch)) };
+}
+
+/*
+ * Where the filesystem to write starts in the image, and what it is (-t,
+ * or else as blkid would name it): a reproducible mount's options depend
+ * on it, and must be given at the mount.  Undefined when nothing is
+ * known: the mount then says what is wrong.
+ */
+async function volumeOf(opts: CptofsOptions): Promise<{ offset: number; type?: string } | undefined> {
+	let file;
+	try {
+		file = await open(opts.image, 'r');
+		const src = fileSource(file, await sizeOf(file));
+		const part = opts.partition ? (await readPartitionTable(src))?.partitions.find((p) => p.number === opts.partition) : undefined;
+		if (opts.partition && !part)
+			return undefined;
+		const offset = part?.start ?? 0;
+		return { offset, type: opts.fsType ?? (await probe(src, offset, part?.size ?? src.size))?.type };
+	} catch {
+		return undefined;
+	} finally {
+		await file?.close();
+	}
 }
 
 export interface CopyResult {
@@ -49,11 +92,18 @@ export interface CopyResult {
 }
 
 export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
-	const session = await openImage({ ...opts, readOnly: false });
+	const volume = opts.reproducible && await volumeOf(opts);
+	const mount = opts.reproducible && reproducibleMount(volume ? volume.type : opts.fsType);
+	const writes = volume && volume.type === 'ext4' ? await lifetimeWrites(opts.image, volume.offset) : undefined;
+	const session = await openImage({
+		...opts, readOnly: false, boot: reproducibleBoot(opts.reproducible),
+		mountFlags: mount ? mount.flags : undefined, mountOptions: mount ? mount.options : undefined,
+	});
 	const progress = await Progress.open(`copying into ${opts.image}`, { quiet: opts.quiet });
 	const log = opts.log ?? ((line: string) => progress.log(line));
 	const events = progress.counting({ verbose: opts.verbose, log, signal: opts.signal });
-	const sink = new ImageSink(session.mount, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
+	const image = new ImageSink(session.mount, { uid: opts.uid, gid: opts.gid, selinux: opts.selinux });
+	const sink = opts.reproducible ? new ClampedSink(image, BigInt(opts.reproducible.epoch)) : image;
 	let failed = false;
 	try {
 		if (opts.tar !== undefined) {
@@ -97,6 +147,8 @@ export async function cptofs(opts: CptofsOptions): Promise<CopyResult> {
 				throw err;
 		});
 	}
+	if (volume && writes !== undefined)
+		await restoreLifetimeWrites(opts.image, volume.offset, writes);
 	return { entries: progress.entries, bytes: progress.bytes };
 }
 
@@ -136,6 +188,7 @@ export function register(program: Command): void {
 		.option('--trim', 'after the copy, punch the filesystem\'s free blocks out of the image file (as fstrim)')
 		.option('-q, --quiet', 'no progress line')
 		.option('-v, --verbose', 'list entries as they are copied')
+		.option('--reproducible', 'write the same bytes on every run: times SOURCE_DATE_EPOCH\'s (default 0) at the latest')
 		.addHelpText('after', '\nExamples:\n' +
 			'  lkl cptofs -i disk.img build/out/. /opt/app\n' +
 			'  lkl cptofs -i disk.img -o 0 -g 0 etc/*.conf /etc\n' +
@@ -146,6 +199,7 @@ export function register(program: Command): void {
 				throw new CliError('with --tar, give only the destination inside the image', 2);
 			if (tar === undefined && paths.length < 2)
 				throw new CliError('give one or more sources and a destination inside the image', 2);
+			const reproducible = reproducibleFrom(Boolean(o.reproducible));
 			await cptofs({
 				image: o.input as string,
 				sources: paths.slice(0, -1),
@@ -158,6 +212,7 @@ export function register(program: Command): void {
 				trim: Boolean(o.trim),
 				quiet: Boolean(o.quiet),
 				verbose: Boolean(o.verbose),
+				reproducible,
 				signal: stopOnSignals(`what was copied so far is written back to ${o.input as string}, which is clean`),
 			});
 		});

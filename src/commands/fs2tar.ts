@@ -1,7 +1,9 @@
 /**
  * lkl fs2tar: a filesystem image (or one partition of it) to a POSIX pax
  * archive, losing nothing: owners, modes, nanosecond times, every xattr
- * byte for byte, hard links, symlinks, devices and fifos.
+ * byte for byte, hard links, symlinks, devices and fifos.  Entries are
+ * sorted, so one image always gives one archive; with SOURCE_DATE_EPOCH
+ * or --reproducible, so do two images of the same files made apart.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -12,11 +14,13 @@ import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { minimatch } from 'minimatch';
+import { clampTimes } from '../copy/clamped-sink.js';
 import { copyTree, measureTree } from '../copy/engine.js';
 import { ImageSource } from '../copy/image-tree.js';
 import { TarSink } from '../copy/tar-sink.js';
 import type { NodeMeta } from '../copy/tree.js';
 import { CliError, describe } from '../cli/errors.js';
+import { reproducibleFrom, type Reproducible } from '../cli/reproducible.js';
 import { Progress } from '../cli/progress.js';
 import { pathArgument } from '../cli/path-argument.js';
 import { addImageOptions, imageOptionValues, openImage } from './image.js';
@@ -37,8 +41,14 @@ export interface Fs2tarOptions {
 	root?: string;
 	exclude?: string[];
 	compress?: 'gzip' | 'zstd';
-	/** Every entry gets this mtime, and no atime/ctime: reproducible. */
+	/** Every entry gets this mtime, and its atime and ctime are recorded as it. */
 	mtime?: { sec: bigint; nsec: number };
+	/**
+	 * What differs between images made apart from the same files is left
+	 * out: an mtime later than the epoch becomes the epoch, and each atime
+	 * and ctime is recorded as the mtime (clampTimes).
+	 */
+	reproducible?: Reproducible;
 	quiet?: boolean;
 	verbose?: boolean;
 	/** Where -v lines and warnings go. */
@@ -63,6 +73,20 @@ export function parseMtime(value: string): { sec: bigint; nsec: number } {
 	if (Number.isNaN(ms))
 		throw new CliError(`--mtime: cannot read ${JSON.stringify(value)} as a time (try @<seconds> or an ISO date)`, 2);
 	return { sec: BigInt(Math.floor(ms / 1000)), nsec: (ms % 1000) * 1e6 };
+}
+
+/*
+ * The times an entry is archived with: as stored (undefined), every one
+ * --mtime's, or, reproducibly, the mtime clamped to the epoch for all
+ * three: an image's ctimes are when it was made, and its atimes when its
+ * sources were last read, which no rebuild repeats.
+ */
+function timesOf(opts: Fs2tarOptions): ((m: NodeMeta) => NodeMeta) | undefined {
+	const fixed = opts.mtime;
+	if (fixed)
+		return (m) => ({ ...m, mtime: fixed, atime: fixed, ctime: fixed });
+	const epoch = opts.reproducible && BigInt(opts.reproducible.epoch);
+	return epoch === undefined ? undefined : (m) => clampTimes(m, epoch);
 }
 
 /** The archive file, open (so that a bad path fails here, as one line), or stdout. */
@@ -121,8 +145,7 @@ export async function fs2tar(opts: Fs2tarOptions): Promise<Fs2tarResult> {
 			const p = path.toString();
 			return patterns.some((g) => minimatch(p, g, { dot: true, matchBase: !g.includes('/') }));
 		};
-		const mtime = opts.mtime;
-		const clamp = mtime && ((m: NodeMeta): NodeMeta => ({ ...m, mtime, atime: mtime, ctime: mtime }));
+		const clamp = timesOf(opts);
 
 		await copyTree(source, sink, {
 			from,
@@ -184,6 +207,7 @@ export function register(program: Command): void {
 		.option('-z, --gzip', 'compress with gzip')
 		.option('--zstd', 'compress with zstd')
 		.option('--mtime <time>', 'give every entry this mtime (@seconds or a date), for reproducible archives')
+		.option('--reproducible', 'clamp mtimes to SOURCE_DATE_EPOCH (default 0), atimes and ctimes as mtimes')
 		.option('--numeric-owner', 'numeric owners only (always the case: images carry no user names)')
 		.option('-q, --quiet', 'no progress line')
 		.option('-v, --verbose', 'list entries as they are archived')
@@ -194,6 +218,7 @@ export function register(program: Command): void {
 		.action(async (image: string, archive: string, o: Record<string, unknown>) => {
 			if (o.gzip && o.zstd)
 				throw new CliError('choose one of --gzip and --zstd', 2);
+			const reproducible = reproducibleFrom(Boolean(o.reproducible));
 			await fs2tar({
 				image,
 				archive,
@@ -203,6 +228,7 @@ export function register(program: Command): void {
 				exclude: o.exclude as string[],
 				compress: o.gzip ? 'gzip' : o.zstd ? 'zstd' : undefined,
 				mtime: o.mtime === undefined ? undefined : parseMtime(o.mtime as string),
+				reproducible,
 				quiet: Boolean(o.quiet),
 				verbose: Boolean(o.verbose),
 			});

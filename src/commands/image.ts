@@ -3,7 +3,7 @@
  * disk and mount it, turning each failure into one clear line.
  */
 import { Option, type Command } from 'commander';
-import { Kernel, type Disk, type Mount } from '../index.js';
+import { Kernel, type BootOptions, type Disk, type Mount } from '../index.js';
 import { CliError, describe } from '../cli/errors.js';
 import { lockHolder } from '../lkl/image-locks.js';
 
@@ -19,6 +19,11 @@ export interface ImageOptions {
 	waitLock?: boolean;
 	/** Ends that wait. */
 	signal?: AbortSignal;
+	/** A reproducible boot: the wall clock frozen, the random numbers seeded. */
+	boot?: Pick<BootOptions, 'epoch' | 'randomSeed'>;
+	/** More mount flags (MountFlags) and the filesystem's own options. */
+	mountFlags?: number;
+	mountOptions?: string;
 }
 
 export interface OpenImage {
@@ -104,7 +109,7 @@ async function typeOf(kernel: Kernel, disk: Disk, opts: ImageOptions, err: unkno
 
 /** Boots, adds and mounts; on failure, halts again and throws a CliError. */
 export async function openImage(opts: ImageOptions): Promise<OpenImage> {
-	const kernel = Kernel.boot({ memoryMiB: opts.memoryMiB ?? COPY_MEMORY_MIB, printk: opts.printk });
+	const kernel = Kernel.boot({ ...opts.boot, memoryMiB: opts.memoryMiB ?? COPY_MEMORY_MIB, printk: opts.printk });
 	let mount: Mount;
 	try {
 		let disk;
@@ -125,6 +130,8 @@ export async function openImage(opts: ImageOptions): Promise<OpenImage> {
 				partition: opts.partition,
 				fsType: opts.fsType,
 				readOnly: opts.readOnly,
+				flags: opts.mountFlags,
+				options: opts.mountOptions,
 			});
 		} catch (err) {
 			throw mountFailure(opts, err, await typeOf(kernel, disk, opts, err));

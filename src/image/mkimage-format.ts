@@ -8,12 +8,33 @@
  * small).  Those format a sparse scratch file of the partition's size
  * next to the image, whose data regions are then copied into place
  * (holes stay holes: the image is as sparse as the scratch file was).
+ *
+ * A reproducible format is given every ID it would draw (the UUID, ext4's
+ * hash seed, FAT's serial number) through each mkfs's own options, and
+ * runs the mkfs with libfaketime: a clock stopped at the epoch, since
+ * only mke2fs takes a time (E2FSPROGS_FAKE_TIME, and not 0), and a
+ * getrandom() that follows a seed, since mkfs.btrfs (btrfs-progs 6.2)
+ * has no option for the device UUID, chunk tree UUID and subvolume UUID
+ * it draws.  libuuid also seeds random() from the process ID, which
+ * libfaketime fixes too.
  */
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { hostDataMap } from '../lkl/hostfs.js';
 import type { FsKind } from './mkimage-spec.js';
-import { TOOLS, needTool } from './mkimage-tools.js';
+import { TOOLS, needFaketime, needTool } from './mkimage-tools.js';
+
+/** Every ID and time a format would draw, given instead: a reproducible format. */
+export interface FormatIds {
+	/** Seconds since 1970: the time mkfs stamps on what it makes. */
+	readonly epoch: number;
+	/** The filesystem's UUID; a FAT serial number is its first 8 hex digits. */
+	readonly uuid: string;
+	/** ext4's directory hash seed, a UUID. */
+	readonly hashSeed: string;
+	/** 8 bytes, from which the mkfs's getrandom() draws what no option sets. */
+	readonly randomSeed: Uint8Array;
+}
 
 export interface FormatTarget {
 	/** The image file being made. */
@@ -30,12 +51,14 @@ export interface FormatTarget {
 	/** vfat: 4 KiB clusters, which the size made to measure was counted in. */
 	readonly clusters4k?: boolean;
 	readonly mkfsOptions: readonly string[];
+	/** Make it reproducible, with these IDs and this time. */
+	readonly ids?: FormatIds;
 }
 
 /** Runs @program; on failure, an Error with the last lines it wrote. */
-function run(program: string, args: readonly string[]): Promise<void> {
+function run(program: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<void> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
 		let output = '';
 		child.stdout.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
 		child.stderr.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
@@ -69,14 +92,17 @@ function ext4Args(t: FormatTarget): string[] {
 	// the root is root's, not
 	// the caller's; the image is a new sparse file, with nothing to discard.
 	extended.push(`offset=${t.offset}`, 'nodiscard', 'root_owner=0:0');
-	return ['-q', '-F', '-t', 'ext4', '-I', '256', '-b', '4096', ...own,
+	// The spec's own -U or hash_seed, given after these, win.
+	if (t.ids)
+		extended.unshift(`hash_seed=${t.ids.hashSeed}`);
+	return ['-q', '-F', '-t', 'ext4', '-I', '256', '-b', '4096', ...(t.ids ? ['-U', t.ids.uuid] : []), ...own,
 		...(t.inodes ? ['-N', String(t.inodes)] : []),
 		...(t.label ? ['-L', t.label] : []),
 		'-E', extended.join(','), t.image, `${Math.floor(t.size / 1024)}k`];
 }
 
 function vfatArgs(t: FormatTarget): string[] {
-	return [...t.mkfsOptions,
+	return [...(t.ids ? ['-i', t.ids.uuid.slice(0, 8)] : []), ...t.mkfsOptions,
 		...(t.label ? ['-n', t.label] : []),
 		...(t.clusters4k ? ['-S', '512', '-s', '8'] : []),
 		// The hidden sectors field says where the partition starts, for boot code.
@@ -110,14 +136,44 @@ async function splice(scratch: string, image: string, offset: number, size: numb
 	}
 }
 
+/** The UUID option of mkfs.xfs and mkfs.btrfs. */
+function uuidArgs(t: FormatTarget): string[] {
+	if (!t.ids)
+		return [];
+	return t.fs === 'xfs' ? ['-m', `uuid=${t.ids.uuid}`] : ['-U', t.ids.uuid];
+}
+
+/*
+ * The environment of a reproducible mkfs: libfaketime's clock stopped at
+ * the epoch (monotonic time left running: nothing waits on a stopped
+ * clock), its getrandom() seeded, its process ID fixed, and UTC, in
+ * which mkfs.fat writes its label's time.
+ */
+function reproducibleEnv(ids: FormatIds, fs: string): NodeJS.ProcessEnv {
+	const lib = needFaketime(`a reproducible ${fs} filesystem`);
+	const preload = process.env.LD_PRELOAD;
+	return {
+		...process.env,
+		LD_PRELOAD: preload ? `${lib} ${preload}` : lib,
+		FAKETIME_FMT: '%s',
+		FAKETIME: String(ids.epoch),
+		FAKETIME_DONT_FAKE_MONOTONIC: '1',
+		FAKETIME_FAKEPID: '1000',
+		FAKERANDOM_SEED: `0x${Buffer.from(ids.randomSeed.subarray(0, 8)).toString('hex')}`,
+		TZ: 'UTC',
+		...(ids.epoch > 0 ? { E2FSPROGS_FAKE_TIME: String(ids.epoch) } : {}),
+	};
+}
+
 /** Formats the filesystem @t describes; throws an Error saying what failed. */
 export async function formatFilesystem(t: FormatTarget, scratch: string): Promise<void> {
 	const program = needTool(TOOLS[t.fs], `a ${t.fs} filesystem`);
+	const env = t.ids ? reproducibleEnv(t.ids, t.fs) : undefined;
 	if (t.fs === 'ext4')
-		return run(program, ext4Args(t));
-	const args = t.fs === 'vfat' ? vfatArgs(t) : ['-q', '-f', ...(t.label ? ['-L', t.label] : []), ...t.mkfsOptions];
+		return run(program, ext4Args(t), env);
+	const args = t.fs === 'vfat' ? vfatArgs(t) : ['-q', '-f', ...(t.label ? ['-L', t.label] : []), ...uuidArgs(t), ...t.mkfsOptions];
 	if (t.wholeFile)
-		return run(program, [...args, t.image]);
+		return run(program, [...args, t.image], env);
 	const file = await fsp.open(scratch, 'wx', 0o600);
 	try {
 		await file.truncate(t.size);
@@ -125,7 +181,7 @@ export async function formatFilesystem(t: FormatTarget, scratch: string): Promis
 		await file.close();
 	}
 	try {
-		await run(program, [...args, scratch]);
+		await run(program, [...args, scratch], env);
 		await splice(scratch, t.image, t.offset, t.size);
 	} finally {
 		await fsp.rm(scratch, { force: true });

@@ -5,6 +5,7 @@
  * their first bytes rather than their names.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -82,4 +83,35 @@ export function openArchive(path: string, kind: Exclude<SourceKind, 'directory'>
 	// Seen by done(); not unhandled when close() ended it on purpose.
 	exit.catch(() => {});
 	return { stream: child.stdout, done: () => exit, close: () => { child.kill(); } };
+}
+
+/*
+ * What a source holds, as a digest for a reproducible image's IDs: an
+ * archive's bytes; a directory's listing, names in byte order with each
+ * entry's type, mode, owner, size, mtime, device number and link target
+ * (not its files' data, which would be read twice: a change to a file
+ * that keeps its size and mtime keeps the IDs).
+ */
+export async function digestSource(path: string, kind: SourceKind): Promise<Buffer> {
+	const hash = createHash('sha256');
+	if (kind !== 'directory') {
+		for await (const chunk of createReadStream(path))
+			hash.update(chunk as Buffer);
+		return hash.digest();
+	}
+	async function walk(rel: Buffer): Promise<void> {
+		const full = Buffer.concat([Buffer.from(path), Buffer.from('/'), rel]);
+		const st = await fsp.lstat(full, { bigint: true });
+		const target = st.isSymbolicLink() ? await fsp.readlink(full, { encoding: 'buffer' }) : Buffer.alloc(0);
+		const fields = [st.mode, st.uid, st.gid, st.isDirectory() ? 0n : st.size, st.mtimeNs, st.rdev].join(' ');
+		hash.update(`${rel.length} `).update(rel).update(` ${fields} ${target.length} `).update(target);
+		if (!st.isDirectory())
+			return;
+		const names = await fsp.readdir(full, { encoding: 'buffer' });
+		names.sort(Buffer.compare);
+		for (const name of names)
+			await walk(rel.length ? Buffer.concat([rel, Buffer.from('/'), name]) : name);
+	}
+	await walk(Buffer.alloc(0));
+	return hash.digest();
 }

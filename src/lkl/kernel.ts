@@ -10,7 +10,7 @@ import { openWhileLocked } from './image-locks.js';
 import { Mount, type MountOwner } from './mount.js';
 import { native } from './native.js';
 import { runAsync, sys } from './steps.js';
-import { checkInt, invalidType } from './validate.js';
+import { checkInt, invalidType, outOfRange } from './validate.js';
 
 /** Options of Kernel.boot. */
 export interface BootOptions {
@@ -20,6 +20,38 @@ export interface BootOptions {
 	printk?: boolean;
 	/** More kernel command line, e.g. "loglevel=8". */
 	bootArgs?: string;
+	/**
+	 * Freeze the kernel's wall clock at this many seconds since 1970: every
+	 * timestamp it writes (inode times, superblock and journal times) is
+	 * this one, for reproducible images.  Timers still run.
+	 */
+	epoch?: number;
+	/**
+	 * 32 bytes from which all of the kernel's random numbers follow (inode
+	 * generations, UUIDs a filesystem makes), instead of fresh ones: the
+	 * same seed and the same calls give the same numbers.  For
+	 * reproducible images only: nothing the kernel draws is then secret.
+	 */
+	randomSeed?: Uint8Array;
+}
+
+/** The latest epoch a filesystem can hold a time of (ext4's and XFS's end, in 2446 and 2486, are later). */
+export const MAX_EPOCH = 253402300799;	// 9999-12-31T23:59:59Z
+
+/** The command line that makes the boot reproducible, from @options. */
+function reproducibleArgs(options: BootOptions): string {
+	const args: string[] = [];
+	if (options.epoch !== undefined)
+		args.push(`lkl.epoch=${checkInt(options.epoch, 'epoch', 0, MAX_EPOCH)}`);
+	const seed = options.randomSeed;
+	if (seed !== undefined) {
+		if (!(seed instanceof Uint8Array))
+			throw invalidType('randomSeed', 'an instance of Buffer or Uint8Array', seed);
+		if (seed.byteLength !== 32)
+			throw outOfRange('randomSeed.byteLength', '32', seed.byteLength);
+		args.push(`random.fixed_seed=${Buffer.from(seed.buffer, seed.byteOffset, seed.byteLength).toString('hex')}`);
+	}
+	return args.join(' ');
 }
 
 /** Options of Kernel.mount. */
@@ -74,9 +106,10 @@ export class Kernel implements MountOwner {
 			throw lklError('ERR_LKL_BOOTED', 'boot: the kernel is already running (one kernel per process)');
 		}
 		const memory = checkInt(options.memoryMiB ?? 128, 'memoryMiB', 16, 1 << 20);
-		const args = options.bootArgs ?? '';
-		if (typeof args !== 'string')
-			throw invalidType('bootArgs', 'of type string', args);
+		const extra = options.bootArgs ?? '';
+		if (typeof extra !== 'string')
+			throw invalidType('bootArgs', 'of type string', extra);
+		const args = [extra, reproducibleArgs(options)].filter(Boolean).join(' ');
 		try {
 			native.boot(memory, args, Boolean(options.printk));
 		} catch (e) {

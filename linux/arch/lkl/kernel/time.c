@@ -3,11 +3,19 @@
  * Time comes from the host: a clocksource reading its monotonic clock, a
  * one-shot clockevent device backed by a host timer thread, and a wall
  * clock that starts at the host's, so new files get true timestamps.
+ *
+ * With lkl.epoch=<seconds> the wall clock is instead frozen at that
+ * instant for the whole boot (timekeeping_freeze_realtime()): everything
+ * written with a timestamp gets that one, so that an image built twice
+ * from the same inputs is the same byte for byte.  Monotonic time keeps
+ * running, and with it every timer.
  */
 #include <linux/clocksource.h>
 #include <linux/clockchips.h>
 #include <linux/interrupt.h>
 #include <linux/delay.h>
+#include <linux/init.h>
+#include <linux/kstrtox.h>
 #include <linux/sched/clock.h>
 #include <linux/timekeeping.h>
 #include <asm/host_ops.h>
@@ -17,6 +25,26 @@
 
 static u64 boot_ns;
 static struct lkl_timer *timer;
+static bool epoch_given __ro_after_init;
+static time64_t epoch __ro_after_init;
+
+static int __init parse_epoch(char *arg)
+{
+	long long sec;
+	int err;
+
+	if (!arg)
+		return -EINVAL;
+	err = kstrtoll(arg, 10, &sec);
+	if (err)
+		return err;
+	if (sec < 0)
+		return -ERANGE;
+	epoch = sec;
+	epoch_given = true;
+	return 0;
+}
+early_param("lkl.epoch", parse_epoch);
 
 unsigned long long sched_clock(void)
 {
@@ -27,6 +55,10 @@ unsigned long long sched_clock(void)
 
 void read_persistent_clock64(struct timespec64 *ts)
 {
+	if (epoch_given) {
+		*ts = (struct timespec64){ .tv_sec = epoch };
+		return;
+	}
 	*ts = ns_to_timespec64(lkl_ops->realtime_ns());
 }
 
@@ -83,6 +115,8 @@ void __init time_init(void)
 	int err;
 
 	boot_ns = lkl_ops->time_ns();
+	if (epoch_given)
+		timekeeping_freeze_realtime(epoch);
 
 	timer = lkl_ops->timer_alloc(timer_fired, NULL);
 	if (!timer)
