@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * epoll sets that may hold kernel descriptors: each host epoll descriptor
+ * the program made has a shadow set in the kernel for those.
+ */
+#ifndef LKL_HIJACK_EPOLL_H
+#define LKL_HIJACK_EPOLL_H
+
+/* @fd is closed or replaced: drop its shadow set, if it was an epoll. */
+void epoll_forget(int fd);
+
+#endif /* LKL_HIJACK_EPOLL_H */

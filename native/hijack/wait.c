@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * split_poll(): the host side on the calling thread, the kernel side on
+ * a helper thread.  The eventfds are the calling thread's own, made on
+ * its first mixed wait and kept: most programs that mix wait in a loop.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+
+#include "kcalls.h"
+#include "real.h"
+#include "wait.h"
+
+struct kernel_side {
+	struct pollfd *fds;
+	nfds_t n;
+	struct timespec *timeout;	/* the kernel writes the time left */
+	int host_wake;
+	long result;
+};
+
+static __thread int host_wake = -1;
+static __thread int kernel_wake = -1;
+
+static int wake_fds(void)
+{
+	long k;
+
+	if (host_wake < 0) {
+		host_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (host_wake < 0)
+			return -1;
+	}
+	if (kernel_wake < 0) {
+		k = K(eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC, 0, 0, 0, 0);
+		if (k < 0)
+			return ret(k);
+		kernel_wake = k;
+	}
+	return 0;
+}
+
+static void *kernel_wait(void *arg)
+{
+	struct kernel_side *side = arg;
+	uint64_t one = 1;
+
+	side->result = K(ppoll, (long)side->fds, side->n + 1,
+			 (long)side->timeout, 0, 8, 0);
+	while (real.write(side->host_wake, &one, sizeof(one)) < 0 &&
+	       errno == EINTR)
+		;
+	return NULL;
+}
+
+int split_poll(struct pollfd *hfds, nfds_t hn, struct pollfd *kfds, nfds_t kn,
+	       const struct timespec *timeout, const sigset_t *mask)
+{
+	struct timespec left = timeout ? *timeout : (struct timespec){ 0 };
+	struct kernel_side side = { kfds, kn, timeout ? &left : NULL, -1, 0 };
+	uint64_t one = 1, count;
+	pthread_t thread;
+	sigset_t all, old;
+	int n, err, saved;
+	nfds_t i;
+
+	if (wake_fds())
+		return -1;
+	side.host_wake = host_wake;
+	hfds[hn] = (struct pollfd){ .fd = host_wake, .events = POLLIN };
+	kfds[kn] = (struct pollfd){ .fd = kernel_wake, .events = POLLIN };
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&thread, NULL, kernel_wait, &side);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+
+	n = real.ppoll(hfds, hn + 1, timeout, mask);
+	saved = errno;
+	K(write, kernel_wake, (long)&one, sizeof(one), 0, 0, 0);
+	pthread_join(thread, NULL);
+	K(read, kernel_wake, (long)&count, sizeof(count), 0, 0, 0);
+	while (real.read(host_wake, &count, sizeof(count)) < 0 &&
+	       errno == EINTR)
+		;
+
+	if (n < 0) {
+		errno = saved;
+		return -1;
+	}
+	if (side.result < 0 && side.result != -EINTR)
+		return ret(side.result);
+	n = 0;
+	for (i = 0; i < hn; i++)
+		n += !!hfds[i].revents;
+	for (i = 0; i < kn; i++)
+		n += !!kfds[i].revents;
+	return n;
+}
