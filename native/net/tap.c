@@ -57,8 +57,13 @@ static int tap_setup(int fd, const char *name, unsigned long long offload)
 		strcpy(ifr.ifr_name, name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		return -errno;
-	if (offload && (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
-			ioctl(fd, TUNSETOFFLOAD, flags) < 0))
+	if (offload && ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+		return -errno;
+	/*
+	 * Always, 0 too: a tap keeps the offloads of its last reader, and
+	 * with them the host would hand us frames with checksums unfinished.
+	 */
+	if (ioctl(fd, TUNSETOFFLOAD, flags) < 0)
 		return -errno;
 	return 0;
 }

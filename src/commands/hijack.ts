@@ -19,8 +19,6 @@ export interface HijackOptions {
 	argv: string[];
 	/** The JSON configuration; else LKL_HIJACK_CONFIG_FILE, ./lkl-hijack.json, LKL_HIJACK_*. */
 	config?: string;
-	/** The kernel's console on stderr (the configuration's "debug"). */
-	debug?: boolean;
 }
 
 const LIBRARY = 'liblkl-hijack.so';
@@ -55,8 +53,6 @@ export function hijackEnv(o: HijackOptions, base: NodeJS.ProcessEnv = process.en
 			throw new CliError(`${o.config}: no such file or directory`);
 		env.LKL_HIJACK_CONFIG_FILE = config;
 	}
-	if (o.debug)
-		env.LKL_HIJACK_DEBUG = '1';
 	return env;
 }
 
@@ -82,18 +78,23 @@ export async function hijack(o: HijackOptions): Promise<number> {
 }
 
 export function register(program: Command): void {
+	// The program's own options are its, not ours (lkl hijack ping -c 3):
+	// commander passes them through only when the parent parses options
+	// by position, which changes nothing for lkl's other commands (lkl has
+	// no options of its own but --version and --help).
+	program.enablePositionalOptions();
 	program
 		.command('hijack')
 		.summary('run a program on the library kernel\'s network stack')
-		.description('Run a program with the Linux kernel\'s network stack from this package in place of\n' +
-			'the host\'s: its sockets (TCP, UDP, IPv6, netlink, packet) live in a kernel inside\n' +
-			'the program, reaching the outside through a tap, macvtap or raw interface, with\n' +
-			'its own addresses, routes, qdiscs and sysctls.  Files, the terminal and Unix\n' +
-			'sockets stay the host\'s.  Configured by the classic JSON file (docs/hijack.md):\n' +
-			'-c, else $LKL_HIJACK_CONFIG_FILE, else ./lkl-hijack.json, else LKL_HIJACK_*.')
+		.description('Run a program with the network stack of the Linux kernel in this\n' +
+			'package in place of the host\'s: its sockets (TCP, UDP, IPv6, netlink,\n' +
+			'packet) live in a kernel inside the program, which reaches the outside\n' +
+			'through a tap, macvtap or raw interface, with its own addresses, routes,\n' +
+			'qdiscs and sysctls.  Files, the terminal and Unix sockets stay the\n' +
+			'host\'s.  Configured by the classic JSON file (docs/hijack.md): -c, else\n' +
+			'$LKL_HIJACK_CONFIG_FILE, else ./lkl-hijack.json, else LKL_HIJACK_*.')
 		.argument('<program...>', 'the program and its arguments (put -- before them if they start with -)')
 		.option('-c, --config <file>', 'the JSON configuration file')
-		.option('-d, --debug', 'show the kernel\'s console on stderr')
 		.passThroughOptions()
 		.addHelpText('after', '\nExamples:\n' +
 			'  lkl hijack -c net.json -- ip addr show     the kernel\'s interfaces, through netlink\n' +
@@ -103,7 +104,7 @@ export function register(program: Command): void {
 			'  { "interfaces": [ { "type": "tap", "param": "tap0",\n' +
 			'                      "ip": "10.0.0.2", "masklen": "24" } ],\n' +
 			'    "gateway": "10.0.0.1" }')
-		.action(async (argv: string[], opts: { config?: string; debug?: boolean }) => {
-			process.exitCode = await hijack({ argv, config: opts.config, debug: opts.debug });
+		.action(async (argv: string[], opts: { config?: string }) => {
+			process.exitCode = await hijack({ argv, config: opts.config });
 		});
 }

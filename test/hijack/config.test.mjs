@@ -69,7 +69,7 @@ if (why) {
       t.equal(r.stderr.split('\n').filter(Boolean).length, 1, 'one line', { output: r.stderr })
       t.match(r.stderr.trim(), line, 'naming the key and the cause')
     }
-    const missing = spawnSync(process.execPath, [LKL, 'hijack', '-c', `${ns.dir}/none.json`, '--', 'true'], { encoding: 'utf8' })
+    const missing = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, LKL, 'hijack', '-c', `${ns.dir}/none.json`, '--', 'true'], { encoding: 'utf8' })
     t.equal(missing.status, 1, 'lkl hijack -c with no such file: status 1')
     t.match(missing.stderr, /none\.json: no such file or directory/, 'naming the file')
   })
