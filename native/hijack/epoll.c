@@ -102,10 +102,12 @@ HOOK int epoll_create(int size)
 HOOK int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct shadow *s;
-	int k = fdmap_get(fd), r, delta;
+	int k = route(fd), r, delta;
 	long kfd;
 
-	if (k < 0 || !hijack_on) {
+	if (k < -1)
+		return -1;
+	if (k < 0) {
 		r = real.epoll_ctl(epfd, op, fd, ev);
 		delta = op == EPOLL_CTL_ADD ? 1 : op == EPOLL_CTL_DEL ? -1 : 0;
 		if (r == 0 && delta) {

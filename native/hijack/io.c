@@ -73,8 +73,12 @@ HOOK int close(int fd)
 	return real.close(fd);
 }
 
-/* A copy of kernel descriptor @k at host @newfd or the lowest >= @min. */
-static int dup_kernel(int k, int fd, int newfd, int min, int cloexec)
+/*
+ * A copy of kernel descriptor @k at host @newfd, or at the lowest number
+ * from @min.  Its placeholder is close-on-exec whatever the caller asked:
+ * the kernel does not outlive an exec.
+ */
+static int dup_kernel(int k, int fd, int newfd, int min)
 {
 	long kfd = k_dup(k);
 	int r;
@@ -91,7 +95,6 @@ static int dup_kernel(int k, int fd, int newfd, int min, int cloexec)
 	}
 	epoll_forget(newfd);
 	fdmap_set(newfd, kfd);
-	(void)cloexec;
 	return newfd;
 }
 
@@ -101,7 +104,7 @@ HOOK int dup(int fd)
 
 	if (k == -1)
 		return real.dup(fd);
-	return k < 0 ? -1 : dup_kernel(k, fd, -1, 0, 0);
+	return k < 0 ? -1 : dup_kernel(k, fd, -1, 0);
 }
 
 HOOK int dup3(int fd, int newfd, int flags)
@@ -123,7 +126,7 @@ HOOK int dup3(int fd, int newfd, int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	return dup_kernel(k, fd, newfd, 0, flags & O_CLOEXEC);
+	return dup_kernel(k, fd, newfd, 0);
 }
 
 HOOK int dup2(int fd, int newfd)
@@ -143,7 +146,7 @@ HOOK int dup2(int fd, int newfd)
 		return -1;
 	if (fd == newfd)
 		return newfd;
-	return dup_kernel(k, fd, newfd, 0, 0);
+	return dup_kernel(k, fd, newfd, 0);
 }
 
 static int fcntl_kernel(int fd, int k, int cmd, long arg)
@@ -151,7 +154,7 @@ static int fcntl_kernel(int fd, int k, int cmd, long arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		return dup_kernel(k, fd, -1, arg, cmd == F_DUPFD_CLOEXEC);
+		return dup_kernel(k, fd, -1, arg);
 	default:
 		return ret(K(fcntl, k, cmd, arg, 0, 0, 0));
 	}

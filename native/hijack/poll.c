@@ -23,8 +23,13 @@ static int poll_any(struct pollfd *fds, nfds_t n,
 	nfds_t i, hn = 0, kn = 0;
 	int *where, r;
 
-	for (i = 0; i < n; i++)
-		kn += fds[i].fd >= 0 && fdmap_get(fds[i].fd) >= 0;
+	for (i = 0; i < n; i++) {
+		int k = fds[i].fd >= 0 ? route(fds[i].fd) : -1;
+
+		if (k < -1)
+			return -1;	/* a child's kernel socket: EBADF */
+		kn += k >= 0;
+	}
 	if (!kn)
 		return real.ppoll(fds, n, timeout, mask);
 

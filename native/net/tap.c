@@ -88,6 +88,14 @@ int host_netdev_tap(const char *param, unsigned long long offload,
 
 	if (!param || !*param)
 		return -EINVAL;
+	/*
+	 * An existing tap only: as root, TUNSETIFF would make one of a
+	 * mistyped name, and the program would run cut off.
+	 */
+	if (strlen(param) >= IFNAMSIZ)
+		return -ENAMETOOLONG;
+	if (!if_nametoindex(param))
+		return -ENODEV;
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

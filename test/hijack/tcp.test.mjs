@@ -44,19 +44,21 @@ const why = cannotRun()
 if (why) {
   t.skip(why)
 } else {
-  const ns0 = { dir: undefined }
   t.test('100 MiB each way', async t => {
     const ns = namespace(t)
     const prog = compile(ns.dir, 'tcp-stream')
-    ns0.dir = ns.dir
-    const config = ns.config(tapConfig({}, { offload: '0xc803' }))
+    const offload = ns.config(tapConfig({}, { offload: '0xc803' }))
+    const plain = ns.config(tapConfig())
     const cases = [
-      ['IPv4, hijacked server', KERNEL_IP, true],
-      ['IPv4, hijacked client', HOST_IP, false],
-      ['IPv6, hijacked server', KERNEL_IP6, true],
-      ['IPv6, hijacked client', HOST_IP6, false],
+      ['IPv4, hijacked server', KERNEL_IP, true, offload],
+      ['IPv4, hijacked client', HOST_IP, false, offload],
+      ['IPv6, hijacked server', KERNEL_IP6, true, offload],
+      ['IPv6, hijacked client', HOST_IP6, false, offload],
+      // Plain frames: every checksum and segment made by the kernels.
+      ['IPv4, hijacked server, no offloads', KERNEL_IP, true, plain],
+      ['IPv6, hijacked client, no offloads', HOST_IP6, false, plain],
     ]
-    for (const [name, addr, kernelServes] of cases) {
+    for (const [name, addr, kernelServes, config] of cases) {
       await t.test(name, async t => {
         const onKernel = (args) => hijacked(config, prog, args)
         const onHost = (args) => [prog, args]
