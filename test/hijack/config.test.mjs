@@ -37,6 +37,27 @@ if (why) {
     t.match(r.stdout, /qdisc fq_codel \w+: root/, 'fq_codel is the root qdisc')
   })
 
+  t.test('the LKL_HIJACK_* variables, and a file winning over them', async t => {
+    const ns = namespace(t)
+    const vars = {
+      LKL_HIJACK_NET_IFTYPE: 'tap',
+      LKL_HIJACK_NET_IFPARAMS: 'tap0',
+      LKL_HIJACK_NET_IP: '10.213.0.3',
+      LKL_HIJACK_NET_NETMASK_LEN: '24',
+      LKL_HIJACK_NET_MTU: '1280',
+    }
+    const [cmd, args] = hijacked('', 'ip', ['-4', 'addr', 'show', 'dev', 'eth0'], vars)
+    const r = ns.exec(cmd, args, { cwd: ns.dir })
+    t.equal(r.status, 0, 'hijacked ip exits 0', { output: r.output })
+    t.match(r.stdout, /mtu 1280 /, 'LKL_HIJACK_NET_MTU')
+    t.match(r.stdout, 'inet 10.213.0.3/24', 'LKL_HIJACK_NET_IP and _NETMASK_LEN')
+
+    const file = ns.config(tapConfig())
+    const w = ns.exec(...hijacked(file, 'ip', ['-4', 'addr', 'show', 'dev', 'eth0'], vars))
+    t.match(w.stdout, 'inet 10.213.0.2/24', 'with a file, the file\'s address')
+    t.notMatch(w.stdout, /mtu 1280 /, 'and none of the variables')
+  })
+
   t.test('boot_cmdline mem=', async t => {
     const ns = namespace(t)
     const config = ns.config(tapConfig({ boot_cmdline: 'mem=200M', debug: '1' }))

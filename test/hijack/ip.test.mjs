@@ -18,7 +18,7 @@ if (why) {
 } else {
   t.test('ip shows what the configuration made', async t => {
     const ns = namespace(t)
-    const config = ns.config(tapConfig({}, {
+    const config = ns.config(tapConfig({ gateway: HOST_IP, gateway6: HOST_IP6 }, {
       ifgateway: HOST_IP,
       ifgateway6: HOST_IP6,
       neigh: `10.213.0.9|02:00:00:00:00:09;fd00:213::9|02:00:00:00:00:0a`,
@@ -37,6 +37,8 @@ if (why) {
     t.match(addr, `inet6 ${KERNEL_IP6}/64`, 'eth0 has the IPv6 address')
     t.notMatch(addr, /tap0/, 'the host\'s tap is not among them')
 
+    t.match(ip('route', 'show'), `default via ${HOST_IP}`, 'the main table\'s default route')
+    t.match(ip('-6', 'route', 'show'), `default via ${HOST_IP6}`, 'and the IPv6 one')
     t.match(ip('route', 'show', 'table', '4'), `default via ${HOST_IP} dev eth0`,
       'table 4 (2 x ifindex 2) has the interface\'s gateway')
     t.match(ip('-6', 'route', 'show', 'table', '5'), `default via ${HOST_IP6} dev eth0`,
