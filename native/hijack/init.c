@@ -120,8 +120,17 @@ static int boot(struct config *cfg)
 			cfg->source, strerror(-err));
 		return -1;
 	}
-	/* As many sockets as the host lets the program have. */
-	K(prlimit64, 0, RLIMIT_NOFILE, (long)&files, 0, 0, 0);
+	/*
+	 * The kernel's own limit (its nr_open, 2^20), not 1024: the host's
+	 * limit is the one the program meets, as each socket holds a host
+	 * descriptor too.
+	 */
+	err = K(prlimit64, 0, RLIMIT_NOFILE, (long)&files, 0, 0, 0);
+	if (err) {
+		fprintf(stderr, "lkl-hijack: %s: the kernel's descriptor limit: %s\n",
+			cfg->source, strerror(-err));
+		return -1;
+	}
 	return setup_after_boot(cfg);
 }
 

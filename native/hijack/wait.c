@@ -106,6 +106,11 @@ int split_poll(struct pollfd *hfds, nfds_t hn, struct pollfd *kfds, nfds_t kn,
 
 	n = real.ppoll(hfds, hn + 1, timeout, mask);
 	saved = errno;
+	/*
+	 * Neither eventfd call can fail here but for a full counter (the
+	 * other side is awake then anyway) or an empty one (EAGAIN: nothing
+	 * to drain).
+	 */
 	K(write, kernel_wake, (long)&one, sizeof(one), 0, 0, 0);
 	pthread_join(thread, NULL);
 	K(read, kernel_wake, (long)&count, sizeof(count), 0, 0, 0);
