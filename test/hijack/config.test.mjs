@@ -6,7 +6,9 @@
 // program never started.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { LKL, cannotRun, hijacked, namespace, tapConfig } from './netns.mjs'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { HOST_IP, LKL, REPO, cannotRun, hijacked, namespace, tapConfig } from './netns.mjs'
 
 t.setTimeout(5 * 60 * 1000)
 
@@ -68,6 +70,26 @@ if (why) {
     // The kernel's pages: the 200 MiB asked for, less what alignment takes.
     const kib = Number(m?.[1])
     t.ok(kib <= 200 * 1024 && kib > 196 * 1024, `the 200 MiB asked for (${kib} KiB)`)
+  })
+
+  t.test('boot_cmdline ip=dhcp', async t => {
+    const ns = namespace(t)
+    // A DHCP server on the tap's host side, for one lease.
+    const server = ns.spawn('python3', [join(REPO, 'test/hijack/dhcp-server.py'), 'tap0', HOST_IP, '10.213.0.77', HOST_IP],
+      { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.teardown(() => server.kill('SIGKILL'))
+    let said = ''
+    server.stdout.setEncoding('utf8').on('data', (d) => { said += d })
+    const ended = once(server, 'exit')
+    while (!said.includes('listening') && server.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    const config = ns.config({ interfaces: [{ type: 'tap', param: 'tap0' }], boot_cmdline: 'ip=dhcp' })
+    const run = (args) => ns.exec(...hijacked(config, 'ip', args), { timeout: 60_000 })
+    const r = run(['-4', 'addr', 'show', 'dev', 'eth0'])
+    t.equal(r.status, 0, 'hijacked ip exits 0', { output: r.output })
+    t.match(r.stdout, 'inet 10.213.0.77/24', 'eth0 has the address the DHCP server offered')
+    await ended
+    t.match(said, /acked/, 'the server acknowledged the request')
   })
 
   t.test('a bad configuration', async t => {
