@@ -45,24 +45,34 @@ static bool shadow_get(int epfd, struct shadow *copy)
 	return s;
 }
 
-void epoll_forget(int fd)
+void epoll_forget_range(unsigned int first, unsigned int last)
 {
-	struct shadow **p, *s = NULL;
+	struct shadow **p, *s, *gone = NULL;
 
 	pthread_mutex_lock(&lock);
-	for (p = &shadows; *p; p = &(*p)->next) {
-		if ((*p)->epfd == fd) {
-			s = *p;
-			*p = s->next;
-			break;
+	for (p = &shadows; *p;) {
+		s = *p;
+		if ((unsigned int)s->epfd < first || (unsigned int)s->epfd > last) {
+			p = &s->next;
+			continue;
 		}
+		*p = s->next;
+		s->next = gone;
+		gone = s;
 	}
 	pthread_mutex_unlock(&lock);
-	if (!s)
-		return;
-	if (s->kfd >= 0 && !hijack_forked)
-		k_close(s->kfd);
-	free(s);
+	while ((s = gone)) {
+		gone = s->next;
+		if (s->kfd >= 0 && !hijack_forked)
+			k_close(s->kfd);
+		free(s);
+	}
+}
+
+void epoll_forget(int fd)
+{
+	if (fd >= 0)
+		epoll_forget_range(fd, fd);
 }
 
 static int shadow_new(int epfd)

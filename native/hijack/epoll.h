@@ -8,5 +8,7 @@
 
 /* @fd is closed or replaced: drop its shadow set, if it was an epoll. */
 void epoll_forget(int fd);
+/* The same for every descriptor from @first to @last. */
+void epoll_forget_range(unsigned int first, unsigned int last);
 
 #endif /* LKL_HIJACK_EPOLL_H */

@@ -71,6 +71,24 @@ void fdmap_forget(int fd)
 	fdmap_set(fd, -1);
 }
 
+int fdmap_next(int fd)
+{
+	unsigned int b;
+
+	for (b = (unsigned int)fd >> BLOCK_BITS; fd >= 0 && b < BLOCKS;
+	     b++, fd = b << BLOCK_BITS) {
+		int *block = __atomic_load_n(&blocks[b], __ATOMIC_ACQUIRE);
+
+		if (!block)
+			continue;
+		for (; fd < (int)((b + 1) << BLOCK_BITS); fd++)
+			if (__atomic_load_n(&block[fd & (BLOCK_SIZE - 1)],
+					    __ATOMIC_ACQUIRE))
+				return fd;
+	}
+	return -1;
+}
+
 int fdmap_add(int kfd, int min)
 {
 	int fd, err;

@@ -25,4 +25,7 @@ void fdmap_set(int fd, int kfd);
 /* Forget @fd, closing its kernel descriptor; the host one stays open. */
 void fdmap_forget(int fd);
 
+/* The lowest host descriptor from @fd on that stands for one, or -1. */
+int fdmap_next(int fd);
+
 #endif /* LKL_HIJACK_FDMAP_H */

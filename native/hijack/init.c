@@ -187,9 +187,8 @@ __attribute__((destructor)) static void hijack_exit(void)
 	if (!hijack_on || hijack_forked)
 		return;
 	hijack_on = false;
-	for (fd = 0; fd < (1 << 22); fd++)
-		if (fdmap_get(fd) >= 0)
-			close(fd);
+	for (fd = fdmap_next(0); fd >= 0; fd = fdmap_next(fd + 1))
+		close(fd);
 	for (i = 0; i < EXIT_DRAIN_SECONDS * 100; i++) {
 		if (!sending("/proc/net/tcp") && !sending("/proc/net/tcp6"))
 			break;

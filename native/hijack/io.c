@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -276,13 +277,12 @@ HOOK ssize_t splice(int in, off_t *off_in, int out, off_t *off_out,
 /* Forget every kernel descriptor from @first to @last, as they close. */
 static void forget_range(unsigned int first, unsigned int last)
 {
-	unsigned int fd;
+	int fd;
 
-	for (fd = first; fd <= last && fd < (1U << 22); fd++) {
-		if (fdmap_get(fd) >= 0)
-			fdmap_forget(fd);
-		epoll_forget(fd);
-	}
+	for (fd = fdmap_next(first > INT_MAX ? -1 : (int)first);
+	     fd >= 0 && (unsigned int)fd <= last; fd = fdmap_next(fd + 1))
+		fdmap_forget(fd);
+	epoll_forget_range(first, last);
 }
 
 HOOK int close_range(unsigned int first, unsigned int last, int flags)
@@ -304,5 +304,5 @@ HOOK void closefrom(int first)
 		return;
 	/* Old host kernels: one by one, as the C library would. */
 	for (; first < (1 << 22); first++)
-		real.close(first);
+		(void)real.close(first);	/* EBADF for those not open */
 }

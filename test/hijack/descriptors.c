@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -124,6 +125,29 @@ int main(void)
 	check(fcntl(700, F_SETFL, O_NONBLOCK) == 0 &&
 	      recv(700, buf, 4, 0) < 0 && errno == EAGAIN,
 	      "fcntl O_NONBLOCK on 700 reaches the kernel");
+	check(fcntl(700, F_SETFL, 0) == 0, "and back to blocking");
+
+	/* close_range lets go of kernel sockets; the number is the host's again */
+	check(dup2(c, 900) == 900 && close_range(900, 900, 0) == 0,
+	      "close_range of a kernel socket at 900");
+	check(dup2(hfile, 900) == 900 && read(900, buf, 1) == 0,
+	      "900 is then a host file, read on the host");
+	close(900);
+
+	/* sendfile from a host file to a kernel socket */
+	{
+		char path[] = "sendfile-XXXXXX";	/* in the test's directory */
+		int f = mkstemp(path);
+		off_t off = 0;
+
+		check(f >= 0 && write(f, "sendfile", 8) == 8, "a host file");
+		unlink(path);
+		check(sendfile(c, f, &off, 8) == 8 && off == 8,
+		      "sendfile of it to a kernel socket");
+		check(recv(700, buf, 8, MSG_WAITALL) == 8 &&
+		      !memcmp(buf, "sendfile", 8), "arrives at the other end");
+		close(f);
+	}
 
 	/* fork: the child has no kernel */
 	fflush(stdout);
