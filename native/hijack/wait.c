@@ -3,7 +3,8 @@
  * split_poll(): a look at both sides without waiting; if nothing is
  * ready, the host side waits on the calling thread, the kernel side on a
  * helper thread.  The eventfds are the calling thread's own, made on
- * its first mixed wait and kept: most programs that mix wait in a loop.
+ * its first mixed wait and kept until the thread ends: most programs
+ * that mix wait in a loop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <sys/eventfd.h>
 
+#include "hijack.h"
 #include "kcalls.h"
 #include "real.h"
 #include "wait.h"
@@ -25,10 +27,38 @@ struct kernel_side {
 
 static __thread int host_wake = -1;
 static __thread int kernel_wake = -1;
+static pthread_key_t wake_key;
+static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
+static int wake_key_err;
+
+/* The thread ends: its eventfds go with it. */
+static void wake_release(void *unused)
+{
+	(void)unused;
+	if (host_wake >= 0)
+		real.close(host_wake);
+	if (kernel_wake >= 0 && !hijack_forked)
+		k_close(kernel_wake);
+	host_wake = kernel_wake = -1;
+}
+
+static void wake_key_make(void)
+{
+	wake_key_err = pthread_key_create(&wake_key, wake_release);
+}
 
 static int wake_fds(void)
 {
 	long k;
+
+	if (host_wake < 0 && kernel_wake < 0) {
+		/* A value, so that the destructor runs at the thread's end. */
+		if (pthread_once(&wake_once, wake_key_make) || wake_key_err ||
+		    pthread_setspecific(wake_key, &wake_key)) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
 
 	if (host_wake < 0) {
 		host_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

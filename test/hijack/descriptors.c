@@ -11,7 +11,9 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,29 @@ static void check(int ok, const char *what)
 		failed = 1;
 	}
 	fflush(stdout);
+}
+
+/* Open host descriptors, from /proc/self/fd. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* One mixed wait that times out at once, on a thread of its own. */
+static void *mixed_wait(void *arg)
+{
+	struct pollfd *pfd = arg;
+	struct pollfd mine[2] = { pfd[0], pfd[1] };
+
+	return (void *)(long)poll(mine, 2, 1);
 }
 
 static int listener(struct sockaddr_in *addr)
@@ -126,6 +151,23 @@ int main(void)
 	      recv(700, buf, 4, 0) < 0 && errno == EAGAIN,
 	      "fcntl O_NONBLOCK on 700 reaches the kernel");
 	check(fcntl(700, F_SETFL, 0) == 0, "and back to blocking");
+
+	/* threads that did mixed waits leave no descriptors behind */
+	{
+		int before = open_fds(), i, ok = 1;
+
+		for (i = 0; i < 20; i++) {
+			pthread_t th;
+			void *r;
+
+			pfd[0] = (struct pollfd){ lfd, POLLIN, 0 };
+			pfd[1] = (struct pollfd){ p[0], POLLIN, 0 };
+			ok &= !pthread_create(&th, NULL, mixed_wait, pfd) &&
+			      !pthread_join(th, &r) && (long)r == 0;
+		}
+		check(ok && open_fds() == before,
+		      "20 threads' mixed waits leave no descriptors open");
+	}
 
 	/* close_range lets go of kernel sockets; the number is the host's again */
 	check(dup2(c, 900) == 900 && close_range(900, 900, 0) == 0,

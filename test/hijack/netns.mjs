@@ -115,6 +115,6 @@ export function tapConfig (more = {}, iface = {}) {
 /** Compiles test/hijack/`name`.c into `dir`; returns the program's path. */
 export function compile (dir, name) {
   const prog = join(dir, name)
-  must('gcc', ['-O2', '-Wall', '-o', prog, join(REPO, 'test/hijack', `${name}.c`)])
+  must('gcc', ['-O2', '-Wall', '-pthread', '-o', prog, join(REPO, 'test/hijack', `${name}.c`)])
   return prog
 }
