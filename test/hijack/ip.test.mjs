@@ -5,9 +5,12 @@
 // routing tables, rules, neighbours); the host's own `ip` shows the tap;
 // a hijacked ping reaches the host's side of the tap, over IPv4 and IPv6.
 import t from 'tap'
+import * as fs from 'node:fs'
+import { join } from 'node:path'
+import { repoForUsers } from '../helpers/machine.mjs'
 import {
   HOST_IP, HOST_IP6, KERNEL_IP, KERNEL_IP6, KERNEL_MAC,
-  cannotRun, hijacked, namespace, tapConfig,
+  REPO, cannotRun, hijacked, namespace, tapConfig,
 } from './netns.mjs'
 
 t.setTimeout(5 * 60 * 1000)
@@ -72,5 +75,22 @@ if (why) {
         break
     }
     t.equal(r.status, 0, 'the host\'s ping reaches the library kernel', { output: r.output })
+  })
+
+  t.test('no root at run time: a user with a tap of its own', async t => {
+    const ns = namespace(t)
+    const tap = ns.exec('ip', ['tuntap', 'add', 'dev', 'tapu', 'mode', 'tap', 'user', 'nobody'])
+    t.equal(tap.status, 0, 'a tap for nobody', { output: tap.output })
+    for (const args of [['addr', 'add', '10.213.1.1/24', 'dev', 'tapu'], ['link', 'set', 'tapu', 'up']])
+      ns.exec('ip', args)
+    // Where nobody can read them: the library, and the configuration.
+    const library = join(repoForUsers(t, REPO), 'build/native/liblkl-hijack.so')
+    fs.chmodSync(ns.dir, 0o755)
+    const config = ns.config({ interfaces: [{ type: 'tap', param: 'tapu', ip: '10.213.1.2' }] })
+    fs.chmodSync(config, 0o644)
+    const r = ns.exec('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups',
+      ...hijacked(config, 'ping', ['-c', '2', '-W', '5', '10.213.1.1'], { LD_PRELOAD: library }).flat()])
+    t.equal(r.status, 0, 'nobody\'s hijacked ping exits 0', { output: r.output })
+    t.match(r.stdout, /2 packets transmitted, 2 received/, 'two answers')
   })
 }
