@@ -491,3 +491,19 @@ int config_load(struct config *cfg)
 		r = check_iface(cfg, &cfg->iface[i], i);
 	return r;
 }
+
+void config_free(struct config *cfg)
+{
+	int i, j;
+
+	free(cfg->boot_cmdline);
+	/* A value points into its key, a qdisc's kind into its parent. */
+	for (i = 0; i < cfg->sysctl_count; i++)
+		free(cfg->sysctl_key[i]);
+	for (i = 0; i < CONFIG_MAX_IFACES; i++) {
+		free(cfg->iface[i].param);
+		for (j = 0; j < cfg->iface[i].qdisc_count; j++)
+			free(cfg->iface[i].qdisc_parent[j]);
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -61,5 +61,7 @@ struct config {
  * naming the file (or variable) and the key at fault.
  */
 int config_load(struct config *cfg);
+/* Free what config_load() allocated (after a failure too). */
+void config_free(struct config *cfg);
 
 #endif /* LKL_HIJACK_CONFIG_H */
