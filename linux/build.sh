@@ -18,8 +18,13 @@
 # fresh clone of the same sources gets it in seconds.  Compilation goes
 # through ccache if present.
 #
-# Environment: LKL_ARCH, LKL_CACHE_DIR (default ~/.cache/lkl), LKL_JOBS,
-# V=1.
+# With LKL_VARIANT=net, the network build for liblkl-hijack.so:
+# lkl.config plus lkl-net.config, into build/net/ (or build/$LKL_ARCH/net/),
+# from an object directory of its own and cached under a key of its own.
+# The copy tools keep the filesystem-only kernel (docs/hijack.md says why).
+#
+# Environment: LKL_ARCH, LKL_VARIANT, LKL_CACHE_DIR (default ~/.cache/lkl),
+# LKL_JOBS, V=1.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +61,22 @@ else
 	command -v "${cross}gcc" >/dev/null ||
 		die "no ${cross}gcc: install it with: apt-get install gcc-$triplet"
 fi
+config="$here/lkl.config"
+case ${LKL_VARIANT:-} in
+'') ;;
+net)
+	out="$out/net"
+	obj="$obj-net"
+	# Outside build/kernel, which a new unpacking replaces.
+	mkdir -p "$out"
+	config="$out/lkl.config"
+	# A setting of lkl-net.config replaces lkl.config's (CONFIG_NET=n).
+	awk -F= 'FNR == NR { if (/^CONFIG_/) net[$1] = 1; next }
+		!($1 in net)' "$here/lkl-net.config" "$here/lkl.config" > "$config"
+	cat "$here/lkl-net.config" >> "$config"
+	;;
+*) die "LKL_VARIANT=$LKL_VARIANT: not net" ;;
+esac
 
 if [ ! -f "$tarball" ]; then
 	if [ "$(id -u)" = 0 ]; then
@@ -69,7 +90,7 @@ fi
 
 version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || stat -c %Y "$tarball")
 target=$("${cross}gcc" -dumpmachine)
-key=$( (echo "$version"; echo "$target"; cd "$top" &&
+key=$( (echo "$version"; echo "$target"; echo "${LKL_VARIANT:-}"; cd "$top" &&
 	find linux -type f ! -name '*.orig' -print0 |
 	LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-24)
 entry="$cache/build-$key"
@@ -164,12 +185,12 @@ mk=(make -C "$src" O="$obj" ARCH=lkl ${cross:+CROSS_COMPILE=$cross} "CC=$cc" HOS
 	-j"$jobs" ${V:+V=$V})
 
 # Configure: allnoconfig, plus our fragment.
-if ! cmp -s "$here/lkl.config" "$obj/.lkl.config" || [ ! -f "$obj/.config" ]; then
+if ! cmp -s "$config" "$obj/.lkl.config" || [ ! -f "$obj/.config" ]; then
 	say "configuring"
-	KCONFIG_ALLCONFIG="$here/lkl.config" "${mk[@]}" -s allnoconfig
-	cp "$here/lkl.config" "$obj/.lkl.config"
+	KCONFIG_ALLCONFIG="$config" "${mk[@]}" -s allnoconfig
+	cp "$config" "$obj/.lkl.config"
 	# A setting the fragment asks for but Kconfig refused is a build error.
-	refused=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$here/lkl.config" | while IFS= read -r line; do
+	refused=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$config" | while IFS= read -r line; do
 		name=${line%%=*}
 		if [ "${line#*=}" = n ]; then
 			! grep -q "^$name=" "$obj/.config" || echo "$line"

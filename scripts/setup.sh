@@ -31,6 +31,9 @@ packages=(
 	# test/containers: podman with runc, --init (catatonit), rootless (uidmap,
 	# slirp4netns); debootstrap for their images (scripts/container-image.sh)
 	podman runc catatonit uidmap slirp4netns debootstrap
+	# test/hijack: network namespaces, taps and veths (ip), and the
+	# programs run on the library kernel's stack (ip, tc, ping)
+	iproute2 iputils-ping
 )
 
 debian_missing "${packages[@]}"

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
 	unmount: () => import('./commands/unmount.js'),
 	info: () => import('./commands/info.js'),
 	mkimage: () => import('./commands/mkimage.js'),
+	hijack: () => import('./commands/hijack.js'),
 };
 
 // A reader that goes away (lkl --help | head) ends us quietly, as SIGPIPE
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
 			'  lkl info disk.img                      its partitions, filesystems and OS\n' +
 			'  lkl mkimage disk.img --part esp:vfat:260M:boot --part root:ext4:auto:rootfs.tar\n' +
 			'                                         a whole GPT disk, as any user\n' +
+			'  lkl hijack -c net.json -- ip addr      run a program on the library kernel\'s network stack\n' +
 			'  lkl <command> --help                   every option of a command');
 
 	// The first argument names the command, or else (help, a mistake)

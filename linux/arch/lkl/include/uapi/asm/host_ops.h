@@ -169,3 +169,83 @@ int lkl_disk_remove(const char *name);
 void lkl_blk_complete(struct lkl_blk_req *req);
 
 #endif /* _ASM_UAPI_LKL_HOST_OPS_H */
+
+/*
+ * The network build's part (linux/lkl-net.config, LKL_VARIANT=net): only
+ * where it is asked for, with LKL_NETDEV_API defined before this header
+ * is included.  The filesystem-only lkl.o has none of these functions,
+ * so code that calls them says so; and the many kernel files that see
+ * this header through <asm/processor.h> compile as they did without it.
+ */
+#if defined(LKL_NETDEV_API) && !defined(_ASM_UAPI_LKL_HOST_OPS_NET_H)
+#define _ASM_UAPI_LKL_HOST_OPS_NET_H
+
+/*
+ * Network devices: a host backend (a tap, a packet socket) moving whole
+ * Ethernet frames.  The kernel sends and receives on its own CPU through
+ * @tx and @rx, which must not block; when one has nothing to give (-EAGAIN)
+ * the kernel calls @arm, and the backend watches its host side from a
+ * thread of its own until it could go on, then calls lkl_netdev_event().
+ */
+#define LKL_NET_RX	1	/* a frame can be read */
+#define LKL_NET_TX	2	/* a frame can be written again */
+
+/* The classic "offload" mask: virtio-net feature bits. */
+#define LKL_VIRTIO_NET_F_CSUM		0	/* takes frames with partial checksums */
+#define LKL_VIRTIO_NET_F_GUEST_CSUM	1	/* gives frames with partial checksums */
+#define LKL_VIRTIO_NET_F_GUEST_TSO4	7	/* gives TCPv4 frames of up to 64 KiB */
+#define LKL_VIRTIO_NET_F_GUEST_TSO6	8	/* gives TCPv6 frames of up to 64 KiB */
+#define LKL_VIRTIO_NET_F_HOST_TSO4	11	/* takes TCPv4 frames of up to 64 KiB */
+#define LKL_VIRTIO_NET_F_HOST_TSO6	12	/* takes TCPv6 frames of up to 64 KiB */
+#define LKL_VIRTIO_NET_F_MRG_RXBUF	15	/* gives frames of up to 64 KiB */
+
+/* Bytes of the struct virtio_net_hdr before each frame when @vnet_hdr. */
+#define LKL_NET_VNET_HDR_LEN	10
+
+struct lkl_net_iov {
+	void *base;
+	unsigned long len;
+};
+
+/**
+ * struct lkl_netdev - a host network backend offered to the kernel
+ * @priv: the backend's own pointer, passed back to each operation
+ * @mac: the interface's address; all zeroes for a random one
+ * @mtu: 0 for 1500
+ * @vnet_hdr: each frame, both ways, starts with a little-endian struct
+ *	virtio_net_hdr (LKL_NET_VNET_HDR_LEN bytes); else @offload is 0
+ * @offload: 1 << LKL_VIRTIO_NET_F_* for what the backend honours
+ * @tx: send one frame gathered from @iov; its length, -EAGAIN when the
+ *	host side is full, or another negative errno (the frame is lost)
+ * @rx: read one frame into @iov; its length, -EAGAIN when none waits,
+ *	or another negative errno.  A frame longer than @iov is cut.
+ * @arm: call lkl_netdev_event() once @events (LKL_NET_*) could go on,
+ *	at once if they already can; any thread, once per call of @arm
+ * @handle: the kernel's, set by lkl_netdev_add()
+ *
+ * The structure must live until lkl_netdev_remove() or the halt.
+ */
+struct lkl_netdev {
+	void *priv;
+	unsigned char mac[6];
+	unsigned int mtu;
+	int vnet_hdr;
+	unsigned long long offload;
+	long (*tx)(void *priv, const struct lkl_net_iov *iov, int count);
+	long (*rx)(void *priv, const struct lkl_net_iov *iov, int count);
+	void (*arm)(void *priv, int events);
+	void *handle;
+};
+
+/*
+ * lkl_netdev_add() makes an interface, eth0, eth1, ..., down, and returns
+ * its ifindex, its name in @name.  Called before lkl_start_kernel(), it
+ * returns 0 and the interface is registered during boot, in the order
+ * given, where ip= on the command line finds it.  lkl_netdev_event() may
+ * be called from any thread.
+ */
+int lkl_netdev_add(struct lkl_netdev *nd, char *name, int name_len);
+int lkl_netdev_remove(struct lkl_netdev *nd);
+void lkl_netdev_event(struct lkl_netdev *nd, int events);
+
+#endif /* LKL_NETDEV_API */
